@@ -1,0 +1,11 @@
+// The pitlane CLI: one function per subcommand that adds it to the app. Each subcommand parses
+// its flags, calls one library entry point and prints; the work itself lives in src/pitlane.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace pitlane::cli {
+
+void add_circuits_command(CLI::App& app);
+
+}  // namespace pitlane::cli

@@ -1,0 +1,33 @@
+// pitlane: optimize end-to-end driving networks and prove in closed loop that they still drive.
+#include <cstdio>
+#include <exception>
+
+#include "commands.h"
+#include "pitlane/core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "pitlane: make driving networks small and fast, and prove in closed loop that they drive.\n"
+      "\nExamples:\n"
+      "  pitlane drive --circuit simple_circuit --brain explicit\n"
+      "  pitlane record --circuits many_curves,nurburgring --out data --both-directions\n"
+      "  pitlane circuits"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every subcommand");
+  pitlane::cli::add_circuits_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 prints help itself (exit 0); usage errors become one line and exit code 2.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "pitlane: error: %s (see --help)\n", e.what());
+    return 2;
+  } catch (const pitlane::InputError& e) {
+    std::fprintf(stderr, "pitlane: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pitlane: failed: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

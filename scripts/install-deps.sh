@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian and npm package pitlane uses. Idempotent: packages already present are
+# skipped, so a second run costs a few seconds.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+debian_packages=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  clang-format clang-tidy
+  libopencv-dev            # images, video, the expert's image processing
+  nlohmann-json3-dev       # results files
+  libyaml-cpp-dev          # study configs
+  libcli11-dev             # command line
+  libspdlog-dev            # logging
+  zlib1g-dev               # gzipped model sizes
+  libgtest-dev libgmock-dev
+  libbenchmark-dev
+  libdnnl-dev              # runtime CPU kernels
+  libonnx-dev libprotobuf-dev protobuf-compiler   # ONNX files
+  libtorch-dev             # training only
+)
+# ONNX Runtime (npm onnxruntime-node) is the interop oracle and peer; keep a Node.js that is
+# already there (its npm may come with it rather than as Debian's package).
+command -v npm >/dev/null 2>&1 || debian_packages+=(nodejs npm)
+
+missing=()
+for p in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# onnxruntime-node ships its native binary inside the npm package; --ignore-scripts skips the
+# post-install step that would try to download CUDA builds from outside the registry.
+if [ -f "$root/tools/interop/package.json" ] && [ ! -d "$root/tools/interop/node_modules/onnxruntime-node" ]; then
+  (cd "$root/tools/interop" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi

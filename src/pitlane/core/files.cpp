@@ -1,0 +1,106 @@
+#include "pitlane/core/files.h"
+
+#include <fstream>
+#include <sstream>
+#include <system_error>
+#include <unistd.h>
+
+#include "pitlane/core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace pitlane {
+namespace {
+
+fs::path sibling_temp(const fs::path& path, std::string_view tag) {
+  return path.parent_path() /
+         ("." + path.filename().string() + "." + std::string(tag) + "-" + std::to_string(getpid()));
+}
+
+void ensure_parent(const fs::path& path) {
+  const fs::path parent = path.parent_path();
+  if (parent.empty()) return;
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  if (ec || !fs::is_directory(parent)) {
+    throw InputError(path.string() + ": cannot create folder '" + parent.string() +
+                     "' (" + (ec ? ec.message() : "not a folder") +
+                     "); choose a writable output path");
+  }
+}
+
+}  // namespace
+
+void check_writable(const fs::path& path) {
+  ensure_parent(path);
+  const fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  if (access(parent.c_str(), W_OK) != 0) {
+    throw InputError(path.string() + ": folder '" + parent.string() +
+                     "' is not writable; choose a writable output path");
+  }
+  if (fs::is_directory(path)) {
+    throw InputError(path.string() + ": is a folder; give a file name");
+  }
+}
+
+void write_file_atomic(const fs::path& path, std::string_view contents) {
+  check_writable(path);
+  const fs::path tmp = sibling_temp(path, "tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw InputError(path.string() + ": cannot write; choose a writable output path");
+    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw RunError(path.string() + ": write failed (disk full?)");
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw InputError(path.string() + ": cannot replace file; choose a writable output path");
+  }
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in || fs::is_directory(path)) {
+    throw InputError(path.string() + ": cannot read file; check the path");
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+StagedDir::StagedDir(fs::path final_path) : final_(std::move(final_path)) {
+  if (final_.filename().empty()) final_ = final_.parent_path();
+  ensure_parent(final_);
+  staging_ = sibling_temp(final_, "partial");
+  std::error_code ec;
+  fs::remove_all(staging_, ec);
+  fs::create_directories(staging_, ec);
+  if (ec) {
+    throw InputError(final_.string() + ": cannot create folder (" + ec.message() +
+                     "); choose a writable output path");
+  }
+}
+
+StagedDir::~StagedDir() {
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove_all(staging_, ec);
+  }
+}
+
+void StagedDir::commit() {
+  std::error_code ec;
+  fs::remove_all(final_, ec);
+  fs::rename(staging_, final_, ec);
+  if (ec) throw RunError(final_.string() + ": cannot move finished folder into place: " + ec.message());
+  committed_ = true;
+}
+
+}  // namespace pitlane
