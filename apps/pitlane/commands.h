@@ -9,5 +9,6 @@ namespace pitlane::cli {
 void add_circuits_command(CLI::App& app);
 void add_render_command(CLI::App& app);
 void add_drive_command(CLI::App& app);
+void add_record_command(CLI::App& app);
 
 }  // namespace pitlane::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   pitlane::cli::add_circuits_command(app);
   pitlane::cli::add_drive_command(app);
+  pitlane::cli::add_record_command(app);
   pitlane::cli::add_render_command(app);
   try {
     app.parse(argc, argv);
