@@ -36,21 +36,55 @@ GroundMap::GroundMap(const track::Circuit& circuit, double band_m, double cell_m
   };
   const size_t n = pts.size();
   const double reach = band_m + cell_m;
+  // Each segment writes only the vertices of its own strip: the rectangle of points whose
+  // projection falls on the segment (extended by `overhang` at both ends to cover the wedges on
+  // the outside of bends) and whose distance to the line is within `reach`.
+  const double overhang = 0.5 + reach * 0.1;  // m, covers bends down to ~1 m radius at 0.1 m spacing
   for (size_t s = 0; s < n; ++s) {
     const Vec2 a = pts[s], b = pts[(s + 1) % n], ab = b - a;
-    const double len2 = ab.dot(ab);
-    const auto i0 = static_cast<int32_t>(std::floor((std::min(a.x, b.x) - reach - origin_x_) * inv_cell_));
-    const auto i1 = static_cast<int32_t>(std::ceil((std::max(a.x, b.x) + reach - origin_x_) * inv_cell_));
-    const auto j0 = static_cast<int32_t>(std::floor((std::min(a.y, b.y) - reach - origin_y_) * inv_cell_));
-    const auto j1 = static_cast<int32_t>(std::ceil((std::max(a.y, b.y) + reach - origin_y_) * inv_cell_));
+    const double len = ab.norm();
+    if (len <= 0) continue;
+    const Vec2 dir = ab * (1.0 / len), nrm = dir.perp();
+    // Slabs in grid coordinates: along <= dir.(p - a) <= along_hi, |nrm.(p - a)| <= reach.
+    const double along_lo = -overhang, along_hi = len + overhang;
+    const Vec2 corners[4] = {a + dir * along_lo + nrm * reach, a + dir * along_lo - nrm * reach,
+                             a + dir * along_hi + nrm * reach, a + dir * along_hi - nrm * reach};
+    double ylo = corners[0].y, yhi = corners[0].y;
+    for (const Vec2& c : corners) {
+      ylo = std::min(ylo, c.y);
+      yhi = std::max(yhi, c.y);
+    }
+    const auto j0 = static_cast<int32_t>(std::ceil((ylo - origin_y_) * inv_cell_));
+    const auto j1 = static_cast<int32_t>(std::floor((yhi - origin_y_) * inv_cell_));
     for (int32_t j = std::max(0, j0); j <= j1; ++j) {
+      const double y = origin_y_ + j * cell_m;
+      // x interval where both slab conditions hold on this row.
+      double xlo = -1e300, xhi = 1e300;
+      auto clip = [&](Vec2 axis, double lo, double hi) {
+        // lo <= axis.x * (x - a.x) + axis.y * (y - a.y) <= hi
+        const double rest = axis.y * (y - a.y);
+        if (std::abs(axis.x) < 1e-12) {
+          if (rest < lo || rest > hi) xlo = 1, xhi = 0;
+          return;
+        }
+        double x0 = a.x + (lo - rest) / axis.x, x1 = a.x + (hi - rest) / axis.x;
+        if (x0 > x1) std::swap(x0, x1);
+        xlo = std::max(xlo, x0);
+        xhi = std::min(xhi, x1);
+      };
+      clip(dir, along_lo, along_hi);
+      clip(nrm, -reach, reach);
+      if (xlo > xhi) continue;
+      const auto i0 = static_cast<int32_t>(std::ceil((xlo - origin_x_) * inv_cell_));
+      const auto i1 = static_cast<int32_t>(std::floor((xhi - origin_x_) * inv_cell_));
       for (int32_t i = std::max(0, i0); i <= i1; ++i) {
-        const Vec2 p{origin_x_ + i * cell_m, origin_y_ + j * cell_m};
-        const double t = len2 > 0 ? std::clamp((p - a).dot(ab) / len2, 0.0, 1.0) : 0.0;
-        const Vec2 q = a + ab * t;
-        const double dist = distance(p, q);
-        if (dist > reach) continue;
-        const float signed_d = static_cast<float>(ab.cross(p - q) >= 0 ? dist : -dist);
+        const Vec2 p{origin_x_ + i * cell_m, y};
+        const double t = std::clamp((p - a).dot(dir), 0.0, len);
+        const Vec2 pq = p - (a + dir * t);
+        const double dist2 = pq.dot(pq);
+        if (dist2 > reach * reach) continue;
+        const double dist = std::sqrt(dist2);
+        const float signed_d = static_cast<float>(ab.cross(pq) >= 0 ? dist : -dist);
         // The vertex belongs to tile (i>>5, j>>5) and, on a shared edge, to its left/lower
         // neighbours as their last column/row.
         const int32_t tx = i >> kTileShift, ty = j >> kTileShift;

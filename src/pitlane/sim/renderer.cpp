@@ -148,8 +148,9 @@ Renderer::Renderer(const track::Circuit& circuit, CameraModel camera)
   for (int u = 0; u < camera_.width; ++u) {
     column_xn_[static_cast<size_t>(u)] = (static_cast<float>(u) + 0.5f - 0.5f * static_cast<float>(camera_.width)) / focal_;
   }
-  wall_z_.resize(static_cast<size_t>(camera_.width));
-  wall_shade_.resize(static_cast<size_t>(camera_.width));
+  columns_.resize(static_cast<size_t>(camera_.width));
+  lateral_samples_.resize(static_cast<size_t>(camera_.width / kLateralStride + 2));
+  lateral_row_.resize(static_cast<size_t>(camera_.width + kLateralStride));
   grain_[0] = make_grain(kGrainSize, 0x5EED);
   for (size_t level = 1; level < grain_.size(); ++level) {
     grain_[level] = halve(grain_[level - 1], kGrainSize >> (level - 1));
@@ -173,22 +174,23 @@ void Renderer::render(const Pose2& car, const RenderStyle& style, uint64_t frame
   const float road = static_cast<float>(section_.road_half_width_m);
   const float line_half = static_cast<float>(section_.line_half_width_m);
   const float border_in = road - static_cast<float>(section_.border_width_m);
+  const float fog_density = style.fog_density;
 
-  // Pass 1, per column: depth of the wall along the optical axis (infinity if none within the
-  // far clip), found by sphere tracing (|offset| grows at most 1 m per metre travelled).
-  std::vector<float>& wall_z = wall_z_;
-  std::vector<float>& wall_shade = wall_shade_;
+  // Pass 1, per column: the wall's depth along the optical axis, found by sphere tracing
+  // (|offset| grows at most 1 m per metre travelled), and the rows it covers.
   const float light_x = 0.6f, light_y = 0.8f;  // fixed sun direction over the ground plane
+  // Ground rows start below the far clip's row; a wall moves that start down.
+  const int far_row = static_cast<int>(std::floor(horizon - 0.5f + h * focal_ / far));
   for (int u = 0; u < width; ++u) {
-    const float xn = column_xn_[static_cast<size_t>(u)];
+    const auto uu = static_cast<size_t>(u);
+    const float xn = column_xn_[uu];
     const float dx = fwd_x + xn * right_x, dy = fwd_y + xn * right_y;
     const float ground_per_z = std::sqrt(dx * dx + dy * dy);
     float z = 0.05f, hit = INFINITY, prev = z;
     for (int it = 0; it < 200 && z <= far; ++it) {
       const float rem = wall_offset - std::abs(map_.lateral(cx + z * dx, cy + z * dy));
       if (rem <= 0.0f) {
-        // Refine between the last free depth and this one.
-        float lo = prev, hi = z;
+        float lo = prev, hi = z;  // refine between the last free depth and this one
         for (int b = 0; b < 10; ++b) {
           const float mid = 0.5f * (lo + hi);
           (wall_offset - std::abs(map_.lateral(cx + mid * dx, cy + mid * dy)) <= 0.0f ? hi : lo) = mid;
@@ -199,58 +201,115 @@ void Renderer::render(const Pose2& car, const RenderStyle& style, uint64_t frame
       prev = z;
       z += std::max(rem, 0.01f) / ground_per_z;
     }
-    wall_z[static_cast<size_t>(u)] = hit <= far ? hit : INFINITY;
+    ColumnWall& col = columns_[uu];
+    col.depth = hit <= far ? hit : INFINITY;
+    col.ground_from = far_row + 1;
+    col.wall_from = height;  // no wall
     if (hit <= far) {
+      col.ground_from = std::max(col.ground_from, static_cast<int>(std::floor(horizon - 0.5f + h * focal_ / hit)) + 1);
+      col.wall_from = std::max(0, static_cast<int>(std::ceil(horizon - 0.5f - focal_ * (wall_height - h) / hit)));
       // Shade by the wall's facing: its normal is the gradient of |offset| at the hit point.
       const float px = cx + hit * dx, py = cy + hit * dy, e = 0.05f;
       const float gx = std::abs(map_.lateral(px + e, py)) - std::abs(map_.lateral(px - e, py));
       const float gy = std::abs(map_.lateral(px, py + e)) - std::abs(map_.lateral(px, py - e));
       const float gn = std::sqrt(gx * gx + gy * gy);
       const float lambert = gn > 0 && gn < 1.0f ? std::abs(gx * light_x + gy * light_y) / gn : 0.5f;
-      wall_shade[static_cast<size_t>(u)] = 0.55f + 0.45f * lambert;
+      Rgb c = scale(pal.wall, 0.55f + 0.45f * lambert);
+      if (fog_density > 0) c = mix(c, pal.fog, 1.0f - std::exp(-fog_density * hit));
+      col.colour_b = c.b;
+      col.colour_g = c.g;
+      col.colour_r = c.r;
+      // Lighter towards the top: factor 0.8 + 0.2 * height / wall_height, linear in the row.
+      col.shade_at_horizon = 0.8f + 0.2f * h / wall_height;
+      col.shade_per_row = -0.2f * hit / (focal_ * wall_height);
     }
   }
 
   // Pass 2, row by row.
-  const float fog_density = style.fog_density;
-  const uint64_t noise_base = mix64(frame_seed ^ 0xA5A5A5A5ull);
+  const float sample_step = static_cast<float>(kLateralStride);
   for (int v = 0; v < height; ++v) {
     uint8_t* row = out.ptr<uint8_t>(v);
-    const float yn = (static_cast<float>(v) + 0.5f - horizon) / focal_;  // > 0 below the horizon
+    const float dv = static_cast<float>(v) + 0.5f - horizon;  // > 0 below the horizon
     const float sky_t = std::clamp(static_cast<float>(v) / horizon, 0.0f, 1.0f);
-    const Rgb sky = mix(pal.sky_top, pal.sky_horizon, sky_t * sky_t);
-    const float z_ground = yn > 0 ? h / yn : INFINITY;
-    const bool ground_row = z_ground <= far;
+    const Rgb sky_rgb = mix(pal.sky_top, pal.sky_horizon, sky_t * sky_t);
+    const uint8_t sky[3] = {to_u8(fog_density > 0 ? 0.5f * (sky_rgb.b + pal.fog.b) : sky_rgb.b),
+                            to_u8(fog_density > 0 ? 0.5f * (sky_rgb.g + pal.fog.g) : sky_rgb.g),
+                            to_u8(fog_density > 0 ? 0.5f * (sky_rgb.r + pal.fog.r) : sky_rgb.r)};
+    const bool ground_row = v > far_row;
+    const float z_ground = ground_row ? h * focal_ / dv : 0.0f;
     const float footprint = z_ground / focal_;  // metres per pixel across the road
-    // Mip level: the finest whose texel is no smaller than the pixel's footprint.
+    const float ground_fog = fog_density > 0 && ground_row ? 1.0f - std::exp(-fog_density * z_ground) : 0.0f;
+    // Ground points along this row are linear in u: P(u) = cam + z * (fwd + xn(u) * right).
+    const float base_x = cx + z_ground * fwd_x, base_y = cy + z_ground * fwd_y;
+    const float step_x = z_ground * right_x, step_y = z_ground * right_y;
+    if (ground_row) {
+      // The offset field is smooth along a row: look it up every kLateralStride pixels and
+      // interpolate, exactly where a sample lies beyond the band (next to a wall).
+      for (int u = 0; u <= width; u += kLateralStride) {
+        const float xn = (static_cast<float>(u) + 0.5f - 0.5f * static_cast<float>(width)) / focal_;
+        lateral_samples_[static_cast<size_t>(u / kLateralStride)] = map_.lateral(base_x + xn * step_x, base_y + xn * step_y);
+      }
+    }
+    // Grain coordinates in 16.16 fixed point, linear in u, wrapped to the texture's period.
     int mip = 0;
     while (mip < 3 && footprint > kTexelM * static_cast<float>(1 << mip)) ++mip;
     const std::vector<uint8_t>& grain = grain_[static_cast<size_t>(mip)];
-    const int tex_size = kGrainSize >> mip;
-    const float tex_scale = 1.0f / (kTexelM * static_cast<float>(1 << mip));  // texels per metre
-    const int tex_mask = tex_size - 1;
-    const float ground_fog = fog_density > 0 && ground_row ? 1.0f - std::exp(-fog_density * z_ground) : 0.0f;
-    // Ground points along this row: P(u) = cam + z * (fwd + xn(u) * right).
-    const float base_x = cx + z_ground * fwd_x, base_y = cy + z_ground * fwd_y;
-    const float step_x = z_ground * right_x, step_y = z_ground * right_y;
-    for (int u = 0; u < width; ++u) {
+    const int tex_shift = 9 - mip;  // log2 of the level's size
+    const uint32_t tex_mask = (1u << tex_shift) - 1;
+    const float tex_scale = 1.0f / (kTexelM * static_cast<float>(1 << mip));
+    const float period = static_cast<float>(1 << tex_shift);
+    const float xn0 = column_xn_[0], dxn = 1.0f / focal_;
+    const float tu0 = (base_x + xn0 * step_x) * tex_scale, tv0 = (base_y + xn0 * step_y) * tex_scale;
+    auto fixed = [&](float t) { return static_cast<int32_t>((t - period * std::floor(t / period)) * 65536.0f); };
+    int32_t tu = fixed(tu0), tv = fixed(tv0);
+    const auto dtu = static_cast<int32_t>(dxn * step_x * tex_scale * 65536.0f);
+    const auto dtv = static_cast<int32_t>(dxn * step_y * tex_scale * 65536.0f);
+
+    if (ground_row) {
+      // Per-pixel offsets: lerp between samples; exact lookups where a sample is off the band.
+      for (int k = 0; k * kLateralStride < width; ++k) {
+        const float l0 = lateral_samples_[static_cast<size_t>(k)], l1 = lateral_samples_[static_cast<size_t>(k) + 1];
+        float* dst = &lateral_row_[static_cast<size_t>(k * kLateralStride)];
+        if (std::abs(l0) < GroundMap::kFar && std::abs(l1) < GroundMap::kFar) {
+          const float step = (l1 - l0) / sample_step;
+          for (int j = 0; j < kLateralStride; ++j) dst[j] = l0 + step * static_cast<float>(j);
+        } else {
+          for (int j = 0; j < kLateralStride; ++j) {
+            const float xn = column_xn_[static_cast<size_t>(k * kLateralStride + j)];
+            dst[j] = map_.lateral(base_x + xn * step_x, base_y + xn * step_y);
+          }
+        }
+      }
+    }
+    // Asphalt colour in 8.8 fixed point, times grain (x128) -> >> 15.
+    const int asphalt_b = static_cast<int>(pal.asphalt.b * 256.0f), asphalt_g = static_cast<int>(pal.asphalt.g * 256.0f),
+              asphalt_r = static_cast<int>(pal.asphalt.r * 256.0f);
+    const float plain_lo = line_half + footprint, plain_hi = border_in - footprint;
+    const bool plain_allowed = ground_fog == 0.0f;
+
+    for (int u = 0; u < width; ++u, tu += dtu, tv += dtv) {
       uint8_t* px = row + 3 * u;
-      const float wz = wall_z[static_cast<size_t>(u)];
-      if (ground_row && z_ground < wz) {
-        const float xn = column_xn_[static_cast<size_t>(u)];
-        const float gx = base_x + xn * step_x, gy = base_y + xn * step_y;
-        const float a = std::abs(map_.lateral(gx, gy));
-        // Bilinear grain lookup.
-        const float fx = gx * tex_scale, fy = gy * tex_scale;
-        const float flx = std::floor(fx), fly = std::floor(fy);
-        const int tx = static_cast<int>(flx) & tex_mask, ty = static_cast<int>(fly) & tex_mask;
-        const int tx1 = (tx + 1) & tex_mask, ty1 = (ty + 1) & tex_mask;
-        const float wx = fx - flx, wy = fy - fly;
-        const float g0 = grain[static_cast<size_t>(ty * tex_size + tx)] +
-                         wx * static_cast<float>(grain[static_cast<size_t>(ty * tex_size + tx1)] - grain[static_cast<size_t>(ty * tex_size + tx)]);
-        const float g1 = grain[static_cast<size_t>(ty1 * tex_size + tx)] +
-                         wx * static_cast<float>(grain[static_cast<size_t>(ty1 * tex_size + tx1)] - grain[static_cast<size_t>(ty1 * tex_size + tx)]);
-        const float grain_k = (g0 + (g1 - g0) * wy) * (1.0f / 128.0f);
+      const ColumnWall& col = columns_[static_cast<size_t>(u)];
+      if (v >= col.ground_from) {
+        const float a = std::abs(lateral_row_[static_cast<size_t>(u)]);
+        // Bilinear grain in fixed point: luminance x128.
+        const auto ux = static_cast<uint32_t>(tu), vy = static_cast<uint32_t>(tv);
+        const uint32_t x0 = (ux >> 16) & tex_mask, y0 = (vy >> 16) & tex_mask;
+        const uint32_t x1 = (x0 + 1) & tex_mask, y1 = (y0 + 1) & tex_mask;
+        const int wx = static_cast<int>((ux >> 8) & 0xFF), wy = static_cast<int>((vy >> 8) & 0xFF);
+        const uint8_t* r0 = &grain[y0 << tex_shift];
+        const uint8_t* r1 = &grain[y1 << tex_shift];
+        const int top = r0[x0] * 256 + (r0[x1] - r0[x0]) * wx;
+        const int bottom = r1[x0] * 256 + (r1[x1] - r1[x0]) * wx;
+        const int grain_q = (top * 256 + (bottom - top) * wy) >> 16;  // x128
+        if (plain_allowed && a > plain_lo && a < plain_hi) {
+          // Plain asphalt, the common case.
+          px[0] = static_cast<uint8_t>(std::min(255, (asphalt_b * grain_q) >> 15));
+          px[1] = static_cast<uint8_t>(std::min(255, (asphalt_g * grain_q) >> 15));
+          px[2] = static_cast<uint8_t>(std::min(255, (asphalt_r * grain_q) >> 15));
+          continue;
+        }
+        const float grain_k = static_cast<float>(grain_q) * (1.0f / 128.0f);
         Rgb c = scale(pal.asphalt, grain_k);
         if (a > border_in - footprint) {
           const Rgb grass = scale(pal.grass, 0.6f + 0.4f * grain_k);
@@ -261,27 +320,35 @@ void Renderer::render(const Pose2& car, const RenderStyle& style, uint64_t frame
         }
         if (ground_fog > 0) c = mix(c, pal.fog, ground_fog);
         store(px, c);
-      } else if (wz < INFINITY && static_cast<float>(v) + 0.5f >= horizon - focal_ * (wall_height - h) / wz) {
-        // Wall: lighter towards its top edge.
-        const float height_at = h - yn * wz;
-        Rgb c = scale(pal.wall, wall_shade[static_cast<size_t>(u)] * (0.8f + 0.2f * height_at / wall_height));
-        if (fog_density > 0) c = mix(c, pal.fog, 1.0f - std::exp(-fog_density * wz));
-        store(px, c);
+      } else if (v >= col.wall_from) {
+        const float k = col.shade_at_horizon + col.shade_per_row * dv;
+        px[0] = static_cast<uint8_t>(std::min(255.0f, col.colour_b * k));
+        px[1] = static_cast<uint8_t>(std::min(255.0f, col.colour_g * k));
+        px[2] = static_cast<uint8_t>(std::min(255.0f, col.colour_r * k));
       } else {
-        store(px, fog_density > 0 ? mix(sky, pal.fog, 0.5f) : sky);
+        px[0] = sky[0];
+        px[1] = sky[1];
+        px[2] = sky[2];
       }
     }
-    if (style.noise_sigma > 0) {
-      // Triangular noise from a counter-based hash: same seed, same frame, same pixels.
-      uint64_t state = mix64(noise_base + static_cast<uint64_t>(v));
-      const float k = style.noise_sigma * 2.45f / 65536.0f;  // two uniforms: stddev = sigma
-      for (int i = 0; i < 3 * width; i += 2) {
-        state = mix64(state + 0x9E3779B97F4A7C15ull);
-        for (int j = 0; j < 2 && i + j < 3 * width; ++j) {
-          const auto bits = static_cast<uint32_t>(state >> (32 * j));
-          const float n = (static_cast<float>(bits & 0xFFFF) - static_cast<float>(bits >> 16)) * k;
-          row[i + j] = to_u8(static_cast<float>(row[i + j]) + n);
-        }
+  }
+  if (style.noise_sigma > 0) add_noise(out, style.noise_sigma, frame_seed);
+}
+
+void Renderer::add_noise(cv::Mat& image, float sigma, uint64_t frame_seed) {
+  // Triangular noise (the sum of two uniform bytes) from a counter-based hash: same seed, same
+  // frame, same pixels. Its standard deviation is 255 / sqrt(6) before scaling.
+  const float k = sigma * std::sqrt(6.0f) / 255.0f;
+  for (int v = 0; v < image.rows; ++v) {
+    uint8_t* row = image.ptr<uint8_t>(v);
+    const int n = 3 * image.cols;
+    uint64_t state = mix64(frame_seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(v));
+    for (int i = 0; i < n; i += 4) {
+      state = mix64(state + 0x9E3779B97F4A7C15ull);
+      for (int j = 0; j < 4 && i + j < n; ++j) {
+        const auto bits = static_cast<uint32_t>(state >> (16 * j));
+        const float noise = (static_cast<float>(bits & 0xFF) - static_cast<float>((bits >> 8) & 0xFF)) * k;
+        row[i + j] = to_u8(static_cast<float>(row[i + j]) + noise);
       }
     }
   }

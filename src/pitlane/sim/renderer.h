@@ -78,9 +78,21 @@ class Renderer {
   // Asphalt and grass grain: luminance factors (x128), four mip levels of 512, 256, 128 and
   // 64 texels per side, 6 mm per texel at the finest.
   std::array<std::vector<uint8_t>, 4> grain_;
-  // Per-column scratch of render(): wall depth along the optical axis (m, infinity if none) and
-  // its shading factor.
-  std::vector<float> wall_z_, wall_shade_;
+  // Per-column scratch of render(): where the wall is and how it looks.
+  struct ColumnWall {
+    float depth = 0.0f;             // wall depth along the optical axis, m (infinity: none)
+    int ground_from = 0;            // first image row showing ground
+    int wall_from = 0;              // first image row showing wall (height: no wall)
+    float colour_b = 0, colour_g = 0, colour_r = 0;
+    float shade_at_horizon = 1.0f;  // brightness factor = shade_at_horizon + shade_per_row * dv
+    float shade_per_row = 0.0f;     //   dv: rows below the horizon
+  };
+  static constexpr int kLateralStride = 4;  // ground offsets are looked up every 4 px and lerped
+  static void add_noise(cv::Mat& image, float sigma, uint64_t frame_seed);
+
+  std::vector<ColumnWall> columns_;
+  std::vector<float> lateral_samples_;  // offsets every kLateralStride px of a ground row
+  std::vector<float> lateral_row_;      // offsets at every px of a ground row
 };
 
 }  // namespace pitlane::sim
