@@ -155,6 +155,22 @@ Renderer::Renderer(const track::Circuit& circuit, CameraModel camera)
   for (size_t level = 1; level < grain_.size(); ++level) {
     grain_[level] = halve(grain_[level - 1], kGrainSize >> (level - 1));
   }
+  // Each texel with its right, lower and lower-right neighbours (wrapping), packed in 32 bits.
+  for (size_t level = 0; level < grain_.size(); ++level) {
+    const int size = kGrainSize >> level;
+    const std::vector<uint8_t>& g = grain_[level];
+    std::vector<uint32_t>& q = grain_quads_[level];
+    q.resize(g.size());
+    for (int y = 0; y < size; ++y) {
+      for (int x = 0; x < size; ++x) {
+        const int x1 = (x + 1) % size, y1 = (y + 1) % size;
+        q[static_cast<size_t>(y * size + x)] = static_cast<uint32_t>(g[static_cast<size_t>(y * size + x)]) |
+                                               static_cast<uint32_t>(g[static_cast<size_t>(y * size + x1)]) << 8 |
+                                               static_cast<uint32_t>(g[static_cast<size_t>(y1 * size + x)]) << 16 |
+                                               static_cast<uint32_t>(g[static_cast<size_t>(y1 * size + x1)]) << 24;
+      }
+    }
+  }
 }
 
 void Renderer::render(const Pose2& car, const RenderStyle& style, uint64_t frame_seed,
@@ -253,7 +269,7 @@ void Renderer::render(const Pose2& car, const RenderStyle& style, uint64_t frame
     // Grain coordinates in 16.16 fixed point, linear in u, wrapped to the texture's period.
     int mip = 0;
     while (mip < 3 && footprint > kTexelM * static_cast<float>(1 << mip)) ++mip;
-    const std::vector<uint8_t>& grain = grain_[static_cast<size_t>(mip)];
+    const std::vector<uint32_t>& grain = grain_quads_[static_cast<size_t>(mip)];
     const int tex_shift = 9 - mip;  // log2 of the level's size
     const uint32_t tex_mask = (1u << tex_shift) - 1;
     const float tex_scale = 1.0f / (kTexelM * static_cast<float>(1 << mip));
@@ -282,8 +298,9 @@ void Renderer::render(const Pose2& car, const RenderStyle& style, uint64_t frame
       }
     }
     // Asphalt colour in 8.8 fixed point, times grain (x128) -> >> 15.
-    const int asphalt_b = static_cast<int>(pal.asphalt.b * 256.0f), asphalt_g = static_cast<int>(pal.asphalt.g * 256.0f),
-              asphalt_r = static_cast<int>(pal.asphalt.r * 256.0f);
+    auto fixed_8_8 = [](float c) { return static_cast<int>(std::clamp(c, 0.0f, 127.0f) * 256.0f); };
+    const int asphalt_b = fixed_8_8(pal.asphalt.b), asphalt_g = fixed_8_8(pal.asphalt.g),
+              asphalt_r = fixed_8_8(pal.asphalt.r);
     const float plain_lo = line_half + footprint, plain_hi = border_in - footprint;
     const bool plain_allowed = ground_fog == 0.0f;
 
@@ -292,21 +309,20 @@ void Renderer::render(const Pose2& car, const RenderStyle& style, uint64_t frame
       const ColumnWall& col = columns_[static_cast<size_t>(u)];
       if (v >= col.ground_from) {
         const float a = std::abs(lateral_row_[static_cast<size_t>(u)]);
-        // Bilinear grain in fixed point: luminance x128.
+        // Bilinear grain in fixed point (luminance x128): one load fetches the texel's 2x2 quad.
         const auto ux = static_cast<uint32_t>(tu), vy = static_cast<uint32_t>(tv);
-        const uint32_t x0 = (ux >> 16) & tex_mask, y0 = (vy >> 16) & tex_mask;
-        const uint32_t x1 = (x0 + 1) & tex_mask, y1 = (y0 + 1) & tex_mask;
+        const uint32_t quad = grain[(((vy >> 16) & tex_mask) << tex_shift) | ((ux >> 16) & tex_mask)];
         const int wx = static_cast<int>((ux >> 8) & 0xFF), wy = static_cast<int>((vy >> 8) & 0xFF);
-        const uint8_t* r0 = &grain[y0 << tex_shift];
-        const uint8_t* r1 = &grain[y1 << tex_shift];
-        const int top = r0[x0] * 256 + (r0[x1] - r0[x0]) * wx;
-        const int bottom = r1[x0] * 256 + (r1[x1] - r1[x0]) * wx;
-        const int grain_q = (top * 256 + (bottom - top) * wy) >> 16;  // x128
+        const int t00 = static_cast<int>(quad & 0xFF), t01 = static_cast<int>((quad >> 8) & 0xFF);
+        const int t10 = static_cast<int>((quad >> 16) & 0xFF), t11 = static_cast<int>(quad >> 24);
+        const int top = t00 * 256 + (t01 - t00) * wx;
+        const int bottom = t10 * 256 + (t11 - t10) * wx;
+        const int grain_q = (top * 256 + (bottom - top) * wy) >> 16;
         if (plain_allowed && a > plain_lo && a < plain_hi) {
-          // Plain asphalt, the common case.
-          px[0] = static_cast<uint8_t>(std::min(255, (asphalt_b * grain_q) >> 15));
-          px[1] = static_cast<uint8_t>(std::min(255, (asphalt_g * grain_q) >> 15));
-          px[2] = static_cast<uint8_t>(std::min(255, (asphalt_r * grain_q) >> 15));
+          // Plain asphalt, the common case. Channels are at most 127 x 2: no clamp needed.
+          px[0] = static_cast<uint8_t>((asphalt_b * grain_q) >> 15);
+          px[1] = static_cast<uint8_t>((asphalt_g * grain_q) >> 15);
+          px[2] = static_cast<uint8_t>((asphalt_r * grain_q) >> 15);
           continue;
         }
         const float grain_k = static_cast<float>(grain_q) * (1.0f / 128.0f);

@@ -78,6 +78,7 @@ class Renderer {
   // Asphalt and grass grain: luminance factors (x128), four mip levels of 512, 256, 128 and
   // 64 texels per side, 6 mm per texel at the finest.
   std::array<std::vector<uint8_t>, 4> grain_;
+  std::array<std::vector<uint32_t>, 4> grain_quads_;  // texel + right, lower, lower-right
   // Per-column scratch of render(): where the wall is and how it looks.
   struct ColumnWall {
     float depth = 0.0f;             // wall depth along the optical axis, m (infinity: none)
