@@ -1,10 +1,10 @@
 #include "pitlane/data/recorder.h"
 
+#include "pitlane/data/image_writer.h"
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-
-#include <opencv2/imgcodecs.hpp>
 
 #include "pitlane/brain/explicit_brain.h"
 #include "pitlane/core/error.h"
@@ -18,16 +18,15 @@ namespace {
 // Writes each iteration's frame and command; stops the episode at its frame budget.
 class FrameWriter : public sim::EpisodeObserver {
  public:
-  FrameWriter(const std::filesystem::path& dir, std::ofstream& csv, int& next_index, int budget,
-              ProgressBar& bar, int total_before)
-      : dir_(dir), csv_(csv), next_(next_index), budget_(budget), bar_(bar), before_(total_before) {}
+  FrameWriter(const std::filesystem::path& dir, ImageWriter& images, std::ofstream& csv,
+              int& next_index, int budget, ProgressBar& bar, int total_before)
+      : dir_(dir), images_(images), csv_(csv), next_(next_index), budget_(budget), bar_(bar),
+        before_(total_before) {}
 
   bool on_iteration(const sim::IterationView& view) override {
     if (written_ >= budget_) return false;
     const std::string name = std::to_string(next_) + ".png";
-    if (!cv::imwrite((dir_ / name).string(), *view.frame, {cv::IMWRITE_PNG_COMPRESSION, 1})) {
-      throw InputError((dir_ / name).string() + ": cannot write frame; check free space and permissions");
-    }
+    images_.write(dir_ / name, *view.frame);
     char row[128];
     std::snprintf(row, sizeof row, "%s, %.6f, %.6f, %.3f\n", name.c_str(), view.command.v,
                   view.command.w, time_offset_s + view.t_us * 1e-6);
@@ -45,6 +44,7 @@ class FrameWriter : public sim::EpisodeObserver {
 
  private:
   std::filesystem::path dir_;
+  ImageWriter& images_;
   std::ofstream& csv_;
   int& next_;
   int budget_;
@@ -83,6 +83,7 @@ std::vector<RecordingSummary> record(const RecordOptions& options, const std::fi
     sim::Renderer renderer(circuit);
     brain::ExplicitBrain expert;
     ProgressBar bar("record " + summary.name, options.frames, "frames", options.show_progress);
+    ImageWriter images(/*threads=*/2);
     int index = 0;
     double t_offset = 0.0, abs_w = 0.0;
     while (index < options.frames) {
@@ -99,7 +100,7 @@ std::vector<RecordingSummary> record(const RecordOptions& options, const std::fi
         config.disturbance.mean_interval_s = 4.0;
         budget = std::min(budget, options.frames_per_start);
       }
-      FrameWriter writer(staged.path(), csv, index, budget, bar, index);
+      FrameWriter writer(staged.path(), images, csv, index, budget, bar, index);
       writer.time_offset_s = t_offset;
       const sim::EpisodeResult r = sim::run_episode(circuit, renderer, expert, config, &writer);
       t_offset += r.metrics.sim_time_s + 1.0;
@@ -109,6 +110,7 @@ std::vector<RecordingSummary> record(const RecordOptions& options, const std::fi
         throw RunError(summary.name + ": the expert produced no frames; the circuit may be undrivable");
       }
     }
+    images.finish();
     bar.finish();
     csv.close();
     if (!csv) throw RunError((summary.path / "data.csv").string() + ": write failed (disk full?)");
