@@ -23,7 +23,8 @@ void BM_Render(benchmark::State& state) {
   sim::Renderer renderer(circuit);
   cv::Mat frame;
   std::vector<Pose2> poses;
-  for (int i = 0; i < 64; ++i) poses.push_back(circuit.pose_at(circuit.length() * i / 64.0, 0.1, 0.02));
+  for (int i = 0; i < 64; ++i)
+    poses.push_back(circuit.pose_at(circuit.length() * i / 64.0, 0.1, 0.02));
   sim::RenderStyle style;
   if (state.range(1) != 0) {
     style.noise_sigma = 4.0f;
@@ -34,7 +35,8 @@ void BM_Render(benchmark::State& state) {
     renderer.render(poses[i++ % poses.size()], style, i, frame);
     benchmark::DoNotOptimize(frame.data);
   }
-  state.counters["fps"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["fps"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Render)->ArgsProduct({{0, 1, 2, 3, 4}, {0}})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Render)->Name("BM_RenderStyled")->Args({0, 1})->Unit(benchmark::kMillisecond);
@@ -51,9 +53,15 @@ void BM_ExpertLap(benchmark::State& state) {
     if (r.metrics.completed_laps != 1) state.SkipWithError("the expert did not finish the lap");
   }
   state.counters["sim_s"] = sim_s;
-  state.counters["x_realtime"] = benchmark::Counter(sim_s * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["x_realtime"] = benchmark::Counter(sim_s * static_cast<double>(state.iterations()),
+                                                    benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_ExpertLap)->Arg(0)->Unit(benchmark::kSecond)->Iterations(1)->Repetitions(3)->ReportAggregatesOnly(false);
+BENCHMARK(BM_ExpertLap)
+    ->Arg(0)
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1)
+    ->Repetitions(3)
+    ->ReportAggregatesOnly(false);
 
 }  // namespace
 

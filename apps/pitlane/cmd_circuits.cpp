@@ -14,7 +14,8 @@ void add_circuits_command(CLI::App& app) {
     for (const auto& name : track::builtin_circuit_names()) {
       const track::Circuit c = track::load_circuit(name);
       double max_k = 0.0;
-      for (double s = 0.0; s < c.length(); s += 0.5) max_k = std::max(max_k, std::abs(c.curvature_at(s)));
+      for (double s = 0.0; s < c.length(); s += 0.5)
+        max_k = std::max(max_k, std::abs(c.curvature_at(s)));
       table.add({name, format_fixed(c.length(), 1), format_fixed(c.reference_lap_s(), 0),
                  format_fixed(max_k > 0 ? 1.0 / max_k : 0.0, 1)});
     }

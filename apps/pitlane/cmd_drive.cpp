@@ -47,18 +47,25 @@ void add_drive_command(CLI::App& app) {
     double timeout = 0.0;
   };
   auto opt = std::make_shared<Options>();
-  cmd->add_option("--circuit", opt->circuit, "Built-in circuit name or CSV path")->capture_default_str();
+  cmd->add_option("--circuit", opt->circuit, "Built-in circuit name or CSV path")
+      ->capture_default_str();
   cmd->add_option("--brain", opt->brain, "explicit (the expert)")->capture_default_str();
   cmd->add_option("--direction", opt->direction, "cw or ccw")->capture_default_str();
-  cmd->add_option("--laps", opt->laps, "Laps to drive")->capture_default_str()->check(CLI::Range(1, 1000));
-  cmd->add_option("--seed", opt->seed, "Seed for the start, style and noise")->capture_default_str();
-  cmd->add_option("--timing", opt->timing, "fixed:MS | measured[ xF] | realtime")->capture_default_str();
-  cmd->add_option("--timeout", opt->timeout, "Seconds of simulated time (default: 1.1 x reference lap x laps)");
+  cmd->add_option("--laps", opt->laps, "Laps to drive")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--seed", opt->seed, "Seed for the start, style and noise")
+      ->capture_default_str();
+  cmd->add_option("--timing", opt->timing, "fixed:MS | measured[ xF] | realtime")
+      ->capture_default_str();
+  cmd->add_option("--timeout", opt->timeout,
+                  "Seconds of simulated time (default: 1.1 x reference lap x laps)");
   cmd->add_flag("--random-start", opt->random_start, "Start at a seeded random, perturbed pose");
   cmd->add_flag("--randomize-style", opt->randomize_style, "Seeded brightness/hue/noise/fog");
   cmd->add_option("--line", opt->line, "Centre line: red, white or none")->capture_default_str();
   cmd->add_option("--out", opt->out, "Write the results JSON here (and NAME.timing.json)");
-  cmd->add_option("--video", opt->video, "Write a video of the camera with a HUD (.webm/.avi/.mp4)");
+  cmd->add_option("--video", opt->video,
+                  "Write a video of the camera with a HUD (.webm/.avi/.mp4)");
   cmd->add_flag("--quiet", opt->quiet, "Print no table");
   cmd->callback([opt] {
     sim::EpisodeConfig config;
@@ -78,7 +85,8 @@ void add_drive_command(CLI::App& app) {
     if (!opt->video.empty()) video = std::make_unique<sim::LapVideo>(opt->video, circuit);
 
     sim::Renderer renderer(circuit);
-    const sim::EpisodeResult result = sim::run_episode(circuit, renderer, *brain, config, video.get());
+    const sim::EpisodeResult result =
+        sim::run_episode(circuit, renderer, *brain, config, video.get());
     if (video) video->finish();
     if (!opt->out.empty()) {
       write_file_atomic(opt->out, sim::to_json(result.metrics).dump(2) + "\n");

@@ -20,9 +20,12 @@ void add_record_command(CLI::App& app) {
   auto out = std::make_shared<std::string>();
   auto timing = std::make_shared<std::string>("fixed:5");
   cmd->add_option("--circuits", opt->circuits, "Comma-separated circuit names or CSV paths")
-      ->required()->delimiter(',');
+      ->required()
+      ->delimiter(',');
   cmd->add_option("--out", *out, "Output folder")->required();
-  cmd->add_option("--frames", opt->frames, "Frames per recording")->capture_default_str()->check(CLI::Range(1, 10'000'000));
+  cmd->add_option("--frames", opt->frames, "Frames per recording")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10'000'000));
   cmd->add_flag("--both-directions", opt->both_directions, "Also record counter-clockwise");
   cmd->add_flag("--perturb", opt->perturb, "Off-centre starts and recovery segments");
   cmd->add_flag("--randomize-style", opt->randomize_style, "Seeded brightness/hue/noise/fog");

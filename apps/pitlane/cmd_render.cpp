@@ -24,7 +24,8 @@ void add_render_command(CLI::App& app) {
     int64_t style_seed = -1;
   };
   auto opt = std::make_shared<Options>();
-  cmd->add_option("--circuit", opt->circuit, "Built-in circuit name or CSV path")->capture_default_str();
+  cmd->add_option("--circuit", opt->circuit, "Built-in circuit name or CSV path")
+      ->capture_default_str();
   cmd->add_option("--direction", opt->direction, "cw or ccw")->capture_default_str();
   cmd->add_option("--at", opt->at, "Arc length along the centre line, m (default: the start)");
   cmd->add_option("--lateral", opt->lateral, "Offset from the centre line, m, left positive");
@@ -47,7 +48,8 @@ void add_render_command(CLI::App& app) {
     renderer.render(circuit.pose_at(s, opt->lateral, opt->yaw), style, 0, frame);
     std::vector<uchar> png;
     cv::imencode(".png", frame, png);
-    write_file_atomic(opt->out, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+    write_file_atomic(opt->out,
+                      std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
     std::cout << opt->out << "\n";
   });
 }

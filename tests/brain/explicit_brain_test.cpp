@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "pitlane/sim/episode.h"
 #include "../sim/sim_test_util.h"
+#include "pitlane/sim/episode.h"
 
 namespace pitlane::brain {
 namespace {
@@ -30,10 +30,9 @@ TEST_P(ExpertLap, CompletesCleanly) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllCircuits, ExpertLap,
-    ::testing::Combine(::testing::Values("simple_circuit", "many_curves", "montmelo", "montreal",
-                                         "nurburgring"),
-                       ::testing::Values(track::Direction::kClockwise,
-                                         track::Direction::kCounterClockwise)),
+    ::testing::Combine(
+        ::testing::Values("simple_circuit", "many_curves", "montmelo", "montreal", "nurburgring"),
+        ::testing::Values(track::Direction::kClockwise, track::Direction::kCounterClockwise)),
     [](const auto& info) {
       return std::get<0>(info.param) +
              (std::get<1>(info.param) == track::Direction::kClockwise ? "_cw" : "_ccw");

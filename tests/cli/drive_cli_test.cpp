@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 #include "cli_test.h"
 
@@ -46,8 +46,9 @@ class DriveCli : public ::testing::Test {
 };
 
 TEST_F(DriveCli, SameCommandTwiceGivesTheSameBytes) {
-  const std::string base = "drive --circuit nurburgring --brain explicit --timing fixed:5 --seed 3 "
-                           "--random-start --randomize-style --timeout 25 --quiet --out ";
+  const std::string base =
+      "drive --circuit nurburgring --brain explicit --timing fixed:5 --seed 3 "
+      "--random-start --randomize-style --timeout 25 --quiet --out ";
   const auto a = run(base + (dir_ / "a.json").string());
   const auto b = run(base + (dir_ / "b.json").string());
   ASSERT_EQ(a.exit_code, 0) << a.err;
@@ -77,15 +78,21 @@ TEST_F(DriveCli, BadInputIsOneLineAndExitCodeTwo) {
   write(dir_ / "few.csv", "x_m,y_m\n0,0\n1,0\n1,1\n");
   expect_bad_input("drive --circuit " + (dir_ / "few.csv").string(), "at least 10");
   std::string nan_csv = "x_m,y_m\n";
-  for (int i = 0; i < 50; ++i) nan_csv += std::to_string(30 * std::cos(i * 0.1257)) + "," + (i == 7 ? "nan" : std::to_string(20 * std::sin(i * 0.1257))) + "\n";
+  for (int i = 0; i < 50; ++i)
+    nan_csv += std::to_string(30 * std::cos(i * 0.1257)) + "," +
+               (i == 7 ? "nan" : std::to_string(20 * std::sin(i * 0.1257))) + "\n";
   write(dir_ / "nan.csv", nan_csv);
   expect_bad_input("drive --circuit " + (dir_ / "nan.csv").string(), "nan.csv:9");
   std::string open_csv = "x_m,y_m\n";
-  for (int i = 0; i < 30; ++i) open_csv += std::to_string(30 * std::cos(i * 0.1)) + "," + std::to_string(20 * std::sin(i * 0.1)) + "\n";
+  for (int i = 0; i < 30; ++i)
+    open_csv += std::to_string(30 * std::cos(i * 0.1)) + "," +
+                std::to_string(20 * std::sin(i * 0.1)) + "\n";
   write(dir_ / "open.csv", open_csv);
   expect_bad_input("drive --circuit " + (dir_ / "open.csv").string(), "open");
   std::string eight = "x_m,y_m\n";
-  for (int i = 0; i < 100; ++i) eight += std::to_string(40 * std::sin(i * 0.06283)) + "," + std::to_string(20 * std::sin(i * 0.06283) * std::cos(i * 0.06283)) + "\n";
+  for (int i = 0; i < 100; ++i)
+    eight += std::to_string(40 * std::sin(i * 0.06283)) + "," +
+             std::to_string(20 * std::sin(i * 0.06283) * std::cos(i * 0.06283)) + "\n";
   write(dir_ / "eight.csv", eight);
   expect_bad_input("drive --circuit " + (dir_ / "eight.csv").string(), "crosses itself");
   write(dir_ / "text.csv", "x_m,y_m\n1,2\nhello\n");
@@ -104,7 +111,8 @@ TEST_F(DriveCli, UnwritableOutputFailsBeforeDriving) {
 }
 
 TEST_F(DriveCli, VideoIsWritten) {
-  const auto r = run("drive --circuit simple_circuit --timeout 2 --quiet --video " + (dir_ / "lap.avi").string());
+  const auto r = run("drive --circuit simple_circuit --timeout 2 --quiet --video " +
+                     (dir_ / "lap.avi").string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_GT(fs::file_size(dir_ / "lap.avi"), 10'000u);
 }
@@ -116,7 +124,8 @@ TEST_F(DriveCli, HelpHasExamples) {
 }
 
 TEST_F(DriveCli, RecordWritesFramesAndCsv) {
-  const auto r = run("record --circuits simple_circuit --frames 5 --out " + (dir_ / "rec").string());
+  const auto r =
+      run("record --circuits simple_circuit --frames 5 --out " + (dir_ / "rec").string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::exists(dir_ / "rec" / "simple_circuit_cw" / "4.png"));
   EXPECT_TRUE(fs::exists(dir_ / "rec" / "simple_circuit_cw" / "data.csv"));

@@ -69,12 +69,27 @@ TEST(Metrics, SuddennessOfAlternatingCommands) {
 
 TEST(Metrics, JsonHasEveryKeyTheStudyReads) {
   const nlohmann::ordered_json j = to_json(RunMetrics{});
-  for (const char* key : {"circuit", "direction", "brain", "seed", "completed_laps",
-                          "completed_fraction", "completed_distance_m", "lap_times_s",
-                          "average_speed_mps", "deviation_mean_m", "deviation_p95_m",
-                          "deviation_max_m", "bm_deviation_score", "wall_contacts", "off_road_s",
-                          "trapped", "timed_out", "brain_hz", "inference_ms_p50",
-                          "inference_ms_p99", "suddenness"}) {
+  for (const char* key : {"circuit",
+                          "direction",
+                          "brain",
+                          "seed",
+                          "completed_laps",
+                          "completed_fraction",
+                          "completed_distance_m",
+                          "lap_times_s",
+                          "average_speed_mps",
+                          "deviation_mean_m",
+                          "deviation_p95_m",
+                          "deviation_max_m",
+                          "bm_deviation_score",
+                          "wall_contacts",
+                          "off_road_s",
+                          "trapped",
+                          "timed_out",
+                          "brain_hz",
+                          "inference_ms_p50",
+                          "inference_ms_p99",
+                          "suddenness"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
 }

@@ -10,7 +10,9 @@
 namespace pitlane::sim {
 namespace {
 
-bool is_red(const cv::Vec3b& p) { return p[2] > 90 && p[2] - std::max(p[0], p[1]) > 50; }
+bool is_red(const cv::Vec3b& p) {
+  return p[2] > 90 && p[2] - std::max(p[0], p[1]) > 50;
+}
 
 // Centre column of the red run in a row, or -1.
 double red_centre(const cv::Mat& img, int row) {

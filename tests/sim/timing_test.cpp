@@ -23,8 +23,8 @@ TEST(Timing, ParsesEveryForm) {
 }
 
 TEST(Timing, RejectsNonsense) {
-  for (const char* bad : {"", "fixed", "fixed:", "fixed:-1", "fixed:abc", "measured x", "measured x0",
-                          "measured 30", "slow", "fixed:1e9"}) {
+  for (const char* bad : {"", "fixed", "fixed:", "fixed:-1", "fixed:abc", "measured x",
+                          "measured x0", "measured 30", "slow", "fixed:1e9"}) {
     EXPECT_THROW(TimingModel::parse(bad), InputError) << bad;
   }
 }

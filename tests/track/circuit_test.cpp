@@ -34,7 +34,8 @@ TEST(Circuit, BuiltinLengthsMatchTheReference) {
     EXPECT_GT(c.length(), 0.92 * length) << name;
     // REFERENCE: the smoothed lines' tightest radii are about 2 to 4.5 m.
     double max_k = 0.0;
-    for (double s = 0.0; s < c.length(); s += 0.25) max_k = std::max(max_k, std::abs(c.curvature_at(s)));
+    for (double s = 0.0; s < c.length(); s += 0.25)
+      max_k = std::max(max_k, std::abs(c.curvature_at(s)));
     EXPECT_GT(1.0 / max_k, 1.8) << name;
     EXPECT_LT(1.0 / max_k, 5.5) << name;
     EXPECT_GT(c.reference_lap_s(), 70.0) << name;

@@ -68,11 +68,13 @@ sim::Command ExplicitBrain::act(const cv::Mat& frame_bgr) {
       max_curvature = std::max(max_curvature, std::abs(2.0 * p.left_m / d2));
     }
     const double span = params_.curve_curvature - params_.straight_curvature;
-    const double straightness = std::clamp((params_.curve_curvature - max_curvature) / span, 0.0, 1.0);
+    const double straightness =
+        std::clamp((params_.curve_curvature - max_curvature) / span, 0.0, 1.0);
     // The furthest point seen limits the speed too: if the line ends close, a bend hides it.
     const double seen = points_.back().forward_m;
     const double sight = std::clamp((seen - 3.0) / (params_.preview_m - 3.0), 0.0, 1.0);
-    cmd.v = params_.v_curve + (params_.v_straight - params_.v_curve) * std::min(straightness, sight);
+    cmd.v =
+        params_.v_curve + (params_.v_straight - params_.v_curve) * std::min(straightness, sight);
     // Steering: pursue the line point nearest the lookahead distance.
     const double lookahead = params_.lookahead_base_m + params_.lookahead_gain_s * cmd.v;
     const LinePoint* target = &points_.front();
@@ -92,7 +94,8 @@ sim::Command ExplicitBrain::act(const cv::Mat& frame_bgr) {
   }
   last_w_ = cmd.w;
   last_v_ = cmd.v;
-  last_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  last_ms_ =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return cmd;
 }
 

@@ -20,15 +20,15 @@
 namespace pitlane::brain {
 
 struct ExpertParams {
-  double v_straight = 13.0;        // m/s where the line ahead is straight
-  double v_curve = 7.0;            // m/s in curves (the original's curve speed)
-  double v_search = 3.0;           // m/s while the line is lost
-  double curve_curvature = 0.07;   // 1/m: at or above this the car takes curve speed
+  double v_straight = 13.0;          // m/s where the line ahead is straight
+  double v_curve = 7.0;              // m/s in curves (the original's curve speed)
+  double v_search = 3.0;             // m/s while the line is lost
+  double curve_curvature = 0.07;     // 1/m: at or above this the car takes curve speed
   double straight_curvature = 0.02;  // 1/m: at or below this, straight speed
-  double lookahead_base_m = 1.0;   // lookahead distance = base + gain * v, from the car's origin
+  double lookahead_base_m = 1.0;     // lookahead distance = base + gain * v, from the car's origin
   double lookahead_gain_s = 0.2;
-  double preview_m = 9.0;          // how far ahead the speed policy looks
-  double kd = 0.6;                 // damping on the lookahead angle's rate, (rad/s) / (rad/s)
+  double preview_m = 9.0;  // how far ahead the speed policy looks
+  double kd = 0.6;         // damping on the lookahead angle's rate, (rad/s) / (rad/s)
 };
 
 class ExplicitBrain : public Brain {

@@ -1,9 +1,9 @@
 #include "pitlane/core/files.h"
 
+#include <unistd.h>
 #include <fstream>
 #include <sstream>
 #include <system_error>
-#include <unistd.h>
 
 #include "pitlane/core/error.h"
 
@@ -23,9 +23,8 @@ void ensure_parent(const fs::path& path) {
   std::error_code ec;
   fs::create_directories(parent, ec);
   if (ec || !fs::is_directory(parent)) {
-    throw InputError(path.string() + ": cannot create folder '" + parent.string() +
-                     "' (" + (ec ? ec.message() : "not a folder") +
-                     "); choose a writable output path");
+    throw InputError(path.string() + ": cannot create folder '" + parent.string() + "' (" +
+                     (ec ? ec.message() : "not a folder") + "); choose a writable output path");
   }
 }
 
@@ -99,7 +98,8 @@ void StagedDir::commit() {
   std::error_code ec;
   fs::remove_all(final_, ec);
   fs::rename(staging_, final_, ec);
-  if (ec) throw RunError(final_.string() + ": cannot move finished folder into place: " + ec.message());
+  if (ec)
+    throw RunError(final_.string() + ": cannot move finished folder into place: " + ec.message());
   committed_ = true;
 }
 

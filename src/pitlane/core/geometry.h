@@ -22,7 +22,9 @@ struct Vec2 {
   Vec2 perp() const { return {-y, x}; }  // rotated +90 degrees (to the left)
 };
 
-inline double distance(Vec2 a, Vec2 b) { return (a - b).norm(); }
+inline double distance(Vec2 a, Vec2 b) {
+  return (a - b).norm();
+}
 
 struct Pose2 {
   Vec2 position;     // m

@@ -1,8 +1,8 @@
 #include "pitlane/core/progress.h"
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstdio>
-#include <unistd.h>
 
 namespace pitlane {
 

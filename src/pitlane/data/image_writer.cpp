@@ -38,7 +38,8 @@ void ImageWriter::work() {
     }
     try {
       if (!cv::imwrite(job.path.string(), job.image, {cv::IMWRITE_PNG_COMPRESSION, 1})) {
-        throw InputError(job.path.string() + ": cannot write image; check free space and permissions");
+        throw InputError(job.path.string() +
+                         ": cannot write image; check free space and permissions");
       }
     } catch (...) {
       std::lock_guard lock(mutex_);

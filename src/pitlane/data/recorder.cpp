@@ -20,7 +20,12 @@ class FrameWriter : public sim::EpisodeObserver {
  public:
   FrameWriter(const std::filesystem::path& dir, ImageWriter& images, std::ofstream& csv,
               int& next_index, int budget, ProgressBar& bar, int total_before)
-      : dir_(dir), images_(images), csv_(csv), next_(next_index), budget_(budget), bar_(bar),
+      : dir_(dir),
+        images_(images),
+        csv_(csv),
+        next_(next_index),
+        budget_(budget),
+        bar_(bar),
         before_(total_before) {}
 
   bool on_iteration(const sim::IterationView& view) override {
@@ -55,7 +60,8 @@ class FrameWriter : public sim::EpisodeObserver {
 
 }  // namespace
 
-std::vector<RecordingSummary> record(const RecordOptions& options, const std::filesystem::path& out_dir) {
+std::vector<RecordingSummary> record(const RecordOptions& options,
+                                     const std::filesystem::path& out_dir) {
   if (options.circuits.empty()) throw InputError("record: no circuits given; use --circuits a,b");
   if (options.frames < 1) throw InputError("record: --frames must be at least 1");
   std::vector<track::Direction> directions = {track::Direction::kClockwise};
@@ -107,7 +113,8 @@ std::vector<RecordingSummary> record(const RecordOptions& options, const std::fi
       abs_w += writer.abs_w_sum;
       ++summary.episodes;
       if (writer.written() == 0) {
-        throw RunError(summary.name + ": the expert produced no frames; the circuit may be undrivable");
+        throw RunError(summary.name +
+                       ": the expert produced no frames; the circuit may be undrivable");
       }
     }
     images.finish();

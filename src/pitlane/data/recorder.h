@@ -31,20 +31,21 @@ struct RecordOptions {
   int frames = 2000;                  // frames per recording
   int frames_per_start = 400;         // perturbed recordings restart this often
   uint64_t seed = 0;
-  sim::TimingModel timing;            // the expert's latency (default fixed:5)
-  bool randomize_style = false;       // seeded brightness/hue/noise/fog per segment
+  sim::TimingModel timing;       // the expert's latency (default fixed:5)
+  bool randomize_style = false;  // seeded brightness/hue/noise/fog per segment
   bool show_progress = true;
 };
 
 struct RecordingSummary {
-  std::string name;                 // folder name
+  std::string name;  // folder name
   std::filesystem::path path;
   int frames = 0;
-  int episodes = 0;                 // how many starts it took
-  double mean_abs_w = 0.0;          // rad/s, a quick look at how curvy the data is
+  int episodes = 0;         // how many starts it took
+  double mean_abs_w = 0.0;  // rad/s, a quick look at how curvy the data is
 };
 
-std::vector<RecordingSummary> record(const RecordOptions& options, const std::filesystem::path& out_dir);
+std::vector<RecordingSummary> record(const RecordOptions& options,
+                                     const std::filesystem::path& out_dir);
 
 // The header line data.csv starts with, as the original datasets have it.
 inline constexpr const char* kDataCsvHeader = "image_name, v, w, timestamp";

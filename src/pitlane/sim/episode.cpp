@@ -50,11 +50,11 @@ EpisodeResult run_episode(const track::Circuit& circuit, Renderer& renderer, bra
   const int64_t dt = config.physics_step_us;
 
   Pose2 pose = start;
-  Command executing;                 // the command in effect (the car starts at rest)
+  Command executing;  // the command in effect (the car starts at rest)
   std::deque<PendingCommand> pending;
-  Pose2 frame_pose = pose;           // pose at the latest camera capture
-  int64_t frame_index = -1;          // capture index of frame_pose
-  int64_t rendered_index = -2;       // capture index of the frame in `frame`
+  Pose2 frame_pose = pose;      // pose at the latest camera capture
+  int64_t frame_index = -1;     // capture index of frame_pose
+  int64_t rendered_index = -2;  // capture index of the frame in `frame`
   cv::Mat frame;
   int64_t next_brain_us = 0;
   bool in_contact = false;
@@ -63,7 +63,8 @@ EpisodeResult run_episode(const track::Circuit& circuit, Renderer& renderer, bra
   int64_t disturbance_until = -1, next_disturbance = -1;
   double disturbance_w = 0.0;
   if (config.disturbance.mean_interval_s > 0) {
-    next_disturbance = static_cast<int64_t>(rng.uniform(0.5, 1.5) * config.disturbance.mean_interval_s * 1e6);
+    next_disturbance =
+        static_cast<int64_t>(rng.uniform(0.5, 1.5) * config.disturbance.mean_interval_s * 1e6);
   }
   std::vector<double> brain_ms, render_ms;
   int iteration = 0;
@@ -79,13 +80,15 @@ EpisodeResult run_episode(const track::Circuit& circuit, Renderer& renderer, bra
     if (t >= next_brain_us) {
       if (rendered_index != frame_index) {
         const auto r0 = Clock::now();
-        renderer.render(frame_pose, style, config.seed * 1'000'003ull + static_cast<uint64_t>(frame_index), frame);
+        renderer.render(frame_pose, style,
+                        config.seed * 1'000'003ull + static_cast<uint64_t>(frame_index), frame);
         render_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - r0).count());
         rendered_index = frame_index;
       }
       const auto b0 = Clock::now();
       const Command command = brain.act(frame);
-      const double iteration_ms = std::chrono::duration<double, std::milli>(Clock::now() - b0).count();
+      const double iteration_ms =
+          std::chrono::duration<double, std::milli>(Clock::now() - b0).count();
       const double inference_ms = brain.last_inference_ms();
       brain_ms.push_back(inference_ms);
       const int64_t latency = config.timing.kind == TimingModel::Kind::kRealtime

@@ -35,13 +35,13 @@ struct Disturbance {
 
 struct EpisodeConfig {
   int laps = 1;
-  uint64_t seed = 0;                 // start pose, style randomization, disturbances
-  TimingModel timing;                // default fixed:5
-  bool random_start = false;         // seeded start anywhere, perturbed; else the circuit's start
+  uint64_t seed = 0;          // start pose, style randomization, disturbances
+  TimingModel timing;         // default fixed:5
+  bool random_start = false;  // seeded start anywhere, perturbed; else the circuit's start
   track::StartPerturbation perturbation;
-  double timeout_s = 0.0;            // 0: laps x reference lap time x 1.1
-  RenderStyle style;                 // how frames look
-  bool randomize_style = false;      // draw a RenderStyle from the seed instead
+  double timeout_s = 0.0;        // 0: laps x reference lap time x 1.1
+  RenderStyle style;             // how frames look
+  bool randomize_style = false;  // draw a RenderStyle from the seed instead
   Disturbance disturbance;
   VehicleModel vehicle;
   int64_t physics_step_us = 1000;
@@ -50,13 +50,13 @@ struct EpisodeConfig {
 // What an observer sees at each brain iteration (after the brain answered).
 struct IterationView {
   int iteration = 0;
-  int64_t t_us = 0;                  // when the iteration started
-  const cv::Mat* frame = nullptr;    // the frame the brain saw (BGR 480x640)
-  Command command;                   // what it answered
-  Pose2 pose;                        // the car now
-  double speed_mps = 0.0;            // the command being executed now
-  double progress = 0.0;             // fraction of the requested laps
-  double lateral_m = 0.0;            // signed offset from the centre line
+  int64_t t_us = 0;                // when the iteration started
+  const cv::Mat* frame = nullptr;  // the frame the brain saw (BGR 480x640)
+  Command command;                 // what it answered
+  Pose2 pose;                      // the car now
+  double speed_mps = 0.0;          // the command being executed now
+  double progress = 0.0;           // fraction of the requested laps
+  double lateral_m = 0.0;          // signed offset from the centre line
 };
 
 class EpisodeObserver {

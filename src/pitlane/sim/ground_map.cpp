@@ -39,7 +39,8 @@ GroundMap::GroundMap(const track::Circuit& circuit, double band_m, double cell_m
   // Each segment writes only the vertices of its own strip: the rectangle of points whose
   // projection falls on the segment (extended by `overhang` at both ends to cover the wedges on
   // the outside of bends) and whose distance to the line is within `reach`.
-  const double overhang = 0.5 + reach * 0.1;  // m, covers bends down to ~1 m radius at 0.1 m spacing
+  const double overhang =
+      0.5 + reach * 0.1;  // m, covers bends down to ~1 m radius at 0.1 m spacing
   for (size_t s = 0; s < n; ++s) {
     const Vec2 a = pts[s], b = pts[(s + 1) % n], ab = b - a;
     const double len = ab.norm();
@@ -95,7 +96,8 @@ GroundMap::GroundMap(const track::Circuit& circuit, double band_m, double cell_m
           const int32_t ttx = tx - (left ? 1 : 0), tty = ty - (down ? 1 : 0);
           if (ttx >= tiles_x_ || tty >= tiles_y_) continue;
           ensure_tile(ttx, tty);
-          const size_t tile = static_cast<size_t>(tile_of_[static_cast<size_t>(tty * tiles_x_ + ttx)]);
+          const size_t tile =
+              static_cast<size_t>(tile_of_[static_cast<size_t>(tty * tiles_x_ + ttx)]);
           const int32_t li = left ? kTileCells : (i & kTileMask);
           const int32_t lj = down ? kTileCells : (j & kTileMask);
           float& v = values_[tile * per_tile + static_cast<size_t>(lj * kTileStride + li)];

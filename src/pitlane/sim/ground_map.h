@@ -29,10 +29,12 @@ class GroundMap {
     const float gy = (y - origin_y_) * inv_cell_;
     if (!(gx >= 0.0f && gy >= 0.0f && gx < max_gx_ && gy < max_gy_)) return kFar;
     const auto ix = static_cast<int32_t>(gx), iy = static_cast<int32_t>(gy);
-    const int32_t tile = tile_of_[static_cast<size_t>((iy >> kTileShift) * tiles_x_ + (ix >> kTileShift))];
+    const int32_t tile =
+        tile_of_[static_cast<size_t>((iy >> kTileShift) * tiles_x_ + (ix >> kTileShift))];
     if (tile < 0) return kFar;
-    const float* t = &values_[static_cast<size_t>(tile) * kTileStride * kTileStride +
-                              static_cast<size_t>((iy & kTileMask) * kTileStride + (ix & kTileMask))];
+    const float* t =
+        &values_[static_cast<size_t>(tile) * kTileStride * kTileStride +
+                 static_cast<size_t>((iy & kTileMask) * kTileStride + (ix & kTileMask))];
     const float a = t[0], b = t[1], c = t[kTileStride], d = t[kTileStride + 1];
     if (std::abs(a) + std::abs(b) + std::abs(c) + std::abs(d) >= kFar) return kFar;
     const float fx = gx - static_cast<float>(ix), fy = gy - static_cast<float>(iy);

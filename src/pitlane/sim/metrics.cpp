@@ -15,8 +15,12 @@ constexpr int64_t kDeviationPeriodUs = 10'000;  // 100 Hz
 
 }  // namespace
 
-double normalize_v(double v) { return std::clamp((v - 6.5) / 17.5, 0.0, 1.0); }
-double normalize_w(double w) { return std::clamp((w + 7.1) / 14.2, 0.0, 1.0); }
+double normalize_v(double v) {
+  return std::clamp((v - 6.5) / 17.5, 0.0, 1.0);
+}
+double normalize_w(double w) {
+  return std::clamp((w + 7.1) / 14.2, 0.0, 1.0);
+}
 
 MetricsAccumulator::MetricsAccumulator(const track::Circuit& circuit, int laps, Vec2 start)
     : circuit_(circuit), laps_(laps), s_(circuit.project(start).s), last_odometry_(start) {
@@ -147,7 +151,8 @@ std::string format_table(const RunMetrics& m) {
   t.add({"brain", m.brain});
   t.add({"timing", m.timing});
   t.add({"result", m.termination});
-  t.add({"completed laps", std::to_string(m.completed_laps) + "/" + std::to_string(m.laps_requested)});
+  t.add({"completed laps",
+         std::to_string(m.completed_laps) + "/" + std::to_string(m.laps_requested)});
   t.add({"completed %", format_fixed(100.0 * m.completed_fraction, 1)});
   std::string laps;
   for (double s : m.lap_times_s) laps += (laps.empty() ? "" : " ") + format_fixed(s, 2);
@@ -161,7 +166,8 @@ std::string format_table(const RunMetrics& m) {
   t.add({"wall contacts", std::to_string(m.wall_contacts)});
   t.add({"off road s", format_fixed(m.off_road_s, 2)});
   t.add({"brain Hz", format_fixed(m.brain_hz, 1)});
-  t.add({"inference ms p50/p99", format_fixed(m.inference_ms_p50, 2) + " / " + format_fixed(m.inference_ms_p99, 2)});
+  t.add({"inference ms p50/p99",
+         format_fixed(m.inference_ms_p50, 2) + " / " + format_fixed(m.inference_ms_p99, 2)});
   t.add({"suddenness", format_fixed(m.suddenness, 4)});
   return t.render();
 }

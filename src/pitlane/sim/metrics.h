@@ -21,18 +21,18 @@ namespace pitlane::sim {
 
 struct RunMetrics {
   std::string circuit;
-  std::string direction;            // "cw" | "ccw"
+  std::string direction;  // "cw" | "ccw"
   std::string brain;
   uint64_t seed = 0;
-  std::string timing;               // the timing model, e.g. "fixed:5"
+  std::string timing;  // the timing model, e.g. "fixed:5"
   int laps_requested = 1;
   int completed_laps = 0;
-  double completed_fraction = 0.0;  // centre-line progress / (laps_requested * length), 0..1
+  double completed_fraction = 0.0;    // centre-line progress / (laps_requested * length), 0..1
   double completed_distance_m = 0.0;  // odometry: sum of 20 Hz position steps
-  std::vector<double> lap_times_s;  // time of each lap's completion, from the start
+  std::vector<double> lap_times_s;    // time of each lap's completion, from the start
   double sim_time_s = 0.0;
-  double average_speed_mps = 0.0;   // completed_distance_m / sim_time_s
-  double deviation_mean_m = 0.0;    // distance of the car's origin to the centre line, 100 Hz
+  double average_speed_mps = 0.0;  // completed_distance_m / sim_time_s
+  double deviation_mean_m = 0.0;   // distance of the car's origin to the centre line, 100 Hz
   double deviation_p95_m = 0.0;
   double deviation_max_m = 0.0;
   double bm_deviation_score = 0.0;  // BehaviorMetrics' mean of 1000^d over passed ideal points
@@ -42,19 +42,19 @@ struct RunMetrics {
   bool timed_out = false;           // ran past laps x reference lap time x 1.1
   std::string termination;          // "completed" | "trapped" | "timeout"
   int brain_iterations = 0;
-  double brain_hz = 0.0;            // iterations per simulated second
-  double inference_ms_p50 = 0.0;    // latency the timing model applied (first/last 10 dropped)
+  double brain_hz = 0.0;          // iterations per simulated second
+  double inference_ms_p50 = 0.0;  // latency the timing model applied (first/last 10 dropped)
   double inference_ms_p99 = 0.0;
-  double suddenness = 0.0;          // mean |change| of normalized (v, w) between iterations
+  double suddenness = 0.0;  // mean |change| of normalized (v, w) between iterations
 };
 
 // Wall-clock figures of the same run: not reproducible, kept out of RunMetrics.
 struct RunTiming {
   double wall_time_s = 0.0;
-  double real_time_factor = 0.0;    // simulated seconds per wall second
+  double real_time_factor = 0.0;  // simulated seconds per wall second
   int64_t frames_rendered = 0;
   double render_ms_mean = 0.0;
-  double brain_ms_p50 = 0.0;        // the brain's own measured inference time
+  double brain_ms_p50 = 0.0;  // the brain's own measured inference time
   double brain_ms_p99 = 0.0;
 };
 
@@ -86,13 +86,13 @@ class MetricsAccumulator {
  private:
   const track::Circuit& circuit_;
   int laps_ = 1;
-  double s_ = 0.0;          // arc length of the car's nearest centre-line point
-  double progress_m_ = 0.0; // signed progress along the centre line since the start
+  double s_ = 0.0;           // arc length of the car's nearest centre-line point
+  double progress_m_ = 0.0;  // signed progress along the centre line since the start
   std::vector<double> lap_times_s_;
   Vec2 last_odometry_;
   double distance_m_ = 0.0;
   std::vector<double> deviations_;
-  std::vector<Vec2> path_;   // 100 Hz positions, for the BehaviorMetrics score
+  std::vector<Vec2> path_;  // 100 Hz positions, for the BehaviorMetrics score
   double max_progress_m_ = 0.0;
   double off_road_s_ = 0.0;
   int wall_contacts_ = 0;

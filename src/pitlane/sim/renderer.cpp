@@ -15,9 +15,13 @@ struct Rgb {
 Rgb mix(Rgb x, Rgb y, float t) {
   return {x.b + (y.b - x.b) * t, x.g + (y.g - x.g) * t, x.r + (y.r - x.r) * t};
 }
-Rgb scale(Rgb x, float k) { return {x.b * k, x.g * k, x.r * k}; }
+Rgb scale(Rgb x, float k) {
+  return {x.b * k, x.g * k, x.r * k};
+}
 
-uint8_t to_u8(float v) { return static_cast<uint8_t>(std::clamp(v, 0.0f, 255.0f) + 0.5f); }
+uint8_t to_u8(float v) {
+  return static_cast<uint8_t>(std::clamp(v, 0.0f, 255.0f) + 0.5f);
+}
 
 void store(uint8_t* px, Rgb c) {
   px[0] = to_u8(c.b);
@@ -46,7 +50,7 @@ constexpr Rgb kGrass{50, 118, 68};
 constexpr Rgb kWall{205, 205, 205};
 constexpr Rgb kFog{205, 200, 200};
 
-constexpr int kGrainSize = 512;   // texels per side of the finest grain level
+constexpr int kGrainSize = 512;    // texels per side of the finest grain level
 constexpr float kTexelM = 0.006f;  // metres per texel of the finest level
 
 // Value noise with two octaves, tileable over `size` texels, as luminance factors x128.
@@ -60,7 +64,8 @@ std::vector<uint8_t> make_grain(int size, uint64_t seed) {
       float acc = 0;
       for (int dy = -2; dy <= 2; ++dy) {
         for (int dx = -2; dx <= 2; ++dx) {
-          acc += fine[static_cast<size_t>(((y + dy + size) % size) * size + (x + dx + size) % size)];
+          acc +=
+              fine[static_cast<size_t>(((y + dy + size) % size) * size + (x + dx + size) % size)];
         }
       }
       coarse[static_cast<size_t>(y * size + x)] = acc / 25.0f;
@@ -92,7 +97,9 @@ std::vector<uint8_t> halve(const std::vector<uint8_t>& tex, int size) {
 
 }  // namespace
 
-double CameraModel::focal_px() const { return 0.5 * width / std::tan(0.5 * hfov_rad); }
+double CameraModel::focal_px() const {
+  return 0.5 * width / std::tan(0.5 * hfov_rad);
+}
 
 LineStyle parse_line_style(std::string_view text) {
   if (text == "red") return LineStyle::kRed;
@@ -118,7 +125,8 @@ struct Renderer::Palette {
 Renderer::Palette Renderer::make_palette(const RenderStyle& style) const {
   // Hue rotation about the grey axis (a rotation matrix in RGB space), then brightness.
   const float a = style.hue_shift_deg * static_cast<float>(std::numbers::pi / 180.0);
-  const float c = std::cos(a), s = std::sin(a), k = (1.0f - c) / 3.0f, q = std::sqrt(1.0f / 3.0f) * s;
+  const float c = std::cos(a), s = std::sin(a), k = (1.0f - c) / 3.0f,
+              q = std::sqrt(1.0f / 3.0f) * s;
   const float m[3][3] = {{c + k, k - q, k + q}, {k + q, c + k, k - q}, {k - q, k + q, c + k}};
   auto tone = [&](Rgb x) {
     const float r = m[0][0] * x.r + m[0][1] * x.g + m[0][2] * x.b;
@@ -146,7 +154,8 @@ Renderer::Renderer(const track::Circuit& circuit, CameraModel camera)
       focal_(static_cast<float>(camera.focal_px())) {
   column_xn_.resize(static_cast<size_t>(camera_.width));
   for (int u = 0; u < camera_.width; ++u) {
-    column_xn_[static_cast<size_t>(u)] = (static_cast<float>(u) + 0.5f - 0.5f * static_cast<float>(camera_.width)) / focal_;
+    column_xn_[static_cast<size_t>(u)] =
+        (static_cast<float>(u) + 0.5f - 0.5f * static_cast<float>(camera_.width)) / focal_;
   }
   columns_.resize(static_cast<size_t>(camera_.width));
   lateral_samples_.resize(static_cast<size_t>(camera_.width / kLateralStride + 2));
@@ -164,10 +173,11 @@ Renderer::Renderer(const track::Circuit& circuit, CameraModel camera)
     for (int y = 0; y < size; ++y) {
       for (int x = 0; x < size; ++x) {
         const int x1 = (x + 1) % size, y1 = (y + 1) % size;
-        q[static_cast<size_t>(y * size + x)] = static_cast<uint32_t>(g[static_cast<size_t>(y * size + x)]) |
-                                               static_cast<uint32_t>(g[static_cast<size_t>(y * size + x1)]) << 8 |
-                                               static_cast<uint32_t>(g[static_cast<size_t>(y1 * size + x)]) << 16 |
-                                               static_cast<uint32_t>(g[static_cast<size_t>(y1 * size + x1)]) << 24;
+        q[static_cast<size_t>(y * size + x)] =
+            static_cast<uint32_t>(g[static_cast<size_t>(y * size + x)]) |
+            static_cast<uint32_t>(g[static_cast<size_t>(y * size + x1)]) << 8 |
+            static_cast<uint32_t>(g[static_cast<size_t>(y1 * size + x)]) << 16 |
+            static_cast<uint32_t>(g[static_cast<size_t>(y1 * size + x1)]) << 24;
       }
     }
   }
@@ -176,11 +186,13 @@ Renderer::Renderer(const track::Circuit& circuit, CameraModel camera)
 void Renderer::render(const Pose2& car, const RenderStyle& style, uint64_t frame_seed,
                       cv::Mat& out) {
   const int width = camera_.width, height = camera_.height;
-  if (out.rows != height || out.cols != width || out.type() != CV_8UC3) out.create(height, width, CV_8UC3);
+  if (out.rows != height || out.cols != width || out.type() != CV_8UC3)
+    out.create(height, width, CV_8UC3);
   const Palette pal = make_palette(style);
   const Pose2 cam = camera_.camera_pose(car);
   const float cx = static_cast<float>(cam.position.x), cy = static_cast<float>(cam.position.y);
-  const float fwd_x = static_cast<float>(std::cos(cam.yaw)), fwd_y = static_cast<float>(std::sin(cam.yaw));
+  const float fwd_x = static_cast<float>(std::cos(cam.yaw)),
+              fwd_y = static_cast<float>(std::sin(cam.yaw));
   const float right_x = fwd_y, right_y = -fwd_x;
   const float h = static_cast<float>(camera_.height_m);
   const float far = static_cast<float>(camera_.far_m);
@@ -209,7 +221,8 @@ void Renderer::render(const Pose2& car, const RenderStyle& style, uint64_t frame
         float lo = prev, hi = z;  // refine between the last free depth and this one
         for (int b = 0; b < 10; ++b) {
           const float mid = 0.5f * (lo + hi);
-          (wall_offset - std::abs(map_.lateral(cx + mid * dx, cy + mid * dy)) <= 0.0f ? hi : lo) = mid;
+          (wall_offset - std::abs(map_.lateral(cx + mid * dx, cy + mid * dy)) <= 0.0f ? hi : lo) =
+              mid;
         }
         hit = hi;
         break;
@@ -222,8 +235,10 @@ void Renderer::render(const Pose2& car, const RenderStyle& style, uint64_t frame
     col.ground_from = far_row + 1;
     col.wall_from = height;  // no wall
     if (hit <= far) {
-      col.ground_from = std::max(col.ground_from, static_cast<int>(std::floor(horizon - 0.5f + h * focal_ / hit)) + 1);
-      col.wall_from = std::max(0, static_cast<int>(std::ceil(horizon - 0.5f - focal_ * (wall_height - h) / hit)));
+      col.ground_from = std::max(
+          col.ground_from, static_cast<int>(std::floor(horizon - 0.5f + h * focal_ / hit)) + 1);
+      col.wall_from = std::max(
+          0, static_cast<int>(std::ceil(horizon - 0.5f - focal_ * (wall_height - h) / hit)));
       // Shade by the wall's facing: its normal is the gradient of |offset| at the hit point.
       const float px = cx + hit * dx, py = cy + hit * dy, e = 0.05f;
       const float gx = std::abs(map_.lateral(px + e, py)) - std::abs(map_.lateral(px - e, py));
@@ -254,7 +269,8 @@ void Renderer::render(const Pose2& car, const RenderStyle& style, uint64_t frame
     const bool ground_row = v > far_row;
     const float z_ground = ground_row ? h * focal_ / dv : 0.0f;
     const float footprint = z_ground / focal_;  // metres per pixel across the road
-    const float ground_fog = fog_density > 0 && ground_row ? 1.0f - std::exp(-fog_density * z_ground) : 0.0f;
+    const float ground_fog =
+        fog_density > 0 && ground_row ? 1.0f - std::exp(-fog_density * z_ground) : 0.0f;
     // Ground points along this row are linear in u: P(u) = cam + z * (fwd + xn(u) * right).
     const float base_x = cx + z_ground * fwd_x, base_y = cy + z_ground * fwd_y;
     const float step_x = z_ground * right_x, step_y = z_ground * right_y;
@@ -263,7 +279,8 @@ void Renderer::render(const Pose2& car, const RenderStyle& style, uint64_t frame
       // interpolate, exactly where a sample lies beyond the band (next to a wall).
       for (int u = 0; u <= width; u += kLateralStride) {
         const float xn = (static_cast<float>(u) + 0.5f - 0.5f * static_cast<float>(width)) / focal_;
-        lateral_samples_[static_cast<size_t>(u / kLateralStride)] = map_.lateral(base_x + xn * step_x, base_y + xn * step_y);
+        lateral_samples_[static_cast<size_t>(u / kLateralStride)] =
+            map_.lateral(base_x + xn * step_x, base_y + xn * step_y);
       }
     }
     // Grain coordinates in 16.16 fixed point, linear in u, wrapped to the texture's period.
@@ -275,8 +292,11 @@ void Renderer::render(const Pose2& car, const RenderStyle& style, uint64_t frame
     const float tex_scale = 1.0f / (kTexelM * static_cast<float>(1 << mip));
     const float period = static_cast<float>(1 << tex_shift);
     const float xn0 = column_xn_[0], dxn = 1.0f / focal_;
-    const float tu0 = (base_x + xn0 * step_x) * tex_scale, tv0 = (base_y + xn0 * step_y) * tex_scale;
-    auto fixed = [&](float t) { return static_cast<int32_t>((t - period * std::floor(t / period)) * 65536.0f); };
+    const float tu0 = (base_x + xn0 * step_x) * tex_scale,
+                tv0 = (base_y + xn0 * step_y) * tex_scale;
+    auto fixed = [&](float t) {
+      return static_cast<int32_t>((t - period * std::floor(t / period)) * 65536.0f);
+    };
     int32_t tu = fixed(tu0), tv = fixed(tv0);
     const auto dtu = static_cast<int32_t>(dxn * step_x * tex_scale * 65536.0f);
     const auto dtv = static_cast<int32_t>(dxn * step_y * tex_scale * 65536.0f);
@@ -284,7 +304,8 @@ void Renderer::render(const Pose2& car, const RenderStyle& style, uint64_t frame
     if (ground_row) {
       // Per-pixel offsets: lerp between samples; exact lookups where a sample is off the band.
       for (int k = 0; k * kLateralStride < width; ++k) {
-        const float l0 = lateral_samples_[static_cast<size_t>(k)], l1 = lateral_samples_[static_cast<size_t>(k) + 1];
+        const float l0 = lateral_samples_[static_cast<size_t>(k)],
+                    l1 = lateral_samples_[static_cast<size_t>(k) + 1];
         float* dst = &lateral_row_[static_cast<size_t>(k * kLateralStride)];
         if (std::abs(l0) < GroundMap::kFar && std::abs(l1) < GroundMap::kFar) {
           const float step = (l1 - l0) / sample_step;
@@ -311,7 +332,8 @@ void Renderer::render(const Pose2& car, const RenderStyle& style, uint64_t frame
         const float a = std::abs(lateral_row_[static_cast<size_t>(u)]);
         // Bilinear grain in fixed point (luminance x128): one load fetches the texel's 2x2 quad.
         const auto ux = static_cast<uint32_t>(tu), vy = static_cast<uint32_t>(tv);
-        const uint32_t quad = grain[(((vy >> 16) & tex_mask) << tex_shift) | ((ux >> 16) & tex_mask)];
+        const uint32_t quad =
+            grain[(((vy >> 16) & tex_mask) << tex_shift) | ((ux >> 16) & tex_mask)];
         const int wx = static_cast<int>((ux >> 8) & 0xFF), wy = static_cast<int>((vy >> 8) & 0xFF);
         const int t00 = static_cast<int>(quad & 0xFF), t01 = static_cast<int>((quad >> 8) & 0xFF);
         const int t10 = static_cast<int>((quad >> 16) & 0xFF), t11 = static_cast<int>(quad >> 24);
@@ -363,7 +385,8 @@ void Renderer::add_noise(cv::Mat& image, float sigma, uint64_t frame_seed) {
       state = mix64(state + 0x9E3779B97F4A7C15ull);
       for (int j = 0; j < 4 && i + j < n; ++j) {
         const auto bits = static_cast<uint32_t>(state >> (16 * j));
-        const float noise = (static_cast<float>(bits & 0xFF) - static_cast<float>((bits >> 8) & 0xFF)) * k;
+        const float noise =
+            (static_cast<float>(bits & 0xFF) - static_cast<float>((bits >> 8) & 0xFF)) * k;
         row[i + j] = to_u8(static_cast<float>(row[i + j]) + noise);
       }
     }

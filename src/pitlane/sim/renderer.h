@@ -81,9 +81,9 @@ class Renderer {
   std::array<std::vector<uint32_t>, 4> grain_quads_;  // texel + right, lower, lower-right
   // Per-column scratch of render(): where the wall is and how it looks.
   struct ColumnWall {
-    float depth = 0.0f;             // wall depth along the optical axis, m (infinity: none)
-    int ground_from = 0;            // first image row showing ground
-    int wall_from = 0;              // first image row showing wall (height: no wall)
+    float depth = 0.0f;   // wall depth along the optical axis, m (infinity: none)
+    int ground_from = 0;  // first image row showing ground
+    int wall_from = 0;    // first image row showing wall (height: no wall)
     float colour_b = 0, colour_g = 0, colour_r = 0;
     float shade_at_horizon = 1.0f;  // brightness factor = shade_at_horizon + shade_per_row * dv
     float shade_per_row = 0.0f;     //   dv: rows below the horizon

@@ -45,7 +45,8 @@ TimingModel TimingModel::parse(std::string_view text) {
 }
 
 int64_t TimingModel::latency_us(double measured_ms) const {
-  const double ms = kind == Kind::kFixed ? fixed_ms : measured_ms * (kind == Kind::kMeasured ? factor : 1.0);
+  const double ms =
+      kind == Kind::kFixed ? fixed_ms : measured_ms * (kind == Kind::kMeasured ? factor : 1.0);
   return static_cast<int64_t>(std::llround(ms * 1000.0));
 }
 

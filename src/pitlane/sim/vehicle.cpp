@@ -20,8 +20,10 @@ Pose2 integrate_pose(const Pose2& pose, double v, double w, double dt) {
 }
 
 std::array<Vec2, 6> footprint_points(const Pose2& pose, const VehicleModel& m) {
-  return {pose.to_world(m.front_m, m.half_width_m), pose.to_world(m.front_m, -m.half_width_m),
-          pose.to_world(-m.rear_m, m.half_width_m), pose.to_world(-m.rear_m, -m.half_width_m),
+  return {pose.to_world(m.front_m, m.half_width_m),
+          pose.to_world(m.front_m, -m.half_width_m),
+          pose.to_world(-m.rear_m, m.half_width_m),
+          pose.to_world(-m.rear_m, -m.half_width_m),
           pose.to_world(0.5 * (m.front_m - m.rear_m), m.half_width_m),
           pose.to_world(0.5 * (m.front_m - m.rear_m), -m.half_width_m)};
 }

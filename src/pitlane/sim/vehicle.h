@@ -14,8 +14,8 @@ namespace pitlane::sim {
 
 // The car's footprint around its origin (the rear-axle-centred frame of the original model).
 struct VehicleModel {
-  double front_m = 0.55;      // origin to the nose
-  double rear_m = 0.45;       // origin to the tail
+  double front_m = 0.55;  // origin to the nose
+  double rear_m = 0.45;   // origin to the tail
   double half_width_m = 0.30;
 };
 

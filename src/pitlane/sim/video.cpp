@@ -1,8 +1,8 @@
 #include "pitlane/sim/video.h"
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstdio>
-#include <unistd.h>
 
 #include <opencv2/imgproc.hpp>
 
@@ -92,12 +92,14 @@ void LapVideo::draw_hud(cv::Mat& image, const IterationView& view) const {
   text(3, line);
   // Progress bar under the text.
   cv::rectangle(image, cv::Rect(8, 96, 230, 8), cv::Scalar(90, 90, 90), cv::FILLED);
-  cv::rectangle(image, cv::Rect(8, 96, static_cast<int>(230 * view.progress), 8), cv::Scalar(60, 200, 60), cv::FILLED);
+  cv::rectangle(image, cv::Rect(8, 96, static_cast<int>(230 * view.progress), 8),
+                cv::Scalar(60, 200, 60), cv::FILLED);
   // Mini-map in the top-right corner with the car as a dot and a heading tick.
   const cv::Rect roi(image.cols - kMapSize - 4, 4, kMapSize, kMapSize);
   minimap_.copyTo(image(roi));
-  const cv::Point car(roi.x + static_cast<int>((view.pose.position.x - map_origin_.x) * map_scale_),
-                      roi.y + kMapSize - 1 - static_cast<int>((view.pose.position.y - map_origin_.y) * map_scale_));
+  const cv::Point car(
+      roi.x + static_cast<int>((view.pose.position.x - map_origin_.x) * map_scale_),
+      roi.y + kMapSize - 1 - static_cast<int>((view.pose.position.y - map_origin_.y) * map_scale_));
   const cv::Point tip = car + cv::Point(static_cast<int>(10 * std::cos(view.pose.yaw)),
                                         -static_cast<int>(10 * std::sin(view.pose.yaw)));
   cv::line(image, car, tip, cv::Scalar(0, 255, 255), 2, cv::LINE_AA);
@@ -109,7 +111,8 @@ void LapVideo::finish() {
   writer_.release();
   std::error_code ec;
   std::filesystem::rename(temp_, path_, ec);
-  if (ec) throw RunError(path_.string() + ": cannot move the finished video into place: " + ec.message());
+  if (ec)
+    throw RunError(path_.string() + ": cannot move the finished video into place: " + ec.message());
   finished_ = true;
 }
 

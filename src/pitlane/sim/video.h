@@ -35,9 +35,9 @@ class LapVideo : public EpisodeObserver {
 
   std::filesystem::path path_, temp_;
   cv::VideoWriter writer_;
-  cv::Mat minimap_;               // the circuit drawn once
-  Vec2 map_origin_;               // world point at the minimap's lower-left corner
-  double map_scale_ = 1.0;        // px per metre
+  cv::Mat minimap_;         // the circuit drawn once
+  Vec2 map_origin_;         // world point at the minimap's lower-left corner
+  double map_scale_ = 1.0;  // px per metre
   cv::Mat canvas_;
   int64_t frames_ = 0;
   bool finished_ = false;

@@ -62,7 +62,9 @@ bool segments_cross(Vec2 a, Vec2 b, Vec2 c, Vec2 d) {
 
 }  // namespace
 
-std::string_view to_string(Direction d) { return d == Direction::kClockwise ? "cw" : "ccw"; }
+std::string_view to_string(Direction d) {
+  return d == Direction::kClockwise ? "cw" : "ccw";
+}
 
 Direction parse_direction(std::string_view text) {
   if (text == "cw") return Direction::kClockwise;
@@ -125,8 +127,8 @@ Circuit Circuit::from_points(std::string name, std::string_view source, std::spa
       }
       const Vec2 d0 = c.points_[static_cast<size_t>((j + 1) % n)];
       if (segments_cross(a, b, c0, d0)) {
-        throw InputError(where + ": the centre line crosses itself near (" +
-                         std::to_string(mid.x) + ", " + std::to_string(mid.y) +
+        throw InputError(where + ": the centre line crosses itself near (" + std::to_string(mid.x) +
+                         ", " + std::to_string(mid.y) +
                          "); a circuit must be a simple closed curve");
       }
     }
@@ -159,7 +161,9 @@ TrackPoint Circuit::make_track_point(Vec2 p, const SegmentHit& hit) const {
   return tp;
 }
 
-TrackPoint Circuit::project(Vec2 p) const { return make_track_point(p, index_.nearest(p)); }
+TrackPoint Circuit::project(Vec2 p) const {
+  return make_track_point(p, index_.nearest(p));
+}
 
 TrackPoint Circuit::project_near(Vec2 p, double s_hint, double window_m) const {
   const auto n = static_cast<int64_t>(points_.size());
@@ -210,8 +214,8 @@ double Circuit::arc_delta(double s0, double s1) const {
 
 Circuit Circuit::reversed() const {
   Circuit r = *this;
-  r.direction_ = direction_ == Direction::kClockwise ? Direction::kCounterClockwise
-                                                     : Direction::kClockwise;
+  r.direction_ =
+      direction_ == Direction::kClockwise ? Direction::kCounterClockwise : Direction::kClockwise;
   // Point i of the reversed line is point (n - i) mod n, so arc length s maps to length - s.
   std::reverse(r.points_.begin() + 1, r.points_.end());
   r.build_index();
@@ -221,10 +225,10 @@ Circuit Circuit::reversed() const {
 
 Pose2 random_start(const Circuit& circuit, Rng& rng, const StartPerturbation& p) {
   const double s = rng.uniform(0.0, circuit.length());
-  const double lateral = std::clamp(rng.normal(0.0, p.lateral_sigma_m), -p.max_lateral_m,
-                                    p.max_lateral_m);
-  const double yaw = std::clamp(rng.normal(0.0, p.yaw_sigma_rad), -3.0 * p.yaw_sigma_rad,
-                                3.0 * p.yaw_sigma_rad);
+  const double lateral =
+      std::clamp(rng.normal(0.0, p.lateral_sigma_m), -p.max_lateral_m, p.max_lateral_m);
+  const double yaw =
+      std::clamp(rng.normal(0.0, p.yaw_sigma_rad), -3.0 * p.yaw_sigma_rad, 3.0 * p.yaw_sigma_rad);
   return circuit.pose_at(s, lateral, yaw);
 }
 

@@ -26,10 +26,10 @@ namespace pitlane::track {
 
 // The road's cross-section (REFERENCE section 2: road 3.2-3.6 m, walls 1.6-1.8 m from centre).
 struct CrossSection {
-  double road_half_width_m = 1.7;   // asphalt either side of the centre line
-  double line_half_width_m = 0.045; // painted centre line (0.09 m wide)
-  double border_width_m = 0.06;     // white edge line, inside the asphalt edge
-  double wall_offset_m = 1.8;       // wall face, from the centre line
+  double road_half_width_m = 1.7;    // asphalt either side of the centre line
+  double line_half_width_m = 0.045;  // painted centre line (0.09 m wide)
+  double border_width_m = 0.06;      // white edge line, inside the asphalt edge
+  double wall_offset_m = 1.8;        // wall face, from the centre line
   double wall_height_m = 0.76;
 };
 
@@ -47,7 +47,7 @@ struct TrackPoint {
 };
 
 struct CircuitOptions {
-  double spacing_m = 0.1;        // resampled point spacing
+  double spacing_m = 0.1;          // resampled point spacing
   double smoothing_sigma_m = 1.0;  // Gaussian smoothing of the centre line along its length
   double max_closing_gap_m = 3.0;  // last-to-first distance allowed for a closed curve
 };

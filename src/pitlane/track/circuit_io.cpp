@@ -29,8 +29,10 @@ constexpr CatalogEntry kCatalog[] = {
 };
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -63,7 +65,8 @@ std::vector<Vec2> parse_centre_line_csv(std::string_view text, std::string_view 
                        std::string(line.substr(0, 40)) + "'");
     }
     double x = 0, y = 0;
-    const bool ok = parse_double(line.substr(0, comma), x) && parse_double(line.substr(comma + 1), y);
+    const bool ok =
+        parse_double(line.substr(0, comma), x) && parse_double(line.substr(comma + 1), y);
     if (!ok) {
       if (points.empty() && line_no == 1) continue;  // header such as x_m,y_m
       throw InputError(where + ": '" + std::string(line.substr(0, 40)) +

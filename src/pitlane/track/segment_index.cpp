@@ -42,7 +42,9 @@ SegmentIndex::SegmentIndex(std::span<const Vec2> points, bool closed, double cel
   cell_items_.resize(static_cast<size_t>(cell_start_.back()));
   std::vector<int32_t> fill(cell_start_.begin(), cell_start_.end() - 1);
   for (int32_t s = 0; s < segment_count_; ++s) {
-    cells_of(s, [&](int32_t c) { cell_items_[static_cast<size_t>(fill[static_cast<size_t>(c)]++)] = s; });
+    cells_of(s, [&](int32_t c) {
+      cell_items_[static_cast<size_t>(fill[static_cast<size_t>(c)]++)] = s;
+    });
   }
 }
 
@@ -72,8 +74,8 @@ SegmentHit SegmentIndex::nearest(Vec2 p) const {
   const auto cx = static_cast<int32_t>(std::floor((p.x - origin_.x) / cell_));
   const auto cy = static_cast<int32_t>(std::floor((p.y - origin_.y) / cell_));
   // Distance from p to the outside of the grid bounds how far rings must reach.
-  const int32_t max_ring = std::max({std::abs(cx), std::abs(cy), std::abs(nx_ - 1 - cx),
-                                     std::abs(ny_ - 1 - cy)});
+  const int32_t max_ring =
+      std::max({std::abs(cx), std::abs(cy), std::abs(nx_ - 1 - cx), std::abs(ny_ - 1 - cy)});
   for (int32_t r = 0; r <= max_ring; ++r) {
     for (int32_t y = cy - r; y <= cy + r; ++y) {
       if (y < 0 || y >= ny_) continue;

@@ -17,10 +17,10 @@
 namespace pitlane::track {
 
 struct SegmentHit {
-  int32_t segment = -1;  // index i of the segment points[i] -> points[i + 1] (wrapping if closed)
-  double t = 0.0;        // position along the segment, 0..1
-  Vec2 point;            // the nearest point, world m
-  double distance = 0.0; // m
+  int32_t segment = -1;   // index i of the segment points[i] -> points[i + 1] (wrapping if closed)
+  double t = 0.0;         // position along the segment, 0..1
+  Vec2 point;             // the nearest point, world m
+  double distance = 0.0;  // m
 };
 
 class SegmentIndex {
@@ -38,7 +38,7 @@ class SegmentIndex {
   std::vector<Vec2> points_;
   int32_t segment_count_ = 0;
   double cell_ = 1.0;
-  Vec2 origin_;           // lower-left corner of the grid, m
+  Vec2 origin_;  // lower-left corner of the grid, m
   int32_t nx_ = 0, ny_ = 0;
   std::vector<int32_t> cell_start_;  // CSR layout: segments of cell c are
   std::vector<int32_t> cell_items_;  //   cell_items_[cell_start_[c] .. cell_start_[c + 1])
