@@ -32,7 +32,8 @@ void BM_Render(benchmark::State& state) {
   }
   size_t i = 0;
   for (auto _ : state) {
-    renderer.render(poses[i++ % poses.size()], style, i, frame);
+    renderer.render(poses[i % poses.size()], style, i, frame);
+    ++i;
     benchmark::DoNotOptimize(frame.data);
   }
   state.counters["fps"] =

@@ -25,7 +25,9 @@ TEST_P(ExpertLap, CompletesCleanly) {
   EXPECT_EQ(r.metrics.wall_contacts, 0);
   EXPECT_LE(r.metrics.deviation_mean_m, 0.3);
   EXPECT_EQ(r.metrics.off_road_s, 0.0);
-  if (name == "simple_circuit") EXPECT_GE(r.metrics.average_speed_mps, 6.0);
+  if (name == "simple_circuit") {
+    EXPECT_GE(r.metrics.average_speed_mps, 6.0);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
