@@ -89,7 +89,9 @@ class Renderer {
     float shade_per_row = 0.0f;     //   dv: rows below the horizon
   };
   static constexpr int kLateralStride = 4;  // ground offsets are looked up every 4 px and lerped
-  static void add_noise(cv::Mat& image, float sigma, uint64_t frame_seed);
+  static constexpr int kNoiseMarginRows = 61, kNoiseMarginCols = 127;  // per-frame offsets
+  void add_noise(cv::Mat& image, float sigma, uint64_t frame_seed) const;
+  std::vector<int8_t> noise_table_;  // (height + margin) x (3 width + margin) noise samples
 
   std::vector<ColumnWall> columns_;
   std::vector<float> lateral_samples_;  // offsets every kLateralStride px of a ground row
