@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace pitlane {
@@ -43,7 +44,7 @@ void ProgressBar::draw(bool final_line) {
   const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0.0;
   const double frac = total_ > 0 ? static_cast<double>(done_) / static_cast<double>(total_) : 0.0;
   constexpr int kWidth = 28;
-  const int filled = static_cast<int>(frac * kWidth + 0.5);
+  const int filled = static_cast<int>(std::lround(frac * kWidth));
   std::string bar(static_cast<size_t>(std::clamp(filled, 0, kWidth)), '#');
   bar.resize(kWidth, '.');
   const double eta = rate > 0 && total_ > done_ ? static_cast<double>(total_ - done_) / rate : 0.0;
