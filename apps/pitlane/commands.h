@@ -7,5 +7,8 @@
 namespace pitlane::cli {
 
 void add_circuits_command(CLI::App& app);
+// Runtime subcommands (built when the runtime module is).
+void add_infer_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace pitlane::cli

@@ -45,7 +45,9 @@ bool add_gemm(Builder& b, const Node& n) {
   if (r != a && rs.size() == 4 && rs[0] == m && rs[1] * rs[2] * rs[3] == k && b.native[r] >= 0) {
     const memory::desc& have = b.buffers[b.native[r]].md;
     w_user = memory::desc({cols, rs[1], rs[2], rs[3]}, memory::data_type::f32, memory::format_tag::oihw);
-    pd = try_pd(memory::desc(have.dims(), dt, memory::format_tag::any), w_user);
+    // The producer's own layout first (weights follow it), else whatever the primitive prefers.
+    if (have.data_type() == dt) pd = try_pd(have, w_user);
+    if (!pd) pd = try_pd(memory::desc(have.dims(), dt, memory::format_tag::any), w_user);
     if (pd) src = b.as_md(b.native[r], pd->src_desc());
   }
   if (!pd) {
