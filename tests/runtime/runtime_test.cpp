@@ -7,6 +7,7 @@
 
 #include "onnx_builder.h"
 #include "pitlane/core/error.h"
+#include "pitlane/runtime/backends/backend.h"
 #include "pitlane/runtime/npy.h"
 #include "pitlane/runtime/passes/passes.h"
 #include "pitlane/runtime/planner.h"
@@ -227,6 +228,24 @@ TEST(OnednnGraph, GemmForms) {
   EXPECT_NEAR(res[0][1][0], g00, 1e-5);
   EXPECT_LT(max_abs_diff(res[0][0], res[1][0]), kTol);
   EXPECT_LT(max_abs_diff(res[0][1], res[1][1]), kTol);
+}
+
+// bf16 needs AVX-512 (avx512_core; native bf16 on avx512_core_bf16 / AMX): tested where the CPU
+// has it, refused with an InputError where it does not (the development machine: Zen 3, AVX2).
+TEST(OnednnBf16, MatchesReferenceWhereAvailable) {
+  const Model model = Model::from_bytes(pilotnet_onnx(Padding::valid, Exporter::torch, 13, 7), "m.onnx");
+  if (!onednn_bf16_supported()) {
+    EXPECT_THROW(Session(model, {.backend = Backend::onednn, .bf16 = true}), InputError);
+    GTEST_SKIP() << "this CPU has no AVX-512: bf16 not testable here";
+  }
+  const auto x = random_input(2 * 3 * 66 * 200, 4);
+  const auto ref = run_model(model, Backend::reference, 2, x);
+  Session s(model, {.backend = Backend::onednn, .batch = 2, .bf16 = true});
+  std::vector<float> y(4);
+  s.run(x, y);
+  float scale = 1.0f;
+  for (float v : ref) scale = std::max(scale, std::abs(v));
+  EXPECT_LT(max_abs_diff(ref, y), 0.05f * scale);
 }
 
 TEST(Planner, OverlappingLifetimesNeverShareBytes) {
