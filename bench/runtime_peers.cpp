@@ -11,7 +11,8 @@
 // ONNX Runtime runs in node (tools/interop/ort_run.js, npm onnxruntime-node 1.30): its figures
 // include the JavaScript binding's per-call overhead (an async session.run() from node), which is
 // reported as measured, not subtracted; the program measures that overhead on a one-value
-// Identity model and prints it beside the table. libtorch 1.13 runs the same weights as torch::nn ops.
+// Identity model and prints it beside the table. libtorch 1.13 runs the same weights as torch::nn
+// ops.
 #include <torch/torch.h>
 
 #include <CLI/CLI.hpp>
@@ -50,8 +51,8 @@ const Value& weight(const Graph& g, const std::string& name) {
 }
 
 torch::Tensor tensor_of(const Value& v) {
-  return torch::from_blob(const_cast<float*>(v.f32.data()), std::vector<int64_t>(v.shape.begin(), v.shape.end()),
-                          torch::kFloat32)
+  return torch::from_blob(const_cast<float*>(v.f32.data()),
+                          std::vector<int64_t>(v.shape.begin(), v.shape.end()), torch::kFloat32)
       .clone();
 }
 
@@ -110,8 +111,8 @@ struct PeerResult {
   std::vector<float> output;
 };
 
-PeerResult run_torch(const TorchPilotNet& net, const std::vector<float>& x, int64_t batch, int threads, int runs,
-                     int warmup) {
+PeerResult run_torch(const TorchPilotNet& net, const std::vector<float>& x, int64_t batch,
+                     int threads, int runs, int warmup) {
   torch::NoGradGuard no_grad;
   at::set_num_threads(threads);
   auto input = torch::from_blob(const_cast<float*>(x.data()), {batch, 3, 66, 200}, torch::kFloat32);
@@ -122,7 +123,8 @@ PeerResult run_torch(const TorchPilotNet& net, const std::vector<float>& x, int6
   for (int i = 0; i < runs; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     y = net.forward(input);
-    lat.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    lat.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
   }
   r.median_us = percentile(lat, 50);
   y = y.contiguous();
@@ -130,12 +132,13 @@ PeerResult run_torch(const TorchPilotNet& net, const std::vector<float>& x, int6
   return r;
 }
 
-PeerResult run_ort(const fs::path& model, const fs::path& input, const fs::path& out, int threads, int runs,
-                   int warmup) {
+PeerResult run_ort(const fs::path& model, const fs::path& input, const fs::path& out, int threads,
+                   int runs, int warmup) {
   const fs::path script = fs::path(PITLANE_SOURCE_DIR) / "tools/interop/ort_run.js";
-  const std::string cmd = "node " + script.string() + " " + model.string() + " " + out.string() + " image=" +
-                          input.string() + " --threads " + std::to_string(threads) + " --bench " +
-                          std::to_string(runs) + " --warmup " + std::to_string(warmup);
+  const std::string cmd = "node " + script.string() + " " + model.string() + " " + out.string() +
+                          " image=" + input.string() + " --threads " + std::to_string(threads) +
+                          " --bench " + std::to_string(runs) + " --warmup " +
+                          std::to_string(warmup);
   PeerResult r;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return r;
@@ -169,7 +172,8 @@ std::vector<int64_t> parse_list(const std::string& s) {
 int main(int argc, char** argv) {
   CLI::App app{"pitlane runtime vs ONNX Runtime vs libtorch on PilotNet (same run, same weights)"};
   int runs = 300, warmup = 30, rounds = 3;
-  std::string out_dir = "build/bench_models", batches_s = "1,64", threads_s = "1,2", models_s = "valid,same", json_path;
+  std::string out_dir = "build/bench_models", batches_s = "1,64", threads_s = "1,2",
+              models_s = "valid,same", json_path;
   bool no_torch = false, no_ort = false;
   app.add_option("--runs", runs, "timed runs per configuration");
   app.add_option("--warmup", warmup, "warm-up runs");
@@ -184,15 +188,15 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   fs::create_directories(out_dir);
-  Table table({"model", "batch", "threads", "pitlane_us", "ort_us", "torch_us", "pitlane/ort", "pitlane/torch",
-               "max|d| ort", "max|d| torch"});
+  Table table({"model", "batch", "threads", "pitlane_us", "ort_us", "torch_us", "pitlane/ort",
+               "pitlane/torch", "max|d| ort", "max|d| torch"});
   nlohmann::json results = nlohmann::json::array();
   for (std::string model_name : {"valid", "same"}) {
     if (models_s.find(model_name) == std::string::npos) continue;
     const bool same = model_name == "same";
     const fs::path model_path = fs::path(out_dir) / ("pilotnet_" + model_name + ".onnx");
-    const std::string bytes = testing::pilotnet_onnx(same ? testing::Padding::same : testing::Padding::valid,
-                                                     testing::Exporter::pitlane, 17, 1);
+    const std::string bytes = testing::pilotnet_onnx(
+        same ? testing::Padding::same : testing::Padding::valid, testing::Exporter::pitlane, 17, 1);
     std::ofstream(model_path, std::ios::binary) << bytes;
     const Model model = Model::load(model_path);
     const TorchPilotNet torch_net(model.graph(), same);
@@ -206,8 +210,10 @@ int main(int argc, char** argv) {
         std::vector<double> pl, ol, tl;
         PeerResult ort, tor;
         for (int round = 0; round < rounds; ++round) {
-          const BenchResult p = benchmark(model, {.backend = Backend::onednn, .threads = static_cast<int>(threads), .batch = batch},
-                                          {.runs = n, .warmup = w, .profile_runs = 0});
+          const BenchResult p = benchmark(
+              model,
+              {.backend = Backend::onednn, .threads = static_cast<int>(threads), .batch = batch},
+              {.runs = n, .warmup = w, .profile_runs = 0});
           pl.push_back(p.median_us);
           if (!no_ort) {
             ort = run_ort(model_path, input_path, fs::path(out_dir) / "ort_out", threads, n, w);
@@ -218,22 +224,36 @@ int main(int argc, char** argv) {
             tl.push_back(tor.median_us);
           }
         }
-        struct { double median_us; } p{percentile(pl, 50)};
+        struct {
+          double median_us;
+        } p{percentile(pl, 50)};
         if (!no_ort) ort.median_us = percentile(ol, 50);
         if (!no_torch) tor.median_us = percentile(tl, 50);
-        Session s(model, {.backend = Backend::onednn, .threads = static_cast<int>(threads), .batch = batch});
+        Session s(
+            model,
+            {.backend = Backend::onednn, .threads = static_cast<int>(threads), .batch = batch});
         std::vector<float> y(s.outputs()[0].element_count());
         s.run(x, y);
-        auto ratio = [&](double peer) { return peer > 0 ? format_fixed(p.median_us / peer, 2) : std::string("-"); };
+        auto ratio = [&](double peer) {
+          return peer > 0 ? format_fixed(p.median_us / peer, 2) : std::string("-");
+        };
         auto us = [](double v) { return v > 0 ? format_fixed(v, 1) : std::string("-"); };
-        table.add({model_name, std::to_string(batch), std::to_string(threads), us(p.median_us), us(ort.median_us),
-                   us(tor.median_us), ratio(ort.median_us), ratio(tor.median_us),
-                   ort.output.empty() ? "-" : format_fixed(max_diff(y, ort.output) * 1e6, 2) + "e-6",
-                   tor.output.empty() ? "-" : format_fixed(max_diff(y, tor.output) * 1e6, 2) + "e-6"});
-        results.push_back({{"model", model_name}, {"batch", batch}, {"threads", threads}, {"runs", n},
-                           {"rounds", rounds}, {"pitlane_median_us", p.median_us}, {"pitlane_round_medians_us", pl},
-                           {"ort_round_medians_us", ol}, {"torch_round_medians_us", tl},
-                           {"ort_median_us", ort.median_us}, {"torch_median_us", tor.median_us}});
+        table.add(
+            {model_name, std::to_string(batch), std::to_string(threads), us(p.median_us),
+             us(ort.median_us), us(tor.median_us), ratio(ort.median_us), ratio(tor.median_us),
+             ort.output.empty() ? "-" : format_fixed(max_diff(y, ort.output) * 1e6, 2) + "e-6",
+             tor.output.empty() ? "-" : format_fixed(max_diff(y, tor.output) * 1e6, 2) + "e-6"});
+        results.push_back({{"model", model_name},
+                           {"batch", batch},
+                           {"threads", threads},
+                           {"runs", n},
+                           {"rounds", rounds},
+                           {"pitlane_median_us", p.median_us},
+                           {"pitlane_round_medians_us", pl},
+                           {"ort_round_medians_us", ol},
+                           {"torch_round_medians_us", tl},
+                           {"ort_median_us", ort.median_us},
+                           {"torch_median_us", tor.median_us}});
         std::cerr << model_name << " batch " << batch << " threads " << threads << " done\n";
       }
     }

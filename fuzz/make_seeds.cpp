@@ -21,7 +21,10 @@ std::string tiny(Exporter exporter, int64_t opset, bool padded) {
   } else {
     b.input("x", {-1, 3, 8, 8});
   }
-  b.init("s", {3}, {1, 2, 3}).init("t", {3}, {0, 1, 0}).init("m", {3}, {0, 0, 0}).init("v", {3}, {1, 1, 1});
+  b.init("s", {3}, {1, 2, 3})
+      .init("t", {3}, {0, 1, 0})
+      .init("m", {3}, {0, 0, 0})
+      .init("v", {3}, {1, 1, 1});
   b.node("BatchNormalization", {x, "s", "t", "m", "v"}, {"bn"});
   b.init("w", {4, 3, 3, 3}, random_values(108, rng)).init("b", {4}, random_values(4, rng));
   std::vector<onnx::AttributeProto> attrs = {attr_ints("strides", {2, 2})};
@@ -34,8 +37,10 @@ std::string tiny(Exporter exporter, int64_t opset, bool padded) {
     b.constant_i64("zero", {}, {0});
     b.node("Gather", {"shape", "zero"}, {"n"});
     b.constant_i64("axes", {1}, {0});
-    if (opset >= 13) b.node("Unsqueeze", {"n", "axes"}, {"n1"});
-    else b.node("Unsqueeze", {"n"}, {"n1"}, {attr_ints("axes", {0})});
+    if (opset >= 13)
+      b.node("Unsqueeze", {"n", "axes"}, {"n1"});
+    else
+      b.node("Unsqueeze", {"n"}, {"n1"}, {attr_ints("axes", {0})});
     b.constant_i64("m1", {1}, {-1});
     b.node("Concat", {"n1", "m1"}, {"fs"}, {attr_int("axis", 0)});
     b.node("Reshape", {"r", "fs"}, {"f"});
@@ -70,6 +75,7 @@ int main(int argc, char** argv) {
   for (Exporter e : {Exporter::pitlane, Exporter::torch, Exporter::keras})
     for (int64_t opset : {11, 13, 17, 21})
       for (bool padded : {false, true})
-        std::ofstream(dir / ("seed" + std::to_string(i++) + ".onnx"), std::ios::binary) << tiny(e, opset, padded);
+        std::ofstream(dir / ("seed" + std::to_string(i++) + ".onnx"), std::ios::binary)
+            << tiny(e, opset, padded);
   return 0;
 }

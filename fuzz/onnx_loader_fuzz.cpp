@@ -15,7 +15,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace pitlane::runtime;
   try {
-    const Graph g = import_onnx(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.onnx");
+    const Graph g =
+        import_onnx(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.onnx");
     Graph c = instantiate(g, 1);
     optimize(c);
     auto plan = make_reference_plan(c, {});

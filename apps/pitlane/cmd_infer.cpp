@@ -10,17 +10,20 @@
 namespace pitlane::cli {
 
 void add_infer_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("infer", "Run a model on a .npy input (any batch), write .npy outputs")
-                  ->footer("Example:\n  pitlane infer --model pilotnet.onnx --input x.npy --output vw.npy\n"
-                           "A model with several outputs writes the first to --output and the others\n"
-                           "beside it as <output stem>.<name>.npy.");
+  auto* cmd =
+      app.add_subcommand("infer", "Run a model on a .npy input (any batch), write .npy outputs")
+          ->footer(
+              "Example:\n  pitlane infer --model pilotnet.onnx --input x.npy --output vw.npy\n"
+              "A model with several outputs writes the first to --output and the others\n"
+              "beside it as <output stem>.<name>.npy.");
   struct Args {
     std::string model, input, output, backend = "auto";
     int threads = 1;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--model", args->model, "ONNX model")->required();
-  cmd->add_option("--input", args->input, "float32 .npy, shape = the model's input with any batch")->required();
+  cmd->add_option("--input", args->input, "float32 .npy, shape = the model's input with any batch")
+      ->required();
   cmd->add_option("--output", args->output, ".npy file for the (first) output")->required();
   cmd->add_option("--backend", args->backend, "auto | reference | onednn")->capture_default_str();
   cmd->add_option("--threads", args->threads, "kernel threads")->capture_default_str();
@@ -39,7 +42,8 @@ void add_infer_command(CLI::App& app) {
     if (ok && want[0] > 0) ok = x.shape[0] == want[0];
     if (!ok) {
       std::string w, h;
-      for (size_t i = 0; i < want.size(); ++i) w += (i ? "," : "") + (want[i] < 0 ? std::string("N") : std::to_string(want[i]));
+      for (size_t i = 0; i < want.size(); ++i)
+        w += (i ? "," : "") + (want[i] < 0 ? std::string("N") : std::to_string(want[i]));
       for (size_t i = 0; i < x.shape.size(); ++i) h += (i ? "," : "") + std::to_string(x.shape[i]);
       throw InputError(args->input + ": shape [" + h + "] does not match the model's input '" +
                        model.inputs()[0].name + "' [" + w + "]");
@@ -54,7 +58,9 @@ void add_infer_command(CLI::App& app) {
     const std::filesystem::path out_path(args->output);
     for (size_t i = 0; i < outs.size(); ++i) {
       std::filesystem::path p = out_path;
-      if (i > 0) p = out_path.parent_path() / (out_path.stem().string() + "." + session.outputs()[i].name + ".npy");
+      if (i > 0)
+        p = out_path.parent_path() /
+            (out_path.stem().string() + "." + session.outputs()[i].name + ".npy");
       write_npy(p, session.outputs()[i].shape, outs[i]);
       std::cout << "wrote " << p.string() << " (" << session.outputs()[i].name << ")\n";
     }

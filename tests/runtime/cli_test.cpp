@@ -51,8 +51,8 @@ TEST_F(CliTest, InferWritesOutputsForAnyBatch) {
   const auto x = random_input(3 * 3 * 66 * 200, 1);
   write_npy(path("x.npy"), std::vector<int64_t>{3, 3, 66, 200}, x);
   for (const char* backend : {"reference", "onednn"}) {
-    const Result r = pitlane("infer --model " + path("m.onnx") + " --input " + path("x.npy") + " --output " +
-                             path("y.npy") + " --backend " + backend);
+    const Result r = pitlane("infer --model " + path("m.onnx") + " --input " + path("x.npy") +
+                             " --output " + path("y.npy") + " --backend " + backend);
     ASSERT_EQ(r.code, 0) << r.output;
     const NpyArray y = read_npy(path("y.npy"));
     EXPECT_EQ(y.shape, (std::vector<int64_t>{3, 2}));
@@ -64,13 +64,19 @@ TEST_F(CliTest, InferWritesOutputsForAnyBatch) {
 TEST_F(CliTest, BadInputIsExitTwoWithOneLine) {
   std::ofstream(path("trunc.onnx"), std::ios::binary) << model_bytes_.substr(0, 5000);
   write_npy(path("x.npy"), std::vector<int64_t>{1, 3, 66, 200}, std::vector<float>(3 * 66 * 200));
-  write_npy(path("wrong.npy"), std::vector<int64_t>{1, 3, 66, 199}, std::vector<float>(3 * 66 * 199));
+  write_npy(path("wrong.npy"), std::vector<int64_t>{1, 3, 66, 199},
+            std::vector<float>(3 * 66 * 199));
   const std::string cases[] = {
-      "infer --model " + path("trunc.onnx") + " --input " + path("x.npy") + " --output " + path("y.npy"),
-      "infer --model " + path("missing.onnx") + " --input " + path("x.npy") + " --output " + path("y.npy"),
-      "infer --model " + path("m.onnx") + " --input " + path("wrong.npy") + " --output " + path("y.npy"),
-      "infer --model " + path("m.onnx") + " --input " + path("m.onnx") + " --output " + path("y.npy"),
-      "infer --model " + path("m.onnx") + " --input " + path("x.npy") + " --output " + path("y.npy") + " --backend gpu",
+      "infer --model " + path("trunc.onnx") + " --input " + path("x.npy") + " --output " +
+          path("y.npy"),
+      "infer --model " + path("missing.onnx") + " --input " + path("x.npy") + " --output " +
+          path("y.npy"),
+      "infer --model " + path("m.onnx") + " --input " + path("wrong.npy") + " --output " +
+          path("y.npy"),
+      "infer --model " + path("m.onnx") + " --input " + path("m.onnx") + " --output " +
+          path("y.npy"),
+      "infer --model " + path("m.onnx") + " --input " + path("x.npy") + " --output " +
+          path("y.npy") + " --backend gpu",
       "bench --model " + path("trunc.onnx") + " --runs 2",
   };
   for (const auto& args : cases) {
@@ -83,7 +89,8 @@ TEST_F(CliTest, BadInputIsExitTwoWithOneLine) {
 }
 
 TEST_F(CliTest, BenchPrintsPercentilesAndWritesJson) {
-  const Result r = pitlane("bench --model " + path("m.onnx") + " --runs 5 --warmup 1 --batch 2 --json " + path("b.json"));
+  const Result r = pitlane("bench --model " + path("m.onnx") +
+                           " --runs 5 --warmup 1 --batch 2 --json " + path("b.json"));
   ASSERT_EQ(r.code, 0) << r.output;
   for (const char* s : {"median_us", "p99_us", "samples_per_s", "conv1", "fc1", "arena"})
     EXPECT_NE(r.output.find(s), std::string::npos) << s;

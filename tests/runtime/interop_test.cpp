@@ -38,18 +38,17 @@ TEST_P(OrtInterop, BackendsMatchOnnxRuntime) {
                                                     std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string bytes = pilotnet_onnx(c.padding, c.exporter, c.opset, 21);
-  {
-    std::ofstream(dir / "model.onnx", std::ios::binary) << bytes;
-  }
+  { std::ofstream(dir / "model.onnx", std::ios::binary) << bytes; }
   const Model model = Model::from_bytes(bytes, c.name);
   const int64_t batch = 2;
   std::vector<int64_t> shape = model.inputs()[0].shape;
   shape[0] = batch;
   const auto x = random_input(element_count(shape), 77);
   write_npy(dir / "x.npy", shape, x);
-  const std::string cmd = "node " + (fs::path(PITLANE_SOURCE_DIR) / "tools/interop/ort_run.js").string() + " " +
-                          (dir / "model.onnx").string() + " " + (dir / "out").string() + " image=" +
-                          (dir / "x.npy").string() + " > " + (dir / "log.txt").string() + " 2>&1";
+  const std::string cmd =
+      "node " + (fs::path(PITLANE_SOURCE_DIR) / "tools/interop/ort_run.js").string() + " " +
+      (dir / "model.onnx").string() + " " + (dir / "out").string() +
+      " image=" + (dir / "x.npy").string() + " > " + (dir / "log.txt").string() + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   const NpyArray ort = read_npy(dir / "out" / "vw.npy");
   EXPECT_EQ(ort.shape, (std::vector<int64_t>{batch, 2}));

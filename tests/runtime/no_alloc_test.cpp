@@ -66,21 +66,41 @@ void* operator new(size_t n) {
   if (void* p = __libc_malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](size_t n) { return operator new(n); }
+void* operator new[](size_t n) {
+  return operator new(n);
+}
 void* operator new(size_t n, std::align_val_t a) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = __libc_memalign(static_cast<size_t>(a), n ? n : 1)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](size_t n, std::align_val_t a) { return operator new(n, a); }
-void operator delete(void* p) noexcept { free(p); }
-void operator delete[](void* p) noexcept { free(p); }
-void operator delete(void* p, size_t) noexcept { free(p); }
-void operator delete[](void* p, size_t) noexcept { free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { free(p); }
-void operator delete(void* p, size_t, std::align_val_t) noexcept { free(p); }
-void operator delete[](void* p, size_t, std::align_val_t) noexcept { free(p); }
+void* operator new[](size_t n, std::align_val_t a) {
+  return operator new(n, a);
+}
+void operator delete(void* p) noexcept {
+  free(p);
+}
+void operator delete[](void* p) noexcept {
+  free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  free(p);
+}
+void operator delete[](void* p, size_t) noexcept {
+  free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+  free(p);
+}
+void operator delete(void* p, size_t, std::align_val_t) noexcept {
+  free(p);
+}
+void operator delete[](void* p, size_t, std::align_val_t) noexcept {
+  free(p);
+}
 
 namespace pitlane::runtime {
 namespace {
@@ -88,9 +108,9 @@ namespace {
 using namespace testing;
 
 struct RunAllocations {
-  std::vector<long> per_run;  // allocations during each run
-  long net = 0;               // allocations minus frees over all runs
-  size_t steps = 0;           // plan steps
+  std::vector<long> per_run;   // allocations during each run
+  long net = 0;                // allocations minus frees over all runs
+  size_t steps = 0;            // plan steps
   size_t reference_steps = 0;  // steps that run reference kernels (no oneDNN call)
 };
 
@@ -104,7 +124,8 @@ RunAllocations allocations_during_runs(Backend backend, Padding padding, int thr
   RunAllocations r;
   r.per_run.reserve(runs);
   r.steps = s.num_steps();
-  for (size_t i = 0; i < s.num_steps(); ++i) r.reference_steps += s.step_name(i).ends_with("[reference]");
+  for (size_t i = 0; i < s.num_steps(); ++i)
+    r.reference_steps += s.step_name(i).ends_with("[reference]");
   const long frees_before = g_frees.load(), allocs_before = g_allocations.load();
   for (int i = 0; i < runs; ++i) {
     const long before = g_allocations.load();
@@ -132,8 +153,9 @@ TEST(NoAllocation, ReferenceRunAllocatesNothing) {
 }
 
 TEST(NoAllocation, OnednnRunOnlyOnednnsArgumentMaps) {
-  for (auto [padding, threads, batch] : {std::tuple{Padding::valid, 1, 1}, std::tuple{Padding::same, 1, 1},
-                                         std::tuple{Padding::valid, 2, 4}}) {
+  for (auto [padding, threads, batch] :
+       {std::tuple{Padding::valid, 1, 1}, std::tuple{Padding::same, 1, 1},
+        std::tuple{Padding::valid, 2, 4}}) {
     const RunAllocations r = allocations_during_runs(Backend::onednn, padding, threads, batch, 20);
     for (long n : r.per_run) EXPECT_EQ(n, r.per_run.front()) << "allocations vary between runs";
     EXPECT_LE(r.per_run.front(), static_cast<long>(10 * (r.steps - r.reference_steps)));

@@ -72,8 +72,10 @@ class OnnxBuilder {
     tt->set_elem_type(onnx::TensorProto::FLOAT);
     for (int64_t d : dims) {
       auto* dim = tt->mutable_shape()->add_dim();
-      if (d < 0) dim->set_dim_param("N");
-      else dim->set_dim_value(d);
+      if (d < 0)
+        dim->set_dim_param("N");
+      else
+        dim->set_dim_value(d);
     }
     return *this;
   }
@@ -83,15 +85,18 @@ class OnnxBuilder {
     out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
     return *this;
   }
-  OnnxBuilder& init(const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& data) {
+  OnnxBuilder& init(const std::string& name, const std::vector<int64_t>& dims,
+                    const std::vector<float>& data) {
     auto* t = model_.mutable_graph()->add_initializer();
     t->set_name(name);
     t->set_data_type(onnx::TensorProto::FLOAT);
     for (int64_t d : dims) t->add_dims(d);
-    t->set_raw_data(std::string(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(float)));
+    t->set_raw_data(
+        std::string(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(float)));
     return *this;
   }
-  OnnxBuilder& init_i64(const std::string& name, const std::vector<int64_t>& dims, const std::vector<int64_t>& data) {
+  OnnxBuilder& init_i64(const std::string& name, const std::vector<int64_t>& dims,
+                        const std::vector<int64_t>& data) {
     auto* t = model_.mutable_graph()->add_initializer();
     t->set_name(name);
     t->set_data_type(onnx::TensorProto::INT64);
@@ -116,7 +121,8 @@ class OnnxBuilder {
     return *this;
   }
   OnnxBuilder& node(const std::string& op, const std::vector<std::string>& inputs,
-                    const std::vector<std::string>& outputs, const std::vector<onnx::AttributeProto>& attrs = {},
+                    const std::vector<std::string>& outputs,
+                    const std::vector<onnx::AttributeProto>& attrs = {},
                     const std::string& name = "") {
     auto* n = model_.mutable_graph()->add_node();
     n->set_op_type(op);
@@ -175,7 +181,9 @@ inline std::string pilotnet_onnx(Padding padding, Exporter exporter, int64_t ops
   b.node("BatchNormalization", {x, "bn.scale", "bn.bias", "bn.mean", "bn.var"}, {"bn"},
          {attr_float("epsilon", 1e-3f)}, "input_norm");
   x = "bn";
-  struct ConvSpec { int64_t oc, k, s; };
+  struct ConvSpec {
+    int64_t oc, k, s;
+  };
   const ConvSpec convs[] = {{24, 5, 2}, {36, 5, 2}, {48, 5, 2}, {64, 3, 1}, {64, 3, 1}};
   int64_t c = 3, h = 66, w = 200;
   for (int i = 0; i < 5; ++i) {
@@ -184,7 +192,8 @@ inline std::string pilotnet_onnx(Padding padding, Exporter exporter, int64_t ops
     const float scale = std::sqrt(6.0f / static_cast<float>(c * k * k));
     b.init(name + ".weight", {oc, c, k, k}, random_values(oc * c * k * k, rng, scale));
     b.init(name + ".bias", {oc}, random_values(oc, rng, 0.1f));
-    std::vector<onnx::AttributeProto> attrs = {attr_ints("kernel_shape", {k, k}), attr_ints("strides", {s, s})};
+    std::vector<onnx::AttributeProto> attrs = {attr_ints("kernel_shape", {k, k}),
+                                               attr_ints("strides", {s, s})};
     if (padding == Padding::same) {
       const auto [pt, pb] = same_pads(h, k, s);
       const auto [pl, pr] = same_pads(w, k, s);

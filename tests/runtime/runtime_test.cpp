@@ -71,7 +71,8 @@ TEST(Passes, PilotNetBecomesTenFusedLayers) {
     for (const Node& n : s.graph().nodes) {
       if (is_view(n.op)) continue;
       ++compute;
-      EXPECT_TRUE(n.op == Op::Conv || n.op == Op::Gemm || (e == Exporter::keras && n.op == Op::Transpose))
+      EXPECT_TRUE(n.op == Op::Conv || n.op == Op::Gemm ||
+                  (e == Exporter::keras && n.op == Op::Transpose))
           << op_name(n.op);
     }
     // Valid padding: the input BatchNormalization folds into conv1; the Keras NHWC Transpose
@@ -79,13 +80,15 @@ TEST(Passes, PilotNetBecomesTenFusedLayers) {
     EXPECT_EQ(compute, e == Exporter::keras ? 11 : 10);
   }
   // Same padding: the input BN cannot fold into a padded conv; it stays as one Affine.
-  const Model same = Model::from_bytes(pilotnet_onnx(Padding::same, Exporter::pitlane, 13, 1), "s.onnx");
+  const Model same =
+      Model::from_bytes(pilotnet_onnx(Padding::same, Exporter::pitlane, 13, 1), "s.onnx");
   Session s(same, {.backend = Backend::reference});
   EXPECT_EQ(s.graph().nodes.front().op, Op::Affine);
 }
 
 TEST(Passes, DynamicBatchAndOutputShapes) {
-  const Model model = Model::from_bytes(pilotnet_onnx(Padding::valid, Exporter::torch, 13, 1), "m.onnx");
+  const Model model =
+      Model::from_bytes(pilotnet_onnx(Padding::valid, Exporter::torch, 13, 1), "m.onnx");
   EXPECT_EQ(model.inputs()[0].shape, (std::vector<int64_t>{-1, 3, 66, 200}));
   EXPECT_EQ(model.outputs()[0].shape, (std::vector<int64_t>{-1, 2}));
   Session s(model, {.batch = 64});
@@ -94,7 +97,8 @@ TEST(Passes, DynamicBatchAndOutputShapes) {
 }
 
 TEST(Passes, DeterministicBytes) {
-  const Model model = Model::from_bytes(pilotnet_onnx(Padding::same, Exporter::pitlane, 17, 3), "m.onnx");
+  const Model model =
+      Model::from_bytes(pilotnet_onnx(Padding::same, Exporter::pitlane, 17, 3), "m.onnx");
   const auto x = random_input(3 * 66 * 200 * 2, 9);
   for (Backend b : {Backend::reference, Backend::onednn}) {
     const auto a = run_model(model, b, 2, x);
@@ -106,26 +110,60 @@ TEST(Passes, DeterministicBytes) {
 // Builder-style single-operator tester: oneDNN against the reference on one Conv.
 class ConvTester {
  public:
-  ConvTester& in(int64_t c, int64_t h, int64_t w) { c_ = c; h_ = h; w_ = w; return *this; }
-  ConvTester& batch(int64_t n) { n_ = n; return *this; }
-  ConvTester& out(int64_t oc) { oc_ = oc; return *this; }
-  ConvTester& kernel(int64_t k) { k_ = k; return *this; }
-  ConvTester& stride(int64_t s) { s_ = s; return *this; }
-  ConvTester& dilation(int64_t d) { d_ = d; return *this; }
-  ConvTester& pads(std::vector<int64_t> p) { pads_ = std::move(p); return *this; }
-  ConvTester& auto_pad(std::string a) { auto_pad_ = std::move(a); return *this; }
-  ConvTester& group(int64_t g) { g_ = g; return *this; }
-  ConvTester& activation(std::string a) { act_ = std::move(a); return *this; }
+  ConvTester& in(int64_t c, int64_t h, int64_t w) {
+    c_ = c;
+    h_ = h;
+    w_ = w;
+    return *this;
+  }
+  ConvTester& batch(int64_t n) {
+    n_ = n;
+    return *this;
+  }
+  ConvTester& out(int64_t oc) {
+    oc_ = oc;
+    return *this;
+  }
+  ConvTester& kernel(int64_t k) {
+    k_ = k;
+    return *this;
+  }
+  ConvTester& stride(int64_t s) {
+    s_ = s;
+    return *this;
+  }
+  ConvTester& dilation(int64_t d) {
+    d_ = d;
+    return *this;
+  }
+  ConvTester& pads(std::vector<int64_t> p) {
+    pads_ = std::move(p);
+    return *this;
+  }
+  ConvTester& auto_pad(std::string a) {
+    auto_pad_ = std::move(a);
+    return *this;
+  }
+  ConvTester& group(int64_t g) {
+    g_ = g;
+    return *this;
+  }
+  ConvTester& activation(std::string a) {
+    act_ = std::move(a);
+    return *this;
+  }
   void check() const {
     std::mt19937 rng(1);
     OnnxBuilder b(13);
     b.input("x", {-1, c_, h_, w_});
     b.init("w", {oc_, c_ / g_, k_, k_}, random_values(oc_ * c_ / g_ * k_ * k_, rng));
     b.init("b", {oc_}, random_values(oc_, rng));
-    std::vector<onnx::AttributeProto> attrs = {attr_ints("strides", {s_, s_}), attr_ints("dilations", {d_, d_}),
-                                               attr_int("group", g_)};
-    if (!auto_pad_.empty()) attrs.push_back(attr_string("auto_pad", auto_pad_));
-    else attrs.push_back(attr_ints("pads", pads_));
+    std::vector<onnx::AttributeProto> attrs = {
+        attr_ints("strides", {s_, s_}), attr_ints("dilations", {d_, d_}), attr_int("group", g_)};
+    if (!auto_pad_.empty())
+      attrs.push_back(attr_string("auto_pad", auto_pad_));
+    else
+      attrs.push_back(attr_ints("pads", pads_));
     b.node("Conv", {"x", "w", "b"}, {act_.empty() ? "y" : "c"}, attrs);
     if (!act_.empty()) {
       std::vector<onnx::AttributeProto> aa;
@@ -150,8 +188,22 @@ TEST(OnednnConv, MatchesReference) {
   ConvTester().in(3, 66, 200).out(24).kernel(5).stride(2).activation("Relu").check();
   ConvTester().in(24, 31, 98).out(36).kernel(5).stride(2).batch(2).check();
   ConvTester().in(8, 9, 11).out(16).kernel(3).pads({1, 1, 1, 1}).activation("LeakyRelu").check();
-  ConvTester().in(8, 9, 11).out(16).kernel(3).stride(2).pads({0, 1, 2, 1}).activation("Elu").check();
-  ConvTester().in(8, 10, 10).out(8).kernel(3).auto_pad("SAME_UPPER").stride(2).activation("Sigmoid").check();
+  ConvTester()
+      .in(8, 9, 11)
+      .out(16)
+      .kernel(3)
+      .stride(2)
+      .pads({0, 1, 2, 1})
+      .activation("Elu")
+      .check();
+  ConvTester()
+      .in(8, 10, 10)
+      .out(8)
+      .kernel(3)
+      .auto_pad("SAME_UPPER")
+      .stride(2)
+      .activation("Sigmoid")
+      .check();
   ConvTester().in(8, 10, 10).out(8).kernel(3).auto_pad("SAME_LOWER").activation("Tanh").check();
   ConvTester().in(8, 12, 12).out(16).kernel(3).dilation(2).check();
   ConvTester().in(8, 12, 12).out(16).kernel(3).group(4).pads({1, 1, 1, 1}).check();
@@ -185,7 +237,8 @@ TEST(OnednnGraph, EltwiseBinaryConcatTranspose) {
   std::vector<std::vector<float>> outs[2];
   for (int k = 0; k < 2; ++k) {
     Session s(model, {.backend = k ? Backend::onednn : Backend::reference, .batch = 2});
-    outs[k] = {std::vector<float>(s.outputs()[0].element_count()), std::vector<float>(s.outputs()[1].element_count())};
+    outs[k] = {std::vector<float>(s.outputs()[0].element_count()),
+               std::vector<float>(s.outputs()[1].element_count())};
     const std::span<const float> ins[] = {x};
     const std::span<float> os[] = {outs[k][0], outs[k][1]};
     s.run(ins, os);
@@ -233,7 +286,8 @@ TEST(OnednnGraph, GemmForms) {
 // bf16 needs AVX-512 (avx512_core; native bf16 on avx512_core_bf16 / AMX): tested where the CPU
 // has it, refused with an InputError where it does not (the development machine: Zen 3, AVX2).
 TEST(OnednnBf16, MatchesReferenceWhereAvailable) {
-  const Model model = Model::from_bytes(pilotnet_onnx(Padding::valid, Exporter::torch, 13, 7), "m.onnx");
+  const Model model =
+      Model::from_bytes(pilotnet_onnx(Padding::valid, Exporter::torch, 13, 7), "m.onnx");
   if (!onednn_bf16_supported()) {
     EXPECT_THROW(Session(model, {.backend = Backend::onednn, .bf16 = true}), InputError);
     GTEST_SKIP() << "this CPU has no AVX-512: bf16 not testable here";
@@ -254,7 +308,8 @@ TEST(Planner, OverlappingLifetimesNeverShareBytes) {
   for (size_t i = 0; i < b.size(); ++i)
     for (size_t j = i + 1; j < b.size(); ++j) {
       const bool live = b[i].first <= b[j].last && b[j].first <= b[i].last;
-      const bool overlap = p.offsets[i] < p.offsets[j] + b[j].bytes && p.offsets[j] < p.offsets[i] + b[i].bytes;
+      const bool overlap =
+          p.offsets[i] < p.offsets[j] + b[j].bytes && p.offsets[j] < p.offsets[i] + b[i].bytes;
       EXPECT_FALSE(live && overlap) << i << " " << j;
     }
   EXPECT_LT(p.total_bytes, 100u + 200 + 50 + 300 + 10 + 5 * 64);
@@ -333,7 +388,8 @@ TEST(BadInput, OneLineErrors) {
     b.init("w", {4, 5, 3, 3}, std::vector<float>(180, 0.0f));
     b.node("Conv", {"x", "w"}, {"y"}, {}, "conv3");
     b.output("y");
-    cases.push_back({b.bytes(), "node 'conv3' (Conv): weights [4,5,3,3] do not match input [1,3,8,8]"});
+    cases.push_back(
+        {b.bytes(), "node 'conv3' (Conv): weights [4,5,3,3] do not match input [1,3,8,8]"});
   }
   {
     OnnxBuilder b(13);
@@ -379,7 +435,8 @@ TEST(BadInput, OneLineErrors) {
   }
   for (const auto& [bytes, expected] : cases) {
     const std::string msg = load_error(bytes);
-    EXPECT_NE(msg.find(expected), std::string::npos) << "got: " << msg << "\nexpected: " << expected;
+    EXPECT_NE(msg.find(expected), std::string::npos)
+        << "got: " << msg << "\nexpected: " << expected;
     EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
     EXPECT_EQ(msg.rfind("bad.onnx", 0), 0u) << msg;
   }

@@ -10,7 +10,8 @@
 
 namespace pitlane::runtime {
 
-BenchResult benchmark(const Model& model, const SessionOptions& options, const BenchOptions& bench) {
+BenchResult benchmark(const Model& model, const SessionOptions& options,
+                      const BenchOptions& bench) {
   Session session(model, options);
   std::mt19937 rng(1);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -32,7 +33,8 @@ BenchResult benchmark(const Model& model, const SessionOptions& options, const B
   for (int i = 0; i < bench.runs; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     session.run(in_spans, out_spans);
-    r.latency_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    r.latency_us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
   }
   r.min_us = *std::min_element(r.latency_us.begin(), r.latency_us.end());
   r.max_us = max_value(r.latency_us);
@@ -50,7 +52,8 @@ BenchResult benchmark(const Model& model, const SessionOptions& options, const B
       session.run_profiled(in_spans, out_spans, step_us);
       for (size_t s = 0; s < steps; ++s) per_step[s].push_back(step_us[s]);
     }
-    for (size_t s = 0; s < steps; ++s) r.steps.push_back({session.step_name(s), percentile(per_step[s], 50)});
+    for (size_t s = 0; s < steps; ++s)
+      r.steps.push_back({session.step_name(s), percentile(per_step[s], 50)});
   }
   r.arena_bytes = session.arena_bytes();
   r.constant_bytes = session.constant_bytes();

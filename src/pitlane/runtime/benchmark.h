@@ -15,8 +15,8 @@
 namespace pitlane::runtime {
 
 struct BenchOptions {
-  int runs = 200;    // timed runs
-  int warmup = 20;   // untimed runs first
+  int runs = 200;         // timed runs
+  int warmup = 20;        // untimed runs first
   int profile_runs = 50;  // runs of the per-step profile (0: none)
 };
 
@@ -31,11 +31,11 @@ struct BenchResult {
   int64_t batch = 1;
   std::vector<double> latency_us;  // every timed run, in order
   double min_us = 0, median_us = 0, p90_us = 0, p99_us = 0, max_us = 0, mean_us = 0;
-  double samples_per_s = 0;        // batch / median latency
+  double samples_per_s = 0;  // batch / median latency
   std::vector<StepProfile> steps;
-  size_t arena_bytes = 0;          // activations + scratchpad
-  size_t constant_bytes = 0;       // weights as the plan holds them
-  size_t peak_rss_bytes = 0;       // process peak resident set after the runs
+  size_t arena_bytes = 0;     // activations + scratchpad
+  size_t constant_bytes = 0;  // weights as the plan holds them
+  size_t peak_rss_bytes = 0;  // process peak resident set after the runs
 };
 
 BenchResult benchmark(const Model& model, const SessionOptions& options, const BenchOptions& bench);

@@ -6,31 +6,56 @@ namespace pitlane::runtime {
 
 const char* op_name(Op op) {
   switch (op) {
-    case Op::Conv: return "Conv";
-    case Op::Gemm: return "Gemm";
-    case Op::MatMul: return "MatMul";
-    case Op::Add: return "Add";
-    case Op::Sub: return "Sub";
-    case Op::Mul: return "Mul";
-    case Op::Div: return "Div";
-    case Op::Relu: return "Relu";
-    case Op::LeakyRelu: return "LeakyRelu";
-    case Op::Elu: return "Elu";
-    case Op::Sigmoid: return "Sigmoid";
-    case Op::Tanh: return "Tanh";
-    case Op::BatchNormalization: return "BatchNormalization";
-    case Op::Flatten: return "Flatten";
-    case Op::Reshape: return "Reshape";
-    case Op::Transpose: return "Transpose";
-    case Op::Concat: return "Concat";
-    case Op::Identity: return "Identity";
-    case Op::Dropout: return "Dropout";
-    case Op::Cast: return "Cast";
-    case Op::Shape: return "Shape";
-    case Op::Gather: return "Gather";
-    case Op::Unsqueeze: return "Unsqueeze";
-    case Op::Squeeze: return "Squeeze";
-    case Op::Affine: return "Affine";
+    case Op::Conv:
+      return "Conv";
+    case Op::Gemm:
+      return "Gemm";
+    case Op::MatMul:
+      return "MatMul";
+    case Op::Add:
+      return "Add";
+    case Op::Sub:
+      return "Sub";
+    case Op::Mul:
+      return "Mul";
+    case Op::Div:
+      return "Div";
+    case Op::Relu:
+      return "Relu";
+    case Op::LeakyRelu:
+      return "LeakyRelu";
+    case Op::Elu:
+      return "Elu";
+    case Op::Sigmoid:
+      return "Sigmoid";
+    case Op::Tanh:
+      return "Tanh";
+    case Op::BatchNormalization:
+      return "BatchNormalization";
+    case Op::Flatten:
+      return "Flatten";
+    case Op::Reshape:
+      return "Reshape";
+    case Op::Transpose:
+      return "Transpose";
+    case Op::Concat:
+      return "Concat";
+    case Op::Identity:
+      return "Identity";
+    case Op::Dropout:
+      return "Dropout";
+    case Op::Cast:
+      return "Cast";
+    case Op::Shape:
+      return "Shape";
+    case Op::Gather:
+      return "Gather";
+    case Op::Unsqueeze:
+      return "Unsqueeze";
+    case Op::Squeeze:
+      return "Squeeze";
+    case Op::Affine:
+      return "Affine";
   }
   return "?";
 }

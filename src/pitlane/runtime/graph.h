@@ -18,9 +18,30 @@ enum class DType : uint8_t { f32, i64 };
 // Every operator the importer accepts. Some only exist before the passes (Constant, Shape,
 // Gather, ... are folded away; BatchNormalization becomes Affine or disappears into a Conv).
 enum class Op : uint8_t {
-  Conv, Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu, Elu, Sigmoid, Tanh,
-  BatchNormalization, Flatten, Reshape, Transpose, Concat, Identity, Dropout, Cast,
-  Shape, Gather, Unsqueeze, Squeeze,
+  Conv,
+  Gemm,
+  MatMul,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Relu,
+  LeakyRelu,
+  Elu,
+  Sigmoid,
+  Tanh,
+  BatchNormalization,
+  Flatten,
+  Reshape,
+  Transpose,
+  Concat,
+  Identity,
+  Dropout,
+  Cast,
+  Shape,
+  Gather,
+  Unsqueeze,
+  Squeeze,
   Affine,  // internal: y = x * scale[c] + shift[c] over axis 1 (a BatchNormalization left alone)
 };
 
@@ -55,20 +76,20 @@ struct Value {
 
 struct Node {
   Op op = Op::Identity;
-  std::string name;              // the ONNX node name, or "<op>_<index>" when the file has none
-  std::vector<int> inputs;       // value ids; -1 = an optional input left out
-  std::vector<int> outputs;      // value ids; -1 = an optional output left out
+  std::string name;          // the ONNX node name, or "<op>_<index>" when the file has none
+  std::vector<int> inputs;   // value ids; -1 = an optional input left out
+  std::vector<int> outputs;  // value ids; -1 = an optional output left out
   std::map<std::string, Attribute> attrs;
-  FusedActivation activation;    // applied to outputs[0] (set by fuse_activations)
+  FusedActivation activation;  // applied to outputs[0] (set by fuse_activations)
 };
 
 struct Graph {
-  std::string source;                          // file name, for error messages
-  int64_t opset = 0;                           // default-domain opset version
+  std::string source;  // file name, for error messages
+  int64_t opset = 0;   // default-domain opset version
   std::vector<Value> values;
-  std::vector<Node> nodes;                     // in topological order
-  std::vector<int> inputs;                     // runtime inputs (value ids, no initializers)
-  std::vector<int> outputs;                    // graph outputs (value ids)
+  std::vector<Node> nodes;                      // in topological order
+  std::vector<int> inputs;                      // runtime inputs (value ids, no initializers)
+  std::vector<int> outputs;                     // graph outputs (value ids)
   std::map<std::string, std::string> metadata;  // metadata_props
 
   // Attribute look-ups with defaults; a present attribute of the wrong kind is an InputError.

@@ -8,7 +8,9 @@
 
 namespace pitlane::runtime {
 
-int64_t TensorInfo::element_count() const { return runtime::element_count(shape); }
+int64_t TensorInfo::element_count() const {
+  return runtime::element_count(shape);
+}
 
 Backend parse_backend(std::string_view name) {
   if (name == "auto") return Backend::automatic;
@@ -19,9 +21,12 @@ Backend parse_backend(std::string_view name) {
 
 const char* backend_name(Backend b) {
   switch (b) {
-    case Backend::automatic: return "auto";
-    case Backend::reference: return "reference";
-    case Backend::onednn: return "onednn";
+    case Backend::automatic:
+      return "auto";
+    case Backend::reference:
+      return "reference";
+    case Backend::onednn:
+      return "onednn";
   }
   return "?";
 }
@@ -39,7 +44,9 @@ Model Model::load(const std::filesystem::path& path) {
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) throw InputError(path.string() + ": cannot read the model (" + ec.message() + ")");
   if (size > kMaxModelBytes)
-    throw InputError(path.string() + ": file is larger than 1 GiB; pitlane loads models with all tensors inside the file");
+    throw InputError(
+        path.string() +
+        ": file is larger than 1 GiB; pitlane loads models with all tensors inside the file");
   return from_bytes(read_file(path), path.string());
 }
 
@@ -61,7 +68,8 @@ Model Model::from_bytes(std::string_view bytes, const std::string& source) {
     Graph probe2 = instantiate(m.graph_, batch + 1);
     for (size_t i = 0; i < m.outputs_.size(); ++i) {
       const auto& s2 = probe2.values[probe2.outputs[i]].shape;
-      if (!s2.empty() && !m.outputs_[i].shape.empty() && s2[0] != m.outputs_[i].shape[0]) m.outputs_[i].shape[0] = -1;
+      if (!s2.empty() && !m.outputs_[i].shape.empty() && s2[0] != m.outputs_[i].shape[0])
+        m.outputs_[i].shape[0] = -1;
     }
   }
   return m;
@@ -70,7 +78,8 @@ Model Model::from_bytes(std::string_view bytes, const std::string& source) {
 Session::Session(const Model& model, const SessionOptions& options)
     : graph_(instantiate(model.graph(), options.batch)), backend_(options.backend) {
   if (options.threads < 1 || options.threads > 1024)
-    throw InputError("--threads " + std::to_string(options.threads) + " is out of range; use 1 or more");
+    throw InputError("--threads " + std::to_string(options.threads) +
+                     " is out of range; use 1 or more");
   optimize(graph_);
   if (backend_ == Backend::automatic) backend_ = Backend::onednn;
   const PlanOptions plan_options{.threads = options.threads, .bf16 = options.bf16};
@@ -88,25 +97,29 @@ Session::~Session() = default;
 Session::Session(Session&&) noexcept = default;
 Session& Session::operator=(Session&&) noexcept = default;
 
-void Session::bind(std::span<const std::span<const float>> inputs, std::span<const std::span<float>> outputs) {
+void Session::bind(std::span<const std::span<const float>> inputs,
+                   std::span<const std::span<float>> outputs) {
   if (inputs.size() != inputs_.size() || outputs.size() != outputs_.size())
     throw InputError("the model takes " + std::to_string(inputs_.size()) + " input(s) and gives " +
                      std::to_string(outputs_.size()) + " output(s)");
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (static_cast<int64_t>(inputs[i].size()) != inputs_[i].element_count())
-      throw InputError("input '" + inputs_[i].name + "' needs " + std::to_string(inputs_[i].element_count()) +
-                       " values, got " + std::to_string(inputs[i].size()));
+      throw InputError("input '" + inputs_[i].name + "' needs " +
+                       std::to_string(inputs_[i].element_count()) + " values, got " +
+                       std::to_string(inputs[i].size()));
     in_ptrs_[i] = inputs[i].data();
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     if (static_cast<int64_t>(outputs[i].size()) != outputs_[i].element_count())
-      throw InputError("output '" + outputs_[i].name + "' needs " + std::to_string(outputs_[i].element_count()) +
-                       " values, got " + std::to_string(outputs[i].size()));
+      throw InputError("output '" + outputs_[i].name + "' needs " +
+                       std::to_string(outputs_[i].element_count()) + " values, got " +
+                       std::to_string(outputs[i].size()));
     out_ptrs_[i] = outputs[i].data();
   }
 }
 
-void Session::run(std::span<const std::span<const float>> inputs, std::span<const std::span<float>> outputs) {
+void Session::run(std::span<const std::span<const float>> inputs,
+                  std::span<const std::span<float>> outputs) {
   bind(inputs, outputs);
   plan_->run(in_ptrs_, out_ptrs_);
 }
@@ -120,13 +133,22 @@ void Session::run(std::span<const float> input, std::span<float> output) {
 void Session::run_profiled(std::span<const std::span<const float>> inputs,
                            std::span<const std::span<float>> outputs, std::span<double> step_us) {
   bind(inputs, outputs);
-  if (step_us.size() != plan_->num_steps()) throw InputError("step_us must hold num_steps() values");
+  if (step_us.size() != plan_->num_steps())
+    throw InputError("step_us must hold num_steps() values");
   plan_->run(in_ptrs_, out_ptrs_, step_us);
 }
 
-size_t Session::num_steps() const { return plan_->num_steps(); }
-const std::string& Session::step_name(size_t i) const { return plan_->step_name(i); }
-size_t Session::arena_bytes() const { return plan_->arena_bytes(); }
-size_t Session::constant_bytes() const { return plan_->constant_bytes(); }
+size_t Session::num_steps() const {
+  return plan_->num_steps();
+}
+const std::string& Session::step_name(size_t i) const {
+  return plan_->step_name(i);
+}
+size_t Session::arena_bytes() const {
+  return plan_->arena_bytes();
+}
+size_t Session::constant_bytes() const {
+  return plan_->constant_bytes();
+}
 
 }  // namespace pitlane::runtime

@@ -5,9 +5,9 @@
 // the activation arena all happen in the constructor; run() only computes and does not allocate.
 //
 //   auto model = pitlane::runtime::Model::load("pilotnet.onnx");
-//   pitlane::runtime::Session session(model, {.backend = Backend::onednn, .threads = 1, .batch = 1});
-//   std::vector<float> x(session.inputs()[0].element_count()), y(session.outputs()[0].element_count());
-//   session.run(x, y);                                    // one input, one output
+//   pitlane::runtime::Session session(model, {.backend = Backend::onednn, .threads = 1, .batch =
+//   1}); std::vector<float> x(session.inputs()[0].element_count()),
+//   y(session.outputs()[0].element_count()); session.run(x, y); // one input, one output
 //   session.run({{x}}, {{y}});                            // the general form
 #pragma once
 
@@ -68,13 +68,14 @@ class Session {
   Session(Session&&) noexcept;
   Session& operator=(Session&&) noexcept;
 
-  const std::vector<TensorInfo>& inputs() const { return inputs_; }   // concrete shapes
+  const std::vector<TensorInfo>& inputs() const { return inputs_; }  // concrete shapes
   const std::vector<TensorInfo>& outputs() const { return outputs_; }
   Backend backend() const { return backend_; }
   const Graph& graph() const { return graph_; }  // after the passes
 
   // One span per graph input / output, each exactly element_count() floats (InputError if not).
-  void run(std::span<const std::span<const float>> inputs, std::span<const std::span<float>> outputs);
+  void run(std::span<const std::span<const float>> inputs,
+           std::span<const std::span<float>> outputs);
   void run(std::span<const float> input, std::span<float> output);
   // Same as run(), timing each plan step (step_us.size() == num_steps()).
   void run_profiled(std::span<const std::span<const float>> inputs,
@@ -86,7 +87,8 @@ class Session {
   size_t constant_bytes() const;
 
  private:
-  void bind(std::span<const std::span<const float>> inputs, std::span<const std::span<float>> outputs);
+  void bind(std::span<const std::span<const float>> inputs,
+            std::span<const std::span<float>> outputs);
 
   Graph graph_;
   Backend backend_;

@@ -88,7 +88,8 @@ NpyArray parse_npy(std::string_view bytes, const std::string& source) {
   const size_t need = static_cast<size_t>(count) * sizeof(float);
   if (bytes.size() - payload != need)
     fail(source, "holds " + std::to_string(bytes.size() - payload) + " data bytes, shape " +
-                     shape_text + " needs " + std::to_string(need) + "; the file is truncated or corrupt");
+                     shape_text + " needs " + std::to_string(need) +
+                     "; the file is truncated or corrupt");
   out.data.resize(static_cast<size_t>(count));
   if (need) std::memcpy(out.data.data(), bytes.data() + payload, need);
   return out;

@@ -69,7 +69,9 @@ class Importer {
  public:
   explicit Importer(const std::string& source) { g_.source = source; }
 
-  [[noreturn]] void fail(const std::string& what) const { throw InputError(g_.source + ": " + what); }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw InputError(g_.source + ": " + what);
+  }
 
   Graph run(std::string_view bytes) {
     if (bytes.size() > kMaxModelBytes)
@@ -94,7 +96,8 @@ class Importer {
     read_nodes(graph);
     for (const auto& output : graph.output()) {
       auto it = ids_.find(output.name());
-      if (it == ids_.end()) fail("graph output '" + clean(output.name()) + "' is produced by no node");
+      if (it == ids_.end())
+        fail("graph output '" + clean(output.name()) + "' is produced by no node");
       g_.outputs.push_back(it->second);
     }
     if (g_.outputs.empty()) fail("the graph has no outputs");
@@ -106,7 +109,8 @@ class Importer {
     for (const auto& op : model.opset_import()) {
       if (op.domain().empty() || op.domain() == "ai.onnx") g_.opset = op.version();
     }
-    if (g_.opset == 0) fail("the model imports no default-domain opset; re-export it with opset 11..21");
+    if (g_.opset == 0)
+      fail("the model imports no default-domain opset; re-export it with opset 11..21");
     if (g_.opset < kMinOpset || g_.opset > kMaxOpset)
       fail("opset " + std::to_string(g_.opset) + " is not supported; re-export with opset 11..21");
   }
@@ -138,8 +142,8 @@ class Importer {
     const std::string& raw = t.raw_data();
     auto check_count = [&](size_t have, const char* field) {
       if (have != static_cast<size_t>(count))
-        fail(where + " holds " + std::to_string(have) + " " + field + " values but its shape needs " +
-             std::to_string(count) + "; the file is corrupt");
+        fail(where + " holds " + std::to_string(have) + " " + field +
+             " values but its shape needs " + std::to_string(count) + "; the file is corrupt");
     };
     switch (t.data_type()) {
       case onnx::TensorProto::FLOAT:
@@ -236,9 +240,18 @@ class Importer {
   Attribute read_attribute(const onnx::AttributeProto& a, const std::string& where) {
     Attribute out;
     switch (a.type()) {
-      case onnx::AttributeProto::INT: out.kind = Attribute::Kind::i; out.i = a.i(); break;
-      case onnx::AttributeProto::FLOAT: out.kind = Attribute::Kind::f; out.f = a.f(); break;
-      case onnx::AttributeProto::STRING: out.kind = Attribute::Kind::s; out.s = a.s(); break;
+      case onnx::AttributeProto::INT:
+        out.kind = Attribute::Kind::i;
+        out.i = a.i();
+        break;
+      case onnx::AttributeProto::FLOAT:
+        out.kind = Attribute::Kind::f;
+        out.f = a.f();
+        break;
+      case onnx::AttributeProto::STRING:
+        out.kind = Attribute::Kind::s;
+        out.s = a.s();
+        break;
       case onnx::AttributeProto::INTS:
         out.kind = Attribute::Kind::ints;
         if (a.ints_size() > 64) fail(where + ": attribute '" + clean(a.name()) + "' is too long");
@@ -246,7 +259,8 @@ class Importer {
         break;
       case onnx::AttributeProto::FLOATS:
         out.kind = Attribute::Kind::floats;
-        if (a.floats_size() > 4096) fail(where + ": attribute '" + clean(a.name()) + "' is too long");
+        if (a.floats_size() > 4096)
+          fail(where + ": attribute '" + clean(a.name()) + "' is too long");
         out.floats.assign(a.floats().begin(), a.floats().end());
         break;
       default:
@@ -265,20 +279,45 @@ class Importer {
         fill_constant(a.t(), v, where);
         return;
       }
-      if (a.name() == "value_float") { v = Value{.name = v.name, .dtype = DType::f32, .has_shape = true, .is_const = true, .f32 = {a.f()}}; return; }
-      if (a.name() == "value_int") { v = Value{.name = v.name, .dtype = DType::i64, .has_shape = true, .is_const = true, .i64 = {a.i()}}; return; }
+      if (a.name() == "value_float") {
+        v = Value{.name = v.name,
+                  .dtype = DType::f32,
+                  .has_shape = true,
+                  .is_const = true,
+                  .f32 = {a.f()}};
+        return;
+      }
+      if (a.name() == "value_int") {
+        v = Value{.name = v.name,
+                  .dtype = DType::i64,
+                  .has_shape = true,
+                  .is_const = true,
+                  .i64 = {a.i()}};
+        return;
+      }
       if (a.name() == "value_ints") {
         if (a.ints_size() > 4096) fail(where + ": value_ints too long");
-        v = Value{.name = v.name, .dtype = DType::i64, .has_shape = true, .shape = {a.ints_size()}, .is_const = true, .i64 = {a.ints().begin(), a.ints().end()}};
+        v = Value{.name = v.name,
+                  .dtype = DType::i64,
+                  .has_shape = true,
+                  .shape = {a.ints_size()},
+                  .is_const = true,
+                  .i64 = {a.ints().begin(), a.ints().end()}};
         return;
       }
       if (a.name() == "value_floats") {
         if (a.floats_size() > 1 << 20) fail(where + ": value_floats too long");
-        v = Value{.name = v.name, .dtype = DType::f32, .has_shape = true, .shape = {a.floats_size()}, .is_const = true, .f32 = {a.floats().begin(), a.floats().end()}};
+        v = Value{.name = v.name,
+                  .dtype = DType::f32,
+                  .has_shape = true,
+                  .shape = {a.floats_size()},
+                  .is_const = true,
+                  .f32 = {a.floats().begin(), a.floats().end()}};
         return;
       }
     }
-    fail(where + ": Constant has no supported value attribute (value, value_float(s), value_int(s))");
+    fail(where +
+         ": Constant has no supported value attribute (value, value_float(s), value_int(s))");
   }
 
   void read_nodes(const onnx::GraphProto& graph) {
@@ -333,7 +372,8 @@ class Importer {
   }
 
   void read_node(const onnx::NodeProto& n, int index) {
-    const std::string name = n.name().empty() ? n.op_type() + "_" + std::to_string(index) : n.name();
+    const std::string name =
+        n.name().empty() ? n.op_type() + "_" + std::to_string(index) : n.name();
     const std::string where = "node '" + clean(name) + "' (" + clean(n.op_type()) + ")";
     if (!n.domain().empty() && n.domain() != "ai.onnx")
       fail(where + ": operator domain '" + clean(n.domain()) +
@@ -343,8 +383,8 @@ class Importer {
     for (const auto& s : kOps)
       if (n.op_type() == s.name) spec = &s;
     if (!spec)
-      fail(where + ": operator '" + clean(n.op_type()) + "' is not supported; supported: " +
-           supported_list());
+      fail(where + ": operator '" + clean(n.op_type()) +
+           "' is not supported; supported: " + supported_list());
     if (n.input_size() < spec->min_inputs || n.input_size() > spec->max_inputs)
       fail(where + ": has " + std::to_string(n.input_size()) + " inputs, expected " +
            std::to_string(spec->min_inputs) + ".." + std::to_string(spec->max_inputs));
@@ -355,13 +395,15 @@ class Importer {
     for (int i = 0; i < n.input_size(); ++i) {
       const std::string& in = n.input(i);
       if (in.empty()) {
-        if (i < spec->min_inputs) fail(where + ": required input " + std::to_string(i) + " is empty");
+        if (i < spec->min_inputs)
+          fail(where + ": required input " + std::to_string(i) + " is empty");
         node.inputs.push_back(-1);
         continue;
       }
       node.inputs.push_back(ids_.at(in));  // present: the topological sort checked it
     }
-    for (const auto& out : n.output()) node.outputs.push_back(out.empty() ? -1 : new_value(out, "value"));
+    for (const auto& out : n.output())
+      node.outputs.push_back(out.empty() ? -1 : new_value(out, "value"));
     if (node.outputs[0] < 0) fail(where + ": the first output has no name");
     for (const auto& a : n.attribute()) {
       if (a.name().empty()) fail(where + ": an attribute has no name");

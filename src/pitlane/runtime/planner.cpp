@@ -12,7 +12,9 @@ ArenaPlan plan_arena(std::span<const BufferLifetime> buffers) {
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return buffers[a].bytes > buffers[b].bytes; });
-  auto align = [](size_t x) { return (x + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment; };
+  auto align = [](size_t x) {
+    return (x + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+  };
   std::vector<size_t> placed;
   for (size_t i : order) {
     const BufferLifetime& b = buffers[i];

@@ -31,8 +31,8 @@ class Plan {
                    std::span<double> step_us = {}) = 0;
   virtual size_t num_steps() const = 0;
   virtual const std::string& step_name(size_t i) const = 0;  // "conv1 (Conv+relu)"
-  virtual size_t arena_bytes() const = 0;                      // intermediate tensors
-  virtual size_t constant_bytes() const = 0;                   // weights as the plan holds them
+  virtual size_t arena_bytes() const = 0;                    // intermediate tensors
+  virtual size_t constant_bytes() const = 0;                 // weights as the plan holds them
 };
 
 std::unique_ptr<Plan> make_reference_plan(const Graph& g, const PlanOptions& options);

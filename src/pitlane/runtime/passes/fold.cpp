@@ -60,7 +60,9 @@ double fold_cost(const Graph& g, const Node& n) {
 
 }  // namespace
 
-bool is_view(Op op) { return op == Op::Reshape; }
+bool is_view(Op op) {
+  return op == Op::Reshape;
+}
 
 std::vector<int> use_counts(const Graph& g) {
   std::vector<int> uses(g.values.size(), 0);
@@ -85,10 +87,13 @@ void fold_node(Graph& g, const Node& n) {
   result.is_const = true;
   const auto copy_data = [&](const Value& src) {
     if (result.dtype == DType::f32) {
-      if (src.dtype == DType::f32) result.f32 = src.f32;
-      else result.f32.assign(src.i64.begin(), src.i64.end());
+      if (src.dtype == DType::f32)
+        result.f32 = src.f32;
+      else
+        result.f32.assign(src.i64.begin(), src.i64.end());
     } else {
-      if (src.dtype == DType::i64) result.i64 = src.i64;
+      if (src.dtype == DType::i64)
+        result.i64 = src.i64;
       else
         for (float f : src.f32) result.i64.push_back(static_cast<int64_t>(f));
     }
@@ -96,22 +101,32 @@ void fold_node(Graph& g, const Node& n) {
   switch (n.op) {
     case Op::Shape: {
       const auto& s = in(0).shape;
-      result.i64.assign(s.begin() + g.attr_int(n, "start", 0), s.begin() + g.attr_int(n, "end", s.size()));
+      result.i64.assign(s.begin() + g.attr_int(n, "start", 0),
+                        s.begin() + g.attr_int(n, "end", s.size()));
       break;
     }
     case Op::Gather: {
       const int64_t axis = g.attr_int(n, "axis", 0);
-      if (in(0).dtype == DType::i64) gather(in(0).i64, in(0).shape, axis, in(1).i64, result.i64);
-      else gather(in(0).f32, in(0).shape, axis, in(1).i64, result.f32);
+      if (in(0).dtype == DType::i64)
+        gather(in(0).i64, in(0).shape, axis, in(1).i64, result.i64);
+      else
+        gather(in(0).f32, in(0).shape, axis, in(1).i64, result.f32);
       break;
     }
-    case Op::Unsqueeze: case Op::Squeeze: case Op::Reshape: case Op::Flatten:
-    case Op::Identity: case Op::Dropout: case Op::Cast:
+    case Op::Unsqueeze:
+    case Op::Squeeze:
+    case Op::Reshape:
+    case Op::Flatten:
+    case Op::Identity:
+    case Op::Dropout:
+    case Op::Cast:
       copy_data(in(0));
       break;
     case Op::Concat:
-      if (result.dtype == DType::i64) concat(g, n, &Value::i64, result.i64);
-      else concat(g, n, &Value::f32, result.f32);
+      if (result.dtype == DType::i64)
+        concat(g, n, &Value::i64, result.i64);
+      else
+        concat(g, n, &Value::f32, result.f32);
       break;
     default: {
       if (result.dtype == DType::i64) {
@@ -130,9 +145,15 @@ void fold_node(Graph& g, const Node& n) {
           }
           const int64_t a = in(0).i64[ia], b = in(1).i64[ib];
           switch (n.op) {
-            case Op::Add: result.i64[o] = a + b; break;
-            case Op::Sub: result.i64[o] = a - b; break;
-            case Op::Mul: result.i64[o] = a * b; break;
+            case Op::Add:
+              result.i64[o] = a + b;
+              break;
+            case Op::Sub:
+              result.i64[o] = a - b;
+              break;
+            case Op::Mul:
+              result.i64[o] = a * b;
+              break;
             default:
               if (b == 0) throw InputError(g.where(n) + ": integer division by zero");
               result.i64[o] = a / b;
@@ -151,7 +172,8 @@ void fold_node(Graph& g, const Node& n) {
 }
 
 Graph instantiate(const Graph& symbolic, int64_t batch) {
-  if (batch < 1 || batch > (1 << 20)) throw InputError("batch size " + std::to_string(batch) + " is out of range");
+  if (batch < 1 || batch > (1 << 20))
+    throw InputError("batch size " + std::to_string(batch) + " is out of range");
   Graph g = symbolic;
   for (int id : g.inputs) {
     Value& v = g.values[id];
@@ -159,8 +181,8 @@ Graph instantiate(const Graph& symbolic, int64_t batch) {
       v.shape[0] = batch;
     } else if (v.shape[0] != batch) {
       throw InputError(g.source + ": input '" + v.name + "' has a fixed batch of " +
-                       std::to_string(v.shape[0]) + "; run it with batch " + std::to_string(v.shape[0]) +
-                       " or re-export with a dynamic batch");
+                       std::to_string(v.shape[0]) + "; run it with batch " +
+                       std::to_string(v.shape[0]) + " or re-export with a dynamic batch");
     }
     if (element_count(v.shape) > (int64_t{1} << 28))
       throw InputError(g.source + ": input '" + v.name + "' is too large");
@@ -173,7 +195,8 @@ Graph instantiate(const Graph& symbolic, int64_t batch) {
     if (all_const || n.op == Op::Shape) fold_node(g, n);
   }
   for (int id : g.outputs)
-    if (!g.values[id].has_shape) throw InputError(g.source + ": output '" + g.values[id].name + "' has no shape");
+    if (!g.values[id].has_shape)
+      throw InputError(g.source + ": output '" + g.values[id].name + "' has no shape");
   return g;
 }
 

@@ -8,14 +8,21 @@
 namespace pitlane::runtime {
 namespace {
 
-bool dead(const Node& n) { return n.outputs.empty(); }
+bool dead(const Node& n) {
+  return n.outputs.empty();
+}
 void kill(Node& n) {
   n.outputs.clear();
   n.inputs.clear();
 }
 
-int add_const(Graph& g, const std::string& name, std::vector<int64_t> shape, std::vector<float> data) {
-  Value v{.name = name, .dtype = DType::f32, .has_shape = true, .shape = std::move(shape), .is_const = true,
+int add_const(Graph& g, const std::string& name, std::vector<int64_t> shape,
+              std::vector<float> data) {
+  Value v{.name = name,
+          .dtype = DType::f32,
+          .has_shape = true,
+          .shape = std::move(shape),
+          .is_const = true,
           .f32 = std::move(data)};
   g.values.push_back(std::move(v));
   return static_cast<int>(g.values.size()) - 1;
@@ -54,14 +61,20 @@ void make_views(Graph& g) {
   for (Node& n : g.nodes) {
     if (dead(n)) continue;
     switch (n.op) {
-      case Op::Flatten: case Op::Reshape: case Op::Squeeze: case Op::Unsqueeze: case Op::Identity:
-      case Op::Dropout: case Op::Cast:
+      case Op::Flatten:
+      case Op::Reshape:
+      case Op::Squeeze:
+      case Op::Unsqueeze:
+      case Op::Identity:
+      case Op::Dropout:
+      case Op::Cast:
         n.op = Op::Reshape;
         n.inputs.resize(1);
         n.outputs.resize(1);
         n.attrs.clear();
         break;
-      default: break;
+      default:
+        break;
     }
   }
 }
@@ -175,7 +188,8 @@ void fold_batchnorm(Graph& g) {
         std::vector<float> b(channels, 0.0f);
         for (int64_t m = 0; m < channels; ++m) {
           for (int64_t j = 0; j < per; ++j) wf[m * per + j] *= scale[m];
-          const float b0 = p.inputs.size() > 2 && p.inputs[2] >= 0 ? g.values[p.inputs[2]].f32[m] : 0.0f;
+          const float b0 =
+              p.inputs.size() > 2 && p.inputs[2] >= 0 ? g.values[p.inputs[2]].f32[m] : 0.0f;
           b[m] = b0 * scale[m] + shift[m];
         }
         const auto wshape = w.shape;
@@ -291,12 +305,23 @@ void fuse_activations(Graph& g) {
     if (dead(act)) continue;
     FusedActivation f;
     switch (act.op) {
-      case Op::Relu: f = {Activation::relu, 0.0f}; break;
-      case Op::LeakyRelu: f = {Activation::leaky_relu, g.attr_float(act, "alpha", 0.01f)}; break;
-      case Op::Elu: f = {Activation::elu, g.attr_float(act, "alpha", 1.0f)}; break;
-      case Op::Sigmoid: f = {Activation::sigmoid, 0.0f}; break;
-      case Op::Tanh: f = {Activation::tanh, 0.0f}; break;
-      default: continue;
+      case Op::Relu:
+        f = {Activation::relu, 0.0f};
+        break;
+      case Op::LeakyRelu:
+        f = {Activation::leaky_relu, g.attr_float(act, "alpha", 0.01f)};
+        break;
+      case Op::Elu:
+        f = {Activation::elu, g.attr_float(act, "alpha", 1.0f)};
+        break;
+      case Op::Sigmoid:
+        f = {Activation::sigmoid, 0.0f};
+        break;
+      case Op::Tanh:
+        f = {Activation::tanh, 0.0f};
+        break;
+      default:
+        continue;
     }
     const auto prod = producers(g);
     const auto consumers = sole_consumers(g);

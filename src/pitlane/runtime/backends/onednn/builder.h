@@ -24,12 +24,12 @@ using dnnl::memory;
 struct Buffer {
   memory::desc md;
   enum Kind : uint8_t { arena, input, output, constant } kind = arena;
-  size_t io_index = 0;         // input/output number
-  int alias_of = -1;           // storage owner for views (-1: owns its storage)
-  int first = -1, last = -1;   // steps that write it first and read it last (storage owners)
-  memory constant_memory;      // kind constant: holds the data (possibly reordered weights)
-  memory mem;                  // created at finalize()
-  float* ptr = nullptr;        // data pointer during run()
+  size_t io_index = 0;        // input/output number
+  int alias_of = -1;          // storage owner for views (-1: owns its storage)
+  int first = -1, last = -1;  // steps that write it first and read it last (storage owners)
+  memory constant_memory;     // kind constant: holds the data (possibly reordered weights)
+  memory mem;                 // created at finalize()
+  float* ptr = nullptr;       // data pointer during run()
 };
 
 struct Step {
@@ -59,9 +59,9 @@ class Builder {
 
   std::vector<Buffer> buffers;
   std::vector<Step> steps;
-  std::vector<int> native;   // value id -> buffer holding it as its producer wrote it (-1: none yet)
+  std::vector<int> native;  // value id -> buffer holding it as its producer wrote it (-1: none yet)
   std::vector<int> plain_of;  // value id -> buffer holding it in plain f32 layout (-1: none yet)
-  std::vector<int> root;     // value id -> value owning its data (through views)
+  std::vector<int> root;      // value id -> value owning its data (through views)
   size_t max_scratchpad = 0;
 
   // Attributes every primitive is created with (user scratchpad, post-op activation).

@@ -41,10 +41,12 @@ bool add_conv(Builder& b, const Node& n) {
   const int wb = b.constant(w_user, w.f32.data(), pd.weights_desc());
   std::vector<std::pair<int, int>> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wb}};
   if (has_bias)
-    args.emplace_back(DNNL_ARG_BIAS, b.constant(bias_md, g.values[n.inputs[2]].f32.data(), pd.bias_desc()));
+    args.emplace_back(DNNL_ARG_BIAS,
+                      b.constant(bias_md, g.values[n.inputs[2]].f32.data(), pd.bias_desc()));
   const int dst = b.new_buffer(pd.dst_desc());
   args.emplace_back(DNNL_ARG_DST, dst);
-  b.add_primitive(b.step_name(n), dnnl::convolution_forward(pd), pd.scratchpad_desc(), std::move(args));
+  b.add_primitive(b.step_name(n), dnnl::convolution_forward(pd), pd.scratchpad_desc(),
+                  std::move(args));
   b.native[n.outputs[0]] = dst;
   return true;
 }

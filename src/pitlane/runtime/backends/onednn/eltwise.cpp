@@ -5,11 +5,17 @@ namespace pitlane::runtime::onednn {
 
 dnnl::algorithm eltwise_algorithm(Activation a) {
   switch (a) {
-    case Activation::relu: case Activation::leaky_relu: return dnnl::algorithm::eltwise_relu;
-    case Activation::elu: return dnnl::algorithm::eltwise_elu;
-    case Activation::sigmoid: return dnnl::algorithm::eltwise_logistic;
-    case Activation::tanh: return dnnl::algorithm::eltwise_tanh;
-    case Activation::none: break;
+    case Activation::relu:
+    case Activation::leaky_relu:
+      return dnnl::algorithm::eltwise_relu;
+    case Activation::elu:
+      return dnnl::algorithm::eltwise_elu;
+    case Activation::sigmoid:
+      return dnnl::algorithm::eltwise_logistic;
+    case Activation::tanh:
+      return dnnl::algorithm::eltwise_tanh;
+    case Activation::none:
+      break;
   }
   return dnnl::algorithm::eltwise_linear;
 }
@@ -18,19 +24,30 @@ bool add_eltwise(Builder& b, const Node& n) {
   const Graph& g = b.g;
   FusedActivation act;
   switch (n.op) {
-    case Op::Relu: act = {Activation::relu, 0.0f}; break;
-    case Op::LeakyRelu: act = {Activation::leaky_relu, g.attr_float(n, "alpha", 0.01f)}; break;
-    case Op::Elu: act = {Activation::elu, g.attr_float(n, "alpha", 1.0f)}; break;
-    case Op::Sigmoid: act = {Activation::sigmoid, 0.0f}; break;
-    case Op::Tanh: act = {Activation::tanh, 0.0f}; break;
-    default: return false;
+    case Op::Relu:
+      act = {Activation::relu, 0.0f};
+      break;
+    case Op::LeakyRelu:
+      act = {Activation::leaky_relu, g.attr_float(n, "alpha", 0.01f)};
+      break;
+    case Op::Elu:
+      act = {Activation::elu, g.attr_float(n, "alpha", 1.0f)};
+      break;
+    case Op::Sigmoid:
+      act = {Activation::sigmoid, 0.0f};
+      break;
+    case Op::Tanh:
+      act = {Activation::tanh, 0.0f};
+      break;
+    default:
+      return false;
   }
   const int src = b.value_buffer(n.inputs[0]);
   const memory::desc md = b.buffers[src].md;
   dnnl::eltwise_forward::primitive_desc pd;
   try {
-    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, eltwise_algorithm(act.kind), md,
-                                  act.alpha, 0.0f);
+    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, eltwise_algorithm(act.kind),
+                                  md, act.alpha, 0.0f);
     pd = dnnl::eltwise_forward::primitive_desc(d, b.attr({}), b.engine);
   } catch (const dnnl::error&) {
     return false;

@@ -1,8 +1,8 @@
 // oneDNN inner product for canonical Gemm (constant B as [N,K], bias [N]). When the Gemm reads a
 // flattened 4-D tensor, the primitive reads the 4-D tensor in its blocked layout directly and the
 // weights are reordered to match at load: no reorder of activations before the first dense layer.
-#include "pitlane/runtime/backends/onednn/builder.h"
 #include <optional>
+#include "pitlane/runtime/backends/onednn/builder.h"
 
 #include "pitlane/runtime/passes/passes.h"
 
@@ -44,7 +44,8 @@ bool add_gemm(Builder& b, const Node& n) {
   std::optional<dnnl::inner_product_forward::primitive_desc> pd;
   if (r != a && rs.size() == 4 && rs[0] == m && rs[1] * rs[2] * rs[3] == k && b.native[r] >= 0) {
     const memory::desc& have = b.buffers[b.native[r]].md;
-    w_user = memory::desc({cols, rs[1], rs[2], rs[3]}, memory::data_type::f32, memory::format_tag::oihw);
+    w_user =
+        memory::desc({cols, rs[1], rs[2], rs[3]}, memory::data_type::f32, memory::format_tag::oihw);
     // The producer's own layout first (weights follow it), else whatever the primitive prefers.
     if (have.data_type() == dt) pd = try_pd(have, w_user);
     if (!pd) pd = try_pd(memory::desc(have.dims(), dt, memory::format_tag::any), w_user);
@@ -59,10 +60,12 @@ bool add_gemm(Builder& b, const Node& n) {
   const int wb = b.constant(w_user, w.f32.data(), pd->weights_desc());
   std::vector<std::pair<int, int>> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wb}};
   if (has_bias)
-    args.emplace_back(DNNL_ARG_BIAS, b.constant(bias_md, g.values[n.inputs[2]].f32.data(), pd->bias_desc()));
+    args.emplace_back(DNNL_ARG_BIAS,
+                      b.constant(bias_md, g.values[n.inputs[2]].f32.data(), pd->bias_desc()));
   const int dst = b.new_buffer(pd->dst_desc());
   args.emplace_back(DNNL_ARG_DST, dst);
-  b.add_primitive(b.step_name(n), dnnl::inner_product_forward(*pd), pd->scratchpad_desc(), std::move(args));
+  b.add_primitive(b.step_name(n), dnnl::inner_product_forward(*pd), pd->scratchpad_desc(),
+                  std::move(args));
   b.native[n.outputs[0]] = dst;
   return true;
 }

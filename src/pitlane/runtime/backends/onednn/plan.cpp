@@ -17,7 +17,8 @@ namespace pitlane::runtime::onednn {
 Builder::Builder(const Graph& graph, const PlanOptions& opts) : g(graph), options(opts) {
   if (options.bf16) {
     if (!onednn_bf16_supported())
-      throw InputError("bf16 needs a CPU with AVX-512 (avx512_core or newer); this CPU has none, use fp32");
+      throw InputError(
+          "bf16 needs a CPU with AVX-512 (avx512_core or newer); this CPU has none, use fp32");
     compute_type = memory::data_type::bf16;
   }
   native.assign(g.values.size(), -1);
@@ -43,7 +44,8 @@ memory::desc Builder::plain_md(const std::vector<int64_t>& shape, memory::data_t
   memory::dims dims(shape.begin(), shape.end());
   if (dims.empty()) dims = {1};
   memory::dims strides(dims.size(), 1);
-  for (size_t i = dims.size() - 1; i-- > 0;) strides[i] = strides[i + 1] * std::max<int64_t>(dims[i + 1], 1);
+  for (size_t i = dims.size() - 1; i-- > 0;)
+    strides[i] = strides[i + 1] * std::max<int64_t>(dims[i + 1], 1);
   return memory::desc(dims, dt, strides);
 }
 
@@ -80,7 +82,8 @@ int Builder::value_buffer(int value) {
       native[value] = plain_of[value] = b;
       return b;
     }
-  throw RunError(g.source + ": internal error: value '" + v.name + "' is read before it is computed");
+  throw RunError(g.source + ": internal error: value '" + v.name +
+                 "' is read before it is computed");
 }
 
 int Builder::plain(int value) {
@@ -122,20 +125,25 @@ int Builder::constant(const memory::desc& from, const float* data, const memory:
   return b;
 }
 
-void Builder::add_primitive(const std::string& name, dnnl::primitive p, const memory::desc& scratchpad,
-                            std::vector<std::pair<int, int>> args) {
+void Builder::add_primitive(const std::string& name, dnnl::primitive p,
+                            const memory::desc& scratchpad, std::vector<std::pair<int, int>> args) {
   const int s = static_cast<int>(steps.size());
   for (size_t i = 0; i + 1 < args.size(); ++i) use(args[i].second, s);
   Buffer& dst = buffers[storage(args.back().second)];
   if (dst.first < 0) dst.first = s;
   dst.last = std::max(dst.last, s);
   max_scratchpad = std::max(max_scratchpad, scratchpad.get_size());
-  Step step{.name = name, .primitive = std::move(p), .args = std::move(args), .scratchpad_md = scratchpad};
+  Step step{.name = name,
+            .primitive = std::move(p),
+            .args = std::move(args),
+            .scratchpad_md = scratchpad};
   steps.push_back(std::move(step));
 }
 
 void Builder::add_reference(const Node& n) {
-  Step step{.name = step_name(n) + " [reference]", .is_reference = true, .kernel = reference::prepare_kernel(g, n)};
+  Step step{.name = step_name(n) + " [reference]",
+            .is_reference = true,
+            .kernel = reference::prepare_kernel(g, n)};
   for (int id : n.inputs) step.ref_inputs.push_back(id >= 0 ? plain(id) : -1);
   const int s = static_cast<int>(steps.size());
   for (int b : step.ref_inputs)
@@ -151,12 +159,23 @@ void Builder::add_reference(const Node& n) {
 std::string Builder::step_name(const Node& n) const {
   std::string act;
   switch (n.activation.kind) {
-    case Activation::none: break;
-    case Activation::relu: act = "+relu"; break;
-    case Activation::leaky_relu: act = "+leaky_relu"; break;
-    case Activation::elu: act = "+elu"; break;
-    case Activation::sigmoid: act = "+sigmoid"; break;
-    case Activation::tanh: act = "+tanh"; break;
+    case Activation::none:
+      break;
+    case Activation::relu:
+      act = "+relu";
+      break;
+    case Activation::leaky_relu:
+      act = "+leaky_relu";
+      break;
+    case Activation::elu:
+      act = "+elu";
+      break;
+    case Activation::sigmoid:
+      act = "+sigmoid";
+      break;
+    case Activation::tanh:
+      act = "+tanh";
+      break;
   }
   return n.name + " (" + op_name(n.op) + act + ")";
 }
@@ -166,7 +185,9 @@ namespace {
 // Restores the caller's OpenMP thread count when a plan is done with its own.
 class ThreadScope {
  public:
-  explicit ThreadScope(int threads) : saved_(omp_get_max_threads()) { omp_set_num_threads(threads); }
+  explicit ThreadScope(int threads) : saved_(omp_get_max_threads()) {
+    omp_set_num_threads(threads);
+  }
   ~ThreadScope() { omp_set_num_threads(saved_); }
   ThreadScope(const ThreadScope&) = delete;
   ThreadScope& operator=(const ThreadScope&) = delete;
@@ -188,10 +209,12 @@ class OnednnPlan final : public Plan {
     for (const Node& n : graph_.nodes) {
       if (is_view(n.op)) continue;
       bool done = false;
-      if (n.op == Op::Conv) done = add_conv(b, n);
-      else if (n.op == Op::Gemm) done = add_gemm(b, n);
-      else if (n.op == Op::Relu || n.op == Op::LeakyRelu || n.op == Op::Elu || n.op == Op::Sigmoid ||
-               n.op == Op::Tanh)
+      if (n.op == Op::Conv)
+        done = add_conv(b, n);
+      else if (n.op == Op::Gemm)
+        done = add_gemm(b, n);
+      else if (n.op == Op::Relu || n.op == Op::LeakyRelu || n.op == Op::Elu ||
+               n.op == Op::Sigmoid || n.op == Op::Tanh)
         done = add_eltwise(b, n);
       if (!done) b.add_reference(n);
     }
@@ -209,7 +232,8 @@ class OnednnPlan final : public Plan {
       b.buffers[id].mem.set_data_handle(p);
     }
     for (size_t s = 0; s < b.steps.size(); ++s) {
-      const auto t0 = step_us.empty() ? std::chrono::steady_clock::time_point{} : std::chrono::steady_clock::now();
+      const auto t0 = step_us.empty() ? std::chrono::steady_clock::time_point{}
+                                      : std::chrono::steady_clock::now();
       Step& step = b.steps[s];
       if (step.is_reference) {
         for (size_t i = 0; i < step.ref_inputs.size(); ++i)
@@ -218,14 +242,16 @@ class OnednnPlan final : public Plan {
                               b.buffers[step.ref_output].ptr);
       } else {
         // The C entry point with arguments prepared at load (the C++ wrapper builds a vector).
-        const dnnl_status_t status = dnnl_primitive_execute(step.primitive.get(), b.stream.get(),
-                                                            static_cast<int>(step.exec_args.size()),
-                                                            step.exec_args.data());
+        const dnnl_status_t status =
+            dnnl_primitive_execute(step.primitive.get(), b.stream.get(),
+                                   static_cast<int>(step.exec_args.size()), step.exec_args.data());
         if (status != dnnl_success) throw RunError("oneDNN failed in step '" + step.name + "'");
       }
       if (!step_us.empty()) {
         b.stream.wait();
-        step_us[s] = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+        step_us[s] =
+            std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
+                .count();
       }
     }
     b.stream.wait();
@@ -281,10 +307,13 @@ class OnednnPlan final : public Plan {
     }
     const ArenaPlan plan = plan_arena(lifetimes);
     arena_bytes_ = plan.total_bytes + b.max_scratchpad;
-    arena_.reset(static_cast<char*>(std::aligned_alloc(kArenaAlignment, (arena_bytes_ + kArenaAlignment) / kArenaAlignment * kArenaAlignment)));
-    if (!arena_) throw RunError("out of memory for a " + std::to_string(arena_bytes_) + "-byte arena");
+    arena_.reset(static_cast<char*>(std::aligned_alloc(
+        kArenaAlignment, (arena_bytes_ + kArenaAlignment) / kArenaAlignment * kArenaAlignment)));
+    if (!arena_)
+      throw RunError("out of memory for a " + std::to_string(arena_bytes_) + "-byte arena");
     std::memset(arena_.get(), 0, arena_bytes_);
-    for (size_t k = 0; k < owners.size(); ++k) b.buffers[owners[k]].ptr = reinterpret_cast<float*>(arena_.get() + plan.offsets[k]);
+    for (size_t k = 0; k < owners.size(); ++k)
+      b.buffers[owners[k]].ptr = reinterpret_cast<float*>(arena_.get() + plan.offsets[k]);
     char* scratch = arena_.get() + plan.total_bytes;
     for (size_t i = 0; i < b.buffers.size(); ++i) {
       Buffer& buf = b.buffers[i];

@@ -18,10 +18,14 @@ std::vector<int64_t> broadcast_strides(const std::vector<int64_t>& shape,
 namespace {
 inline float apply(Op op, float a, float b) {
   switch (op) {
-    case Op::Add: return a + b;
-    case Op::Sub: return a - b;
-    case Op::Mul: return a * b;
-    default: return a / b;
+    case Op::Add:
+      return a + b;
+    case Op::Sub:
+      return a - b;
+    case Op::Mul:
+      return a * b;
+    default:
+      return a / b;
   }
 }
 }  // namespace

@@ -5,7 +5,8 @@
 
 namespace pitlane::runtime::reference {
 
-void conv2d(const ConvParams& p, const float* x, const float* weights, const float* bias, float* y) {
+void conv2d(const ConvParams& p, const float* x, const float* weights, const float* bias,
+            float* y) {
   const int64_t cg = p.c / p.group, ocg = p.oc / p.group;
   for (int64_t n = 0; n < p.n; ++n) {
     for (int64_t g = 0; g < p.group; ++g) {

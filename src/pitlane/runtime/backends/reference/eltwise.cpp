@@ -7,7 +7,8 @@ namespace pitlane::runtime::reference {
 
 void apply_activation(const FusedActivation& act, std::span<float> y) {
   switch (act.kind) {
-    case Activation::none: return;
+    case Activation::none:
+      return;
     case Activation::relu:
       for (float& v : y) v = v > 0.0f ? v : 0.0f;
       return;
@@ -26,7 +27,8 @@ void apply_activation(const FusedActivation& act, std::span<float> y) {
   }
 }
 
-void affine(const AffineParams& p, const float* x, const float* scale, const float* shift, float* y) {
+void affine(const AffineParams& p, const float* x, const float* scale, const float* shift,
+            float* y) {
   for (int64_t o = 0; o < p.outer; ++o) {
     for (int64_t c = 0; c < p.channels; ++c) {
       const float s = scale[c], t = shift[c];

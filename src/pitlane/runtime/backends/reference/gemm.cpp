@@ -14,11 +14,20 @@ void gemm(const GemmParams& p, const float* a, const float* b, const float* c, f
       }
       float bias = 0.0f;
       switch (p.bias) {
-        case BiasKind::none: break;
-        case BiasKind::scalar: bias = c[0]; break;
-        case BiasKind::per_column: bias = c[j]; break;
-        case BiasKind::per_row: bias = c[i]; break;
-        case BiasKind::full: bias = c[i * p.n + j]; break;
+        case BiasKind::none:
+          break;
+        case BiasKind::scalar:
+          bias = c[0];
+          break;
+        case BiasKind::per_column:
+          bias = c[j];
+          break;
+        case BiasKind::per_row:
+          bias = c[i];
+          break;
+        case BiasKind::full:
+          bias = c[i * p.n + j];
+          break;
       }
       y[i * p.n + j] = p.alpha * acc + p.beta * bias;
     }

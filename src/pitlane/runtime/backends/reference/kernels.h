@@ -57,19 +57,21 @@ struct AffineParams {
   int64_t outer = 0, channels = 0, inner = 0;
   FusedActivation activation;
 };
-void affine(const AffineParams& p, const float* x, const float* scale, const float* shift, float* y);
+void affine(const AffineParams& p, const float* x, const float* scale, const float* shift,
+            float* y);
 
 struct TransposeParams {
   std::vector<int64_t> out_shape;  // output dimensions
   std::vector<int64_t> strides;    // per output dimension: the input stride it walks, in elements
 };
 // Output dimension i is input dimension perm[i].
-TransposeParams make_transpose(const std::vector<int64_t>& in_shape, const std::vector<int64_t>& perm);
+TransposeParams make_transpose(const std::vector<int64_t>& in_shape,
+                               const std::vector<int64_t>& perm);
 void transpose(const TransposeParams& p, const float* x, float* y);
 
 struct ConcatParams {
-  int64_t outer = 0;                  // product of dimensions before the axis
-  std::vector<int64_t> chunk;         // per input: its axis size times the inner size
+  int64_t outer = 0;           // product of dimensions before the axis
+  std::vector<int64_t> chunk;  // per input: its axis size times the inner size
 };
 void concat(const ConcatParams& p, std::span<const float* const> inputs, float* y);
 

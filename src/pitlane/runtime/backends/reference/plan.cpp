@@ -24,11 +24,26 @@ RefKernel prepare_kernel(const Graph& g, const Node& n) {
       const auto pads = g.attr_ints(n, "pads", {0, 0, 0, 0});
       const auto strides = g.attr_ints(n, "strides", {1, 1});
       const auto dil = g.attr_ints(n, "dilations", {1, 1});
-      p = ConvParams{.n = x[0], .c = x[1], .h = x[2], .w = x[3], .oc = out[1], .oh = out[2],
-                     .ow = out[3], .kh = w[2], .kw = w[3], .sh = strides[0], .sw = strides[1],
-                     .dh = dil[0], .dw = dil[1], .pad_top = pads[0], .pad_left = pads[1],
-                     .pad_bottom = pads[2], .pad_right = pads[3], .group = g.attr_int(n, "group", 1),
-                     .has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0, .activation = n.activation};
+      p = ConvParams{.n = x[0],
+                     .c = x[1],
+                     .h = x[2],
+                     .w = x[3],
+                     .oc = out[1],
+                     .oh = out[2],
+                     .ow = out[3],
+                     .kh = w[2],
+                     .kw = w[3],
+                     .sh = strides[0],
+                     .sw = strides[1],
+                     .dh = dil[0],
+                     .dw = dil[1],
+                     .pad_top = pads[0],
+                     .pad_left = pads[1],
+                     .pad_bottom = pads[2],
+                     .pad_right = pads[3],
+                     .group = g.attr_int(n, "group", 1),
+                     .has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0,
+                     .activation = n.activation};
       break;
     }
     case Op::Gemm: {
@@ -44,10 +59,14 @@ RefKernel prepare_kernel(const Graph& g, const Node& n) {
       if (n.inputs.size() > 2 && n.inputs[2] >= 0) {
         const auto& c = shape(2);
         const int64_t count = element_count(c);
-        if (count == 1) p.bias = BiasKind::scalar;
-        else if (count == p.m * p.n) p.bias = BiasKind::full;
-        else if (!c.empty() && c.back() == p.n) p.bias = BiasKind::per_column;
-        else p.bias = BiasKind::per_row;
+        if (count == 1)
+          p.bias = BiasKind::scalar;
+        else if (count == p.m * p.n)
+          p.bias = BiasKind::full;
+        else if (!c.empty() && c.back() == p.n)
+          p.bias = BiasKind::per_column;
+        else
+          p.bias = BiasKind::per_row;
       }
       break;
     }
@@ -59,21 +78,36 @@ RefKernel prepare_kernel(const Graph& g, const Node& n) {
       p.activation = n.activation;
       break;
     }
-    case Op::Add: case Op::Sub: case Op::Mul: case Op::Div:
+    case Op::Add:
+    case Op::Sub:
+    case Op::Mul:
+    case Op::Div:
       k.binary.op = n.op;
       k.binary.out_shape = out;
       k.binary.a_strides = broadcast_strides(shape(0), out);
       k.binary.b_strides = broadcast_strides(shape(1), out);
       if (out.size() > 8) throw InputError(g.where(n) + ": more than 8 dimensions");
       break;
-    case Op::Relu: k.activation = {Activation::relu, 0.0f}; break;
-    case Op::LeakyRelu: k.activation = {Activation::leaky_relu, g.attr_float(n, "alpha", 0.01f)}; break;
-    case Op::Elu: k.activation = {Activation::elu, g.attr_float(n, "alpha", 1.0f)}; break;
-    case Op::Sigmoid: k.activation = {Activation::sigmoid, 0.0f}; break;
-    case Op::Tanh: k.activation = {Activation::tanh, 0.0f}; break;
+    case Op::Relu:
+      k.activation = {Activation::relu, 0.0f};
+      break;
+    case Op::LeakyRelu:
+      k.activation = {Activation::leaky_relu, g.attr_float(n, "alpha", 0.01f)};
+      break;
+    case Op::Elu:
+      k.activation = {Activation::elu, g.attr_float(n, "alpha", 1.0f)};
+      break;
+    case Op::Sigmoid:
+      k.activation = {Activation::sigmoid, 0.0f};
+      break;
+    case Op::Tanh:
+      k.activation = {Activation::tanh, 0.0f};
+      break;
     case Op::Affine: {
       const auto& x = shape(0);
-      k.affine = AffineParams{.outer = x[0], .channels = x[1], .inner = element_count(x) / (x[0] * x[1]),
+      k.affine = AffineParams{.outer = x[0],
+                              .channels = x[1],
+                              .inner = element_count(x) / (x[0] * x[1]),
                               .activation = n.activation};
       if (x[0] * x[1] == 0) k.affine.inner = 0;
       break;
@@ -93,8 +127,13 @@ RefKernel prepare_kernel(const Graph& g, const Node& n) {
       }
       break;
     }
-    case Op::Reshape: case Op::Flatten: case Op::Identity: case Op::Dropout: case Op::Cast:
-    case Op::Squeeze: case Op::Unsqueeze:
+    case Op::Reshape:
+    case Op::Flatten:
+    case Op::Identity:
+    case Op::Dropout:
+    case Op::Cast:
+    case Op::Squeeze:
+    case Op::Unsqueeze:
       k.op = Op::Identity;  // a copy
       break;
     default:
@@ -106,17 +145,38 @@ RefKernel prepare_kernel(const Graph& g, const Node& n) {
 
 void run_kernel(const RefKernel& k, std::span<const float* const> in, float* y) {
   switch (k.op) {
-    case Op::Conv: conv2d(k.conv, in[0], in[1], in.size() > 2 ? in[2] : nullptr, y); return;
-    case Op::Gemm: gemm(k.gemm, in[0], in[1], in.size() > 2 ? in[2] : nullptr, y); return;
-    case Op::MatMul: gemm(k.gemm, in[0], in[1], nullptr, y); return;
-    case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: binary(k.binary, in[0], in[1], y); return;
-    case Op::Relu: case Op::LeakyRelu: case Op::Elu: case Op::Sigmoid: case Op::Tanh:
+    case Op::Conv:
+      conv2d(k.conv, in[0], in[1], in.size() > 2 ? in[2] : nullptr, y);
+      return;
+    case Op::Gemm:
+      gemm(k.gemm, in[0], in[1], in.size() > 2 ? in[2] : nullptr, y);
+      return;
+    case Op::MatMul:
+      gemm(k.gemm, in[0], in[1], nullptr, y);
+      return;
+    case Op::Add:
+    case Op::Sub:
+    case Op::Mul:
+    case Op::Div:
+      binary(k.binary, in[0], in[1], y);
+      return;
+    case Op::Relu:
+    case Op::LeakyRelu:
+    case Op::Elu:
+    case Op::Sigmoid:
+    case Op::Tanh:
       if (y != in[0]) std::memcpy(y, in[0], k.count * sizeof(float));
       apply_activation(k.activation, {y, static_cast<size_t>(k.count)});
       return;
-    case Op::Affine: affine(k.affine, in[0], in[1], in[2], y); return;
-    case Op::Transpose: transpose(k.transpose, in[0], y); return;
-    case Op::Concat: concat(k.concat, in, y); return;
+    case Op::Affine:
+      affine(k.affine, in[0], in[1], in[2], y);
+      return;
+    case Op::Transpose:
+      transpose(k.transpose, in[0], y);
+      return;
+    case Op::Concat:
+      concat(k.concat, in, y);
+      return;
     default:
       if (y != in[0]) std::memcpy(y, in[0], k.count * sizeof(float));
       return;
@@ -127,12 +187,18 @@ namespace {
 
 std::string activation_suffix(Activation a) {
   switch (a) {
-    case Activation::none: return "";
-    case Activation::relu: return "+relu";
-    case Activation::leaky_relu: return "+leaky_relu";
-    case Activation::elu: return "+elu";
-    case Activation::sigmoid: return "+sigmoid";
-    case Activation::tanh: return "+tanh";
+    case Activation::none:
+      return "";
+    case Activation::relu:
+      return "+relu";
+    case Activation::leaky_relu:
+      return "+leaky_relu";
+    case Activation::elu:
+      return "+elu";
+    case Activation::sigmoid:
+      return "+sigmoid";
+    case Activation::tanh:
+      return "+tanh";
   }
   return "";
 }
@@ -158,13 +224,17 @@ class ReferencePlan final : public Plan {
   void run(std::span<const float* const> inputs, std::span<float* const> outputs,
            std::span<double> step_us) override {
     for (size_t s = 0; s < steps_.size(); ++s) {
-      const auto t0 = step_us.empty() ? std::chrono::steady_clock::time_point{} : std::chrono::steady_clock::now();
+      const auto t0 = step_us.empty() ? std::chrono::steady_clock::time_point{}
+                                      : std::chrono::steady_clock::now();
       Step& step = steps_[s];
-      for (size_t i = 0; i < step.inputs.size(); ++i) in_ptrs_[i] = resolve(step.inputs[i], inputs, outputs);
+      for (size_t i = 0; i < step.inputs.size(); ++i)
+        in_ptrs_[i] = resolve(step.inputs[i], inputs, outputs);
       run_kernel(step.kernel, {in_ptrs_.data(), step.inputs.size()},
                  const_cast<float*>(resolve(step.output, inputs, outputs)));
       if (!step_us.empty())
-        step_us[s] = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+        step_us[s] =
+            std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
+                .count();
     }
   }
   size_t num_steps() const override { return steps_.size(); }
@@ -181,10 +251,14 @@ class ReferencePlan final : public Plan {
   const float* resolve(const Loc& l, std::span<const float* const> inputs,
                        std::span<float* const> outputs) {
     switch (l.kind) {
-      case Loc::arena: return arena_.data() + l.index;
-      case Loc::input: return inputs[l.index];
-      case Loc::output: return outputs[l.index];
-      case Loc::constant: return l.constant_data;
+      case Loc::arena:
+        return arena_.data() + l.index;
+      case Loc::input:
+        return inputs[l.index];
+      case Loc::output:
+        return outputs[l.index];
+      case Loc::constant:
+        return l.constant_data;
     }
     return nullptr;
   }
@@ -232,19 +306,22 @@ class ReferencePlan final : public Plan {
     std::vector<int> buffer_value;
     for (size_t v = 0; v < g.values.size(); ++v) {
       if (placed[v] || first[v] < 0) continue;
-      buffers.push_back({static_cast<size_t>(element_count(g.values[v].shape)) * sizeof(float), first[v],
-                         std::max(first[v], last[v])});
+      buffers.push_back({static_cast<size_t>(element_count(g.values[v].shape)) * sizeof(float),
+                         first[v], std::max(first[v], last[v])});
       buffer_value.push_back(static_cast<int>(v));
     }
     const ArenaPlan arena = plan_arena(buffers);
     arena_.assign(arena.total_bytes / sizeof(float) + 1, 0.0f);
-    for (size_t b = 0; b < buffers.size(); ++b) loc[buffer_value[b]] = Loc{Loc::arena, arena.offsets[b] / sizeof(float)};
+    for (size_t b = 0; b < buffers.size(); ++b)
+      loc[buffer_value[b]] = Loc{Loc::arena, arena.offsets[b] / sizeof(float)};
 
     size_t max_inputs = 0;
     for (const Node* n : compute) {
-      Step step{.kernel = prepare_kernel(g, *n), .name = n->name + " (" + op_name(n->op) +
-                                                           activation_suffix(n->activation.kind) + ")"};
-      for (int id : n->inputs) step.inputs.push_back(id >= 0 ? loc[root_[id]] : Loc{Loc::constant, 0, nullptr});
+      Step step{
+          .kernel = prepare_kernel(g, *n),
+          .name = n->name + " (" + op_name(n->op) + activation_suffix(n->activation.kind) + ")"};
+      for (int id : n->inputs)
+        step.inputs.push_back(id >= 0 ? loc[root_[id]] : Loc{Loc::constant, 0, nullptr});
       step.output = loc[root_[n->outputs[0]]];
       max_inputs = std::max(max_inputs, step.inputs.size());
       steps_.push_back(std::move(step));
