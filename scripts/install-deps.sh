@@ -8,6 +8,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 debian_packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   clang-format clang-tidy
+  clang libclang-rt-14-dev # libFuzzer + ASan for the ONNX loader fuzz smoke
   libopencv-dev            # images, video, the expert's image processing
   nlohmann-json3-dev       # results files
   libyaml-cpp-dev          # study configs

@@ -10,5 +10,8 @@ void add_circuits_command(CLI::App& app);
 void add_render_command(CLI::App& app);
 void add_drive_command(CLI::App& app);
 void add_record_command(CLI::App& app);
+// Runtime subcommands (built when the runtime module is).
+void add_infer_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace pitlane::cli

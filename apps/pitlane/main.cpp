@@ -11,13 +11,19 @@ int main(int argc, char** argv) {
       "\nExamples:\n"
       "  pitlane drive --circuit simple_circuit --brain explicit\n"
       "  pitlane record --circuits many_curves,nurburgring --out data --both-directions\n"
-      "  pitlane circuits"};
+      "  pitlane circuits\n"
+      "  pitlane infer --model pilotnet.onnx --input x.npy --output vw.npy\n"
+      "  pitlane bench --model pilotnet.onnx --threads 1 --batch 1"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   pitlane::cli::add_circuits_command(app);
   pitlane::cli::add_drive_command(app);
   pitlane::cli::add_record_command(app);
   pitlane::cli::add_render_command(app);
+#ifdef PITLANE_HAS_RUNTIME
+  pitlane::cli::add_infer_command(app);
+  pitlane::cli::add_bench_command(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

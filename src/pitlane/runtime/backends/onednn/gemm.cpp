@@ -1,0 +1,73 @@
+// oneDNN inner product for canonical Gemm (constant B as [N,K], bias [N]). When the Gemm reads a
+// flattened 4-D tensor, the primitive reads the 4-D tensor in its blocked layout directly and the
+// weights are reordered to match at load: no reorder of activations before the first dense layer.
+#include <optional>
+#include "pitlane/runtime/backends/onednn/builder.h"
+
+#include "pitlane/runtime/passes/passes.h"
+
+namespace pitlane::runtime::onednn {
+
+bool add_gemm(Builder& b, const Node& n) {
+  const Graph& g = b.g;
+  if (n.op != Op::Gemm || n.inputs.size() < 2 || !g.values[n.inputs[1]].is_const ||
+      g.attr_int(n, "transA", 0) != 0 || g.attr_int(n, "transB", 0) != 1 ||
+      g.attr_float(n, "alpha", 1.0f) != 1.0f || g.attr_float(n, "beta", 1.0f) != 1.0f)
+    return false;
+  const bool has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0;
+  if (has_bias && (!g.values[n.inputs[2]].is_const || g.values[n.inputs[2]].shape.size() != 1))
+    return false;
+  const Value& w = g.values[n.inputs[1]];
+  const auto& y = g.values[n.outputs[0]].shape;
+  const int64_t m = y[0], cols = y[1], k = w.shape[1];
+  const auto dt = b.compute_type;
+  const memory::desc bias_md({cols}, memory::data_type::f32, memory::format_tag::x);
+  const memory::desc dst_md({m, cols}, dt, memory::format_tag::nc);
+
+  // Prefer reading the 4-D tensor under a flatten as the producer laid it out.
+  const int a = n.inputs[0];
+  const int r = b.root[a];
+  const auto& rs = g.values[r].shape;
+  auto try_pd = [&](const memory::desc& src_md, const memory::desc& w_user)
+      -> std::optional<dnnl::inner_product_forward::primitive_desc> {
+    try {
+      const memory::desc w_md(w_user.dims(), dt, memory::format_tag::any);
+      dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, src_md, w_md,
+                                          has_bias ? bias_md : memory::desc(), dst_md);
+      return dnnl::inner_product_forward::primitive_desc(d, b.attr(n.activation), b.engine);
+    } catch (const dnnl::error&) {
+      return std::nullopt;
+    }
+  };
+  int src = -1;
+  memory::desc w_user;
+  std::optional<dnnl::inner_product_forward::primitive_desc> pd;
+  if (r != a && rs.size() == 4 && rs[0] == m && rs[1] * rs[2] * rs[3] == k && b.native[r] >= 0) {
+    const memory::desc& have = b.buffers[b.native[r]].md;
+    w_user =
+        memory::desc({cols, rs[1], rs[2], rs[3]}, memory::data_type::f32, memory::format_tag::oihw);
+    // The producer's own layout first (weights follow it), else whatever the primitive prefers.
+    if (have.data_type() == dt) pd = try_pd(have, w_user);
+    if (!pd) pd = try_pd(memory::desc(have.dims(), dt, memory::format_tag::any), w_user);
+    if (pd) src = b.as_md(b.native[r], pd->src_desc());
+  }
+  if (!pd) {
+    w_user = memory::desc({cols, k}, memory::data_type::f32, memory::format_tag::oi);
+    pd = try_pd(memory::desc({m, k}, dt, memory::format_tag::nc), w_user);
+    if (!pd) return false;
+    src = b.as_md(b.plain(a), pd->src_desc());
+  }
+  const int wb = b.constant(w_user, w.f32.data(), pd->weights_desc());
+  std::vector<std::pair<int, int>> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wb}};
+  if (has_bias)
+    args.emplace_back(DNNL_ARG_BIAS,
+                      b.constant(bias_md, g.values[n.inputs[2]].f32.data(), pd->bias_desc()));
+  const int dst = b.new_buffer(pd->dst_desc());
+  args.emplace_back(DNNL_ARG_DST, dst);
+  b.add_primitive(b.step_name(n), dnnl::inner_product_forward(*pd), pd->scratchpad_desc(),
+                  std::move(args));
+  b.native[n.outputs[0]] = dst;
+  return true;
+}
+
+}  // namespace pitlane::runtime::onednn

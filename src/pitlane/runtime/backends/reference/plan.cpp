@@ -1,0 +1,354 @@
+// The reference backend's plan: one prepared reference kernel per node, tensors in one arena.
+#include <chrono>
+#include <cstring>
+
+#include "pitlane/core/error.h"
+#include "pitlane/runtime/backends/backend.h"
+#include "pitlane/runtime/backends/reference/kernels.h"
+#include "pitlane/runtime/passes/passes.h"
+#include "pitlane/runtime/planner.h"
+
+namespace pitlane::runtime::reference {
+
+RefKernel prepare_kernel(const Graph& g, const Node& n) {
+  RefKernel k;
+  k.op = n.op;
+  auto shape = [&](size_t i) -> const std::vector<int64_t>& { return g.values[n.inputs[i]].shape; };
+  const auto& out = g.values[n.outputs[0]].shape;
+  k.count = element_count(out);
+  switch (n.op) {
+    case Op::Conv: {
+      ConvParams& p = k.conv;
+      const auto& x = shape(0);
+      const auto& w = shape(1);
+      const auto pads = g.attr_ints(n, "pads", {0, 0, 0, 0});
+      const auto strides = g.attr_ints(n, "strides", {1, 1});
+      const auto dil = g.attr_ints(n, "dilations", {1, 1});
+      p = ConvParams{.n = x[0],
+                     .c = x[1],
+                     .h = x[2],
+                     .w = x[3],
+                     .oc = out[1],
+                     .oh = out[2],
+                     .ow = out[3],
+                     .kh = w[2],
+                     .kw = w[3],
+                     .sh = strides[0],
+                     .sw = strides[1],
+                     .dh = dil[0],
+                     .dw = dil[1],
+                     .pad_top = pads[0],
+                     .pad_left = pads[1],
+                     .pad_bottom = pads[2],
+                     .pad_right = pads[3],
+                     .group = g.attr_int(n, "group", 1),
+                     .has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0,
+                     .activation = n.activation};
+      break;
+    }
+    case Op::Gemm: {
+      GemmParams& p = k.gemm;
+      p.trans_a = g.attr_int(n, "transA", 0) != 0;
+      p.trans_b = g.attr_int(n, "transB", 0) != 0;
+      p.alpha = g.attr_float(n, "alpha", 1.0f);
+      p.beta = g.attr_float(n, "beta", 1.0f);
+      p.m = out[0];
+      p.n = out[1];
+      p.k = p.trans_a ? shape(0)[0] : shape(0)[1];
+      p.activation = n.activation;
+      if (n.inputs.size() > 2 && n.inputs[2] >= 0) {
+        const auto& c = shape(2);
+        const int64_t count = element_count(c);
+        if (count == 1)
+          p.bias = BiasKind::scalar;
+        else if (count == p.m * p.n)
+          p.bias = BiasKind::full;
+        else if (!c.empty() && c.back() == p.n)
+          p.bias = BiasKind::per_column;
+        else
+          p.bias = BiasKind::per_row;
+      }
+      break;
+    }
+    case Op::MatMul: {
+      GemmParams& p = k.gemm;
+      p.k = shape(1)[0];
+      p.n = shape(1)[1];
+      p.m = element_count(shape(0)) / p.k;
+      p.activation = n.activation;
+      break;
+    }
+    case Op::Add:
+    case Op::Sub:
+    case Op::Mul:
+    case Op::Div:
+      k.binary.op = n.op;
+      k.binary.out_shape = out;
+      k.binary.a_strides = broadcast_strides(shape(0), out);
+      k.binary.b_strides = broadcast_strides(shape(1), out);
+      if (out.size() > 8) throw InputError(g.where(n) + ": more than 8 dimensions");
+      break;
+    case Op::Relu:
+      k.activation = {Activation::relu, 0.0f};
+      break;
+    case Op::LeakyRelu:
+      k.activation = {Activation::leaky_relu, g.attr_float(n, "alpha", 0.01f)};
+      break;
+    case Op::Elu:
+      k.activation = {Activation::elu, g.attr_float(n, "alpha", 1.0f)};
+      break;
+    case Op::Sigmoid:
+      k.activation = {Activation::sigmoid, 0.0f};
+      break;
+    case Op::Tanh:
+      k.activation = {Activation::tanh, 0.0f};
+      break;
+    case Op::Affine: {
+      const auto& x = shape(0);
+      k.affine = AffineParams{.outer = x[0],
+                              .channels = x[1],
+                              .inner = element_count(x) / (x[0] * x[1]),
+                              .activation = n.activation};
+      if (x[0] * x[1] == 0) k.affine.inner = 0;
+      break;
+    }
+    case Op::Transpose:
+      k.transpose = make_transpose(shape(0), g.attr_ints(n, "perm", {}));
+      if (out.size() > 8) throw InputError(g.where(n) + ": more than 8 dimensions");
+      break;
+    case Op::Concat: {
+      const int64_t axis = g.attr_int(n, "axis", 0);
+      k.concat.outer = 1;
+      for (int64_t i = 0; i < axis; ++i) k.concat.outer *= out[i];
+      for (size_t i = 0; i < n.inputs.size(); ++i) {
+        int64_t chunk = 1;
+        for (size_t d = axis; d < shape(i).size(); ++d) chunk *= shape(i)[d];
+        k.concat.chunk.push_back(chunk);
+      }
+      break;
+    }
+    case Op::Reshape:
+    case Op::Flatten:
+    case Op::Identity:
+    case Op::Dropout:
+    case Op::Cast:
+    case Op::Squeeze:
+    case Op::Unsqueeze:
+      k.op = Op::Identity;  // a copy
+      break;
+    default:
+      throw InputError(g.where(n) + ": cannot be evaluated here (constant " + op_name(n.op) +
+                       " is not supported)");
+  }
+  return k;
+}
+
+void run_kernel(const RefKernel& k, std::span<const float* const> in, float* y) {
+  switch (k.op) {
+    case Op::Conv:
+      conv2d(k.conv, in[0], in[1], in.size() > 2 ? in[2] : nullptr, y);
+      return;
+    case Op::Gemm:
+      gemm(k.gemm, in[0], in[1], in.size() > 2 ? in[2] : nullptr, y);
+      return;
+    case Op::MatMul:
+      gemm(k.gemm, in[0], in[1], nullptr, y);
+      return;
+    case Op::Add:
+    case Op::Sub:
+    case Op::Mul:
+    case Op::Div:
+      binary(k.binary, in[0], in[1], y);
+      return;
+    case Op::Relu:
+    case Op::LeakyRelu:
+    case Op::Elu:
+    case Op::Sigmoid:
+    case Op::Tanh:
+      if (y != in[0]) std::memcpy(y, in[0], k.count * sizeof(float));
+      apply_activation(k.activation, {y, static_cast<size_t>(k.count)});
+      return;
+    case Op::Affine:
+      affine(k.affine, in[0], in[1], in[2], y);
+      return;
+    case Op::Transpose:
+      transpose(k.transpose, in[0], y);
+      return;
+    case Op::Concat:
+      concat(k.concat, in, y);
+      return;
+    default:
+      if (y != in[0]) std::memcpy(y, in[0], k.count * sizeof(float));
+      return;
+  }
+}
+
+namespace {
+
+std::string activation_suffix(Activation a) {
+  switch (a) {
+    case Activation::none:
+      return "";
+    case Activation::relu:
+      return "+relu";
+    case Activation::leaky_relu:
+      return "+leaky_relu";
+    case Activation::elu:
+      return "+elu";
+    case Activation::sigmoid:
+      return "+sigmoid";
+    case Activation::tanh:
+      return "+tanh";
+  }
+  return "";
+}
+
+// Where a tensor's data lives during run().
+struct Loc {
+  enum Kind : uint8_t { arena, input, output, constant } kind = arena;
+  size_t index = 0;  // input/output number, or offset in floats into the arena
+  const float* constant_data = nullptr;
+};
+
+struct Step {
+  RefKernel kernel;
+  std::vector<Loc> inputs;  // one per node input (kind constant + null data for a missing one)
+  Loc output;
+  std::string name;
+};
+
+class ReferencePlan final : public Plan {
+ public:
+  ReferencePlan(const Graph& g, const PlanOptions&) : graph_(g) { build(); }
+
+  void run(std::span<const float* const> inputs, std::span<float* const> outputs,
+           std::span<double> step_us) override {
+    for (size_t s = 0; s < steps_.size(); ++s) {
+      const auto t0 = step_us.empty() ? std::chrono::steady_clock::time_point{}
+                                      : std::chrono::steady_clock::now();
+      Step& step = steps_[s];
+      for (size_t i = 0; i < step.inputs.size(); ++i)
+        in_ptrs_[i] = resolve(step.inputs[i], inputs, outputs);
+      run_kernel(step.kernel, {in_ptrs_.data(), step.inputs.size()},
+                 const_cast<float*>(resolve(step.output, inputs, outputs)));
+      if (!step_us.empty())
+        step_us[s] =
+            std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
+                .count();
+    }
+  }
+  size_t num_steps() const override { return steps_.size(); }
+  const std::string& step_name(size_t i) const override { return steps_[i].name; }
+  size_t arena_bytes() const override { return arena_.size() * sizeof(float); }
+  size_t constant_bytes() const override {
+    size_t bytes = 0;
+    for (const Value& v : graph_.values)
+      if (v.is_const) bytes += v.f32.size() * sizeof(float);
+    return bytes;
+  }
+
+ private:
+  const float* resolve(const Loc& l, std::span<const float* const> inputs,
+                       std::span<float* const> outputs) {
+    switch (l.kind) {
+      case Loc::arena:
+        return arena_.data() + l.index;
+      case Loc::input:
+        return inputs[l.index];
+      case Loc::output:
+        return outputs[l.index];
+      case Loc::constant:
+        return l.constant_data;
+    }
+    return nullptr;
+  }
+
+  void build() {
+    const Graph& g = graph_;
+    // Views share their source's data: map every value to the value that owns the bytes.
+    root_.resize(g.values.size());
+    for (size_t i = 0; i < root_.size(); ++i) root_[i] = static_cast<int>(i);
+    for (const Node& n : g.nodes)
+      if (is_view(n.op)) root_[n.outputs[0]] = root_[n.inputs[0]];
+    std::vector<Loc> loc(g.values.size());
+    std::vector<bool> placed(g.values.size(), false);
+    for (size_t i = 0; i < g.inputs.size(); ++i) {
+      loc[g.inputs[i]] = Loc{Loc::input, i};
+      placed[g.inputs[i]] = true;
+    }
+    for (size_t i = 0; i < g.values.size(); ++i)
+      if (g.values[i].is_const) {
+        loc[i] = Loc{Loc::constant, 0, g.values[i].f32.data()};
+        placed[i] = true;
+      }
+    // A graph output is written straight into the caller's buffer by its producer when it can be.
+    std::vector<std::pair<int, size_t>> copies;  // (root value, output index)
+    for (size_t o = 0; o < g.outputs.size(); ++o) {
+      const int r = root_[g.outputs[o]];
+      if (!placed[r]) {
+        loc[r] = Loc{Loc::output, o};
+        placed[r] = true;
+      } else {
+        copies.emplace_back(r, o);
+      }
+    }
+    // Arena for the rest: lifetimes from producing step to last reader (through views).
+    std::vector<const Node*> compute;
+    for (const Node& n : g.nodes)
+      if (!is_view(n.op)) compute.push_back(&n);
+    std::vector<int> first(g.values.size(), -1), last(g.values.size(), -1);
+    for (size_t s = 0; s < compute.size(); ++s) {
+      first[root_[compute[s]->outputs[0]]] = static_cast<int>(s);
+      for (int id : compute[s]->inputs)
+        if (id >= 0) last[root_[id]] = static_cast<int>(s);
+    }
+    std::vector<BufferLifetime> buffers;
+    std::vector<int> buffer_value;
+    for (size_t v = 0; v < g.values.size(); ++v) {
+      if (placed[v] || first[v] < 0) continue;
+      buffers.push_back({static_cast<size_t>(element_count(g.values[v].shape)) * sizeof(float),
+                         first[v], std::max(first[v], last[v])});
+      buffer_value.push_back(static_cast<int>(v));
+    }
+    const ArenaPlan arena = plan_arena(buffers);
+    arena_.assign(arena.total_bytes / sizeof(float) + 1, 0.0f);
+    for (size_t b = 0; b < buffers.size(); ++b)
+      loc[buffer_value[b]] = Loc{Loc::arena, arena.offsets[b] / sizeof(float)};
+
+    size_t max_inputs = 0;
+    for (const Node* n : compute) {
+      Step step{
+          .kernel = prepare_kernel(g, *n),
+          .name = n->name + " (" + op_name(n->op) + activation_suffix(n->activation.kind) + ")"};
+      for (int id : n->inputs)
+        step.inputs.push_back(id >= 0 ? loc[root_[id]] : Loc{Loc::constant, 0, nullptr});
+      step.output = loc[root_[n->outputs[0]]];
+      max_inputs = std::max(max_inputs, step.inputs.size());
+      steps_.push_back(std::move(step));
+    }
+    for (auto [r, o] : copies) {
+      Step step{.name = g.values[g.outputs[o]].name + " (copy)"};
+      step.kernel.op = Op::Identity;
+      step.kernel.count = element_count(g.values[r].shape);
+      step.inputs.push_back(loc[r]);
+      step.output = Loc{Loc::output, o};
+      steps_.push_back(std::move(step));
+    }
+    in_ptrs_.assign(std::max<size_t>(max_inputs, 1), nullptr);
+  }
+
+  Graph graph_;
+  std::vector<int> root_;
+  std::vector<Step> steps_;
+  std::vector<float> arena_;
+  std::vector<const float*> in_ptrs_;  // scratch for one step's input pointers
+};
+
+}  // namespace
+}  // namespace pitlane::runtime::reference
+
+namespace pitlane::runtime {
+std::unique_ptr<Plan> make_reference_plan(const Graph& g, const PlanOptions& options) {
+  return std::make_unique<reference::ReferencePlan>(g, options);
+}
+}  // namespace pitlane::runtime

@@ -1,0 +1,203 @@
+// instantiate(): concrete shapes and constant folding, node by node in topological order.
+#include <cstring>
+
+#include "pitlane/core/error.h"
+#include "pitlane/runtime/backends/reference/kernels.h"
+#include "pitlane/runtime/passes/passes.h"
+
+namespace pitlane::runtime {
+namespace {
+
+constexpr int64_t kMaxFoldElements = int64_t{1} << 26;
+constexpr double kMaxFoldMacs = 2e8;
+
+template <typename T>
+void gather(const std::vector<T>& data, const std::vector<int64_t>& shape, int64_t axis,
+            const std::vector<int64_t>& indices, std::vector<T>& out) {
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < axis; ++i) outer *= shape[i];
+  for (size_t i = axis + 1; i < shape.size(); ++i) inner *= shape[i];
+  const int64_t dim = shape[axis];
+  out.clear();
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t idx : indices) {
+      const int64_t k = idx < 0 ? idx + dim : idx;
+      const auto* src = data.data() + (o * dim + k) * inner;
+      out.insert(out.end(), src, src + inner);
+    }
+}
+
+template <typename T>
+void concat(const Graph& g, const Node& n, std::vector<T> Value::*field, std::vector<T>& out) {
+  const Value& first = g.values[n.inputs[0]];
+  const int64_t axis = g.attr_int(n, "axis", 0);
+  int64_t outer = 1;
+  for (int64_t i = 0; i < axis; ++i) outer *= first.shape[i];
+  out.clear();
+  for (int64_t o = 0; o < outer; ++o)
+    for (int id : n.inputs) {
+      const Value& v = g.values[id];
+      int64_t chunk = 1;
+      for (size_t i = axis; i < v.shape.size(); ++i) chunk *= v.shape[i];
+      const auto& data = v.*field;
+      out.insert(out.end(), data.begin() + o * chunk, data.begin() + (o + 1) * chunk);
+    }
+}
+
+double fold_cost(const Graph& g, const Node& n) {
+  const Value& out = g.values[n.outputs[0]];
+  const double count = static_cast<double>(element_count(out.shape));
+  if (n.op == Op::Conv) {
+    const auto& w = g.values[n.inputs[1]].shape;
+    return count * static_cast<double>(w[1] * w[2] * w[3]);
+  }
+  if (n.op == Op::Gemm || n.op == Op::MatMul) {
+    const auto& a = g.values[n.inputs[0]].shape;
+    return count * static_cast<double>(a.back() > a.front() ? a.back() : a.front());
+  }
+  return count;
+}
+
+}  // namespace
+
+bool is_view(Op op) {
+  return op == Op::Reshape;
+}
+
+std::vector<int> use_counts(const Graph& g) {
+  std::vector<int> uses(g.values.size(), 0);
+  for (const Node& n : g.nodes)
+    for (int id : n.inputs)
+      if (id >= 0) ++uses[id];
+  for (int id : g.outputs) ++uses[id];
+  return uses;
+}
+
+void fold_node(Graph& g, const Node& n) {
+  const int out_id = n.outputs[0];
+  {
+    const Value& out = g.values[out_id];
+    if (element_count(out.shape) > kMaxFoldElements)
+      throw InputError(g.where(n) + ": constant result is too large to fold");
+    if (fold_cost(g, n) > kMaxFoldMacs)
+      throw InputError(g.where(n) + ": constant subgraph is too expensive to fold");
+  }
+  auto in = [&](size_t i) -> const Value& { return g.values[n.inputs[i]]; };
+  Value result = g.values[out_id];
+  result.is_const = true;
+  const auto copy_data = [&](const Value& src) {
+    if (result.dtype == DType::f32) {
+      if (src.dtype == DType::f32)
+        result.f32 = src.f32;
+      else
+        result.f32.assign(src.i64.begin(), src.i64.end());
+    } else {
+      if (src.dtype == DType::i64)
+        result.i64 = src.i64;
+      else
+        for (float f : src.f32) result.i64.push_back(static_cast<int64_t>(f));
+    }
+  };
+  switch (n.op) {
+    case Op::Shape: {
+      const auto& s = in(0).shape;
+      result.i64.assign(s.begin() + g.attr_int(n, "start", 0),
+                        s.begin() + g.attr_int(n, "end", s.size()));
+      break;
+    }
+    case Op::Gather: {
+      const int64_t axis = g.attr_int(n, "axis", 0);
+      if (in(0).dtype == DType::i64)
+        gather(in(0).i64, in(0).shape, axis, in(1).i64, result.i64);
+      else
+        gather(in(0).f32, in(0).shape, axis, in(1).i64, result.f32);
+      break;
+    }
+    case Op::Unsqueeze:
+    case Op::Squeeze:
+    case Op::Reshape:
+    case Op::Flatten:
+    case Op::Identity:
+    case Op::Dropout:
+    case Op::Cast:
+      copy_data(in(0));
+      break;
+    case Op::Concat:
+      if (result.dtype == DType::i64)
+        concat(g, n, &Value::i64, result.i64);
+      else
+        concat(g, n, &Value::f32, result.f32);
+      break;
+    default: {
+      if (result.dtype == DType::i64) {
+        // Integer arithmetic on shapes (Add/Sub/Mul/Div with broadcasting).
+        const auto sa = reference::broadcast_strides(in(0).shape, result.shape);
+        const auto sb = reference::broadcast_strides(in(1).shape, result.shape);
+        const int64_t count = element_count(result.shape);
+        result.i64.resize(count);
+        for (int64_t o = 0; o < count; ++o) {
+          int64_t rem = o, ia = 0, ib = 0;
+          for (size_t d = result.shape.size(); d-- > 0;) {
+            const int64_t k = rem % result.shape[d];
+            rem /= result.shape[d];
+            ia += k * sa[d];
+            ib += k * sb[d];
+          }
+          const int64_t a = in(0).i64[ia], b = in(1).i64[ib];
+          switch (n.op) {
+            case Op::Add:
+              result.i64[o] = a + b;
+              break;
+            case Op::Sub:
+              result.i64[o] = a - b;
+              break;
+            case Op::Mul:
+              result.i64[o] = a * b;
+              break;
+            default:
+              if (b == 0) throw InputError(g.where(n) + ": integer division by zero");
+              result.i64[o] = a / b;
+          }
+        }
+        break;
+      }
+      const reference::RefKernel k = reference::prepare_kernel(g, n);
+      std::vector<const float*> ptrs;
+      for (int id : n.inputs) ptrs.push_back(id >= 0 ? g.values[id].f32.data() : nullptr);
+      result.f32.resize(element_count(result.shape));
+      reference::run_kernel(k, ptrs, result.f32.data());
+    }
+  }
+  g.values[out_id] = std::move(result);
+}
+
+Graph instantiate(const Graph& symbolic, int64_t batch) {
+  if (batch < 1 || batch > (1 << 20))
+    throw InputError("batch size " + std::to_string(batch) + " is out of range");
+  Graph g = symbolic;
+  for (int id : g.inputs) {
+    Value& v = g.values[id];
+    if (v.shape[0] == -1) {
+      v.shape[0] = batch;
+    } else if (v.shape[0] != batch) {
+      throw InputError(g.source + ": input '" + v.name + "' has a fixed batch of " +
+                       std::to_string(v.shape[0]) + "; run it with batch " +
+                       std::to_string(v.shape[0]) + " or re-export with a dynamic batch");
+    }
+    if (element_count(v.shape) > (int64_t{1} << 28))
+      throw InputError(g.source + ": input '" + v.name + "' is too large");
+  }
+  for (Node& n : g.nodes) {
+    infer_node(g, n);
+    bool all_const = true;
+    for (int id : n.inputs)
+      if (id >= 0 && !g.values[id].is_const) all_const = false;
+    if (all_const || n.op == Op::Shape) fold_node(g, n);
+  }
+  for (int id : g.outputs)
+    if (!g.values[id].has_shape)
+      throw InputError(g.source + ": output '" + g.values[id].name + "' has no shape");
+  return g;
+}
+
+}  // namespace pitlane::runtime

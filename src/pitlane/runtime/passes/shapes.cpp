@@ -1,0 +1,461 @@
+// Shape inference, one node at a time, with every size checked before use.
+#include <algorithm>
+#include <numeric>
+
+#include "pitlane/core/error.h"
+#include "pitlane/runtime/passes/passes.h"
+
+namespace pitlane::runtime {
+namespace {
+
+constexpr int64_t kMaxElements = int64_t{1} << 28;  // 1 GiB of floats per tensor
+
+std::string dims_text(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+struct Ctx {
+  Graph& g;
+  Node& n;
+  [[noreturn]] void fail(const std::string& what) const {
+    throw InputError(g.where(n) + ": " + what);
+  }
+  Value& in(size_t i) const {
+    if (i >= n.inputs.size() || n.inputs[i] < 0) fail("input " + std::to_string(i) + " is missing");
+    return g.values[n.inputs[i]];
+  }
+  bool has_in(size_t i) const { return i < n.inputs.size() && n.inputs[i] >= 0; }
+  const std::vector<int64_t>& shape(size_t i) const { return in(i).shape; }
+  void set_out(size_t i, std::vector<int64_t> shape, DType dtype = DType::f32) const {
+    if (i >= n.outputs.size() || n.outputs[i] < 0) return;
+    int64_t count = 1;
+    for (int64_t d : shape) {
+      if (d < 0) fail("output dimension " + dims_text(shape) + " is negative");
+      count *= d;
+      if (count > kMaxElements) fail("output " + dims_text(shape) + " is too large");
+    }
+    Value& v = g.values[n.outputs[i]];
+    v.shape = std::move(shape);
+    v.dtype = dtype;
+    v.has_shape = true;
+  }
+  const Value& const_in(size_t i, const char* what) const {
+    const Value& v = in(i);
+    if (!v.is_const) fail(std::string(what) + " must be a constant (an initializer)");
+    return v;
+  }
+  int64_t axis(int64_t a, int64_t rank, const char* what) const {
+    if (a < -rank || a >= rank)
+      fail(std::string(what) + " " + std::to_string(a) + " is out of range for rank " +
+           std::to_string(rank));
+    return a < 0 ? a + rank : a;
+  }
+  std::vector<int64_t> const_ints(size_t i, const char* what) const {
+    const Value& v = const_in(i, what);
+    if (v.dtype != DType::i64) fail(std::string(what) + " must be int64");
+    return v.i64;
+  }
+};
+
+std::vector<int64_t> broadcast(const Ctx& c, const std::vector<int64_t>& a,
+                               const std::vector<int64_t>& b) {
+  std::vector<int64_t> out(std::max(a.size(), b.size()));
+  for (size_t i = 0; i < out.size(); ++i) {
+    const int64_t da = i < out.size() - a.size() ? 1 : a[i - (out.size() - a.size())];
+    const int64_t db = i < out.size() - b.size() ? 1 : b[i - (out.size() - b.size())];
+    if (da != db && da != 1 && db != 1)
+      c.fail("shapes " + dims_text(a) + " and " + dims_text(b) + " do not broadcast");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+void infer_conv(const Ctx& c) {
+  const auto& x = c.shape(0);
+  const Value& w = c.const_in(1, "Conv weights");
+  if (x.size() != 4)
+    c.fail("input " + dims_text(x) + " is not 4-D; only 2-D convolution (NCHW) is supported");
+  if (w.shape.size() != 4 || w.dtype != DType::f32)
+    c.fail("weights " + dims_text(w.shape) + " are not 4-D float");
+  const int64_t group = c.g.attr_int(c.n, "group", 1);
+  const int64_t oc = w.shape[0], kh = w.shape[2], kw = w.shape[3];
+  if (group < 1 || x[1] % group || oc % group || w.shape[1] * group != x[1])
+    c.fail("weights " + dims_text(w.shape) + " do not match input " + dims_text(x) +
+           " with group " + std::to_string(group));
+  if (c.has_in(2)) {
+    const Value& b = c.const_in(2, "Conv bias");
+    if (b.shape != std::vector<int64_t>{oc} || b.dtype != DType::f32)
+      c.fail("bias must be float [" + std::to_string(oc) + "]");
+  }
+  auto ks = c.g.attr_ints(c.n, "kernel_shape", {kh, kw});
+  if (ks != std::vector<int64_t>{kh, kw})
+    c.fail("kernel_shape " + dims_text(ks) + " does not match the weights");
+  auto strides = c.g.attr_ints(c.n, "strides", {1, 1});
+  auto dil = c.g.attr_ints(c.n, "dilations", {1, 1});
+  if (strides.size() != 2 || dil.size() != 2) c.fail("strides and dilations need 2 values");
+  for (int64_t s : strides)
+    if (s < 1 || s > 1024) c.fail("stride " + std::to_string(s) + " is invalid");
+  for (int64_t d : dil)
+    if (d < 1 || d > 1024) c.fail("dilation " + std::to_string(d) + " is invalid");
+  const int64_t ekh = (kh - 1) * dil[0] + 1, ekw = (kw - 1) * dil[1] + 1;
+  const std::string auto_pad = c.g.attr_string(c.n, "auto_pad", "NOTSET");
+  std::vector<int64_t> pads = c.g.attr_ints(c.n, "pads", {0, 0, 0, 0});
+  if (auto_pad == "VALID") {
+    pads = {0, 0, 0, 0};
+  } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    // Output = ceil(in / stride); the odd pixel of padding goes at the end (UPPER) or start.
+    for (int d = 0; d < 2; ++d) {
+      const int64_t in = x[2 + d], s = strides[d], ek = d ? ekw : ekh;
+      const int64_t out = (in + s - 1) / s;
+      const int64_t total = std::max<int64_t>(0, (out - 1) * s + ek - in);
+      const int64_t small = total / 2, big = total - small;
+      pads[d] = auto_pad == "SAME_UPPER" ? small : big;
+      pads[d + 2] = auto_pad == "SAME_UPPER" ? big : small;
+    }
+  } else if (auto_pad != "NOTSET") {
+    c.fail("unsupported auto_pad '" + auto_pad + "'; use NOTSET, VALID, SAME_UPPER or SAME_LOWER");
+  }
+  if (pads.size() != 4) c.fail("pads needs 4 values [top, left, bottom, right]");
+  for (int64_t p : pads)
+    if (p < 0 || p > 4096) c.fail("pad " + std::to_string(p) + " is invalid");
+  const int64_t hp = x[2] + pads[0] + pads[2], wp = x[3] + pads[1] + pads[3];
+  if (hp < ekh || wp < ekw)
+    c.fail("kernel " + std::to_string(kh) + "x" + std::to_string(kw) +
+           " is larger than the padded input " + dims_text(x));
+  // Explicit form for the backends.
+  c.n.attrs["pads"] = Attribute{.kind = Attribute::Kind::ints, .ints = pads};
+  c.n.attrs["strides"] = Attribute{.kind = Attribute::Kind::ints, .ints = strides};
+  c.n.attrs["dilations"] = Attribute{.kind = Attribute::Kind::ints, .ints = dil};
+  c.n.attrs.erase("auto_pad");
+  c.set_out(0, {x[0], oc, (hp - ekh) / strides[0] + 1, (wp - ekw) / strides[1] + 1});
+}
+
+void infer_gemm(const Ctx& c) {
+  const auto& a = c.shape(0);
+  const auto& b = c.shape(1);
+  if (a.size() != 2 || b.size() != 2)
+    c.fail("Gemm needs 2-D inputs, got " + dims_text(a) + " and " + dims_text(b));
+  const bool ta = c.g.attr_int(c.n, "transA", 0), tb = c.g.attr_int(c.n, "transB", 0);
+  const int64_t m = ta ? a[1] : a[0], k = ta ? a[0] : a[1];
+  const int64_t kb = tb ? b[1] : b[0], n = tb ? b[0] : b[1];
+  if (k != kb)
+    c.fail("inner dimensions differ: A " + dims_text(a) + ", B " + dims_text(b) +
+           (tb ? " (transB=1)" : ""));
+  if (c.has_in(2)) {
+    auto out = broadcast(c, c.shape(2), {m, n});
+    if (out != std::vector<int64_t>{m, n})
+      c.fail("C " + dims_text(c.shape(2)) + " does not broadcast to [M,N]");
+  }
+  c.set_out(0, {m, n});
+}
+
+void infer_matmul(const Ctx& c) {
+  const auto& a = c.shape(0);
+  const auto& b = c.shape(1);
+  if (a.size() < 2 || b.size() != 2)
+    c.fail("MatMul is supported for A of rank >= 2 and a 2-D B; got " + dims_text(a) + " x " +
+           dims_text(b));
+  if (a.back() != b[0]) c.fail("inner dimensions differ: " + dims_text(a) + " x " + dims_text(b));
+  auto out = a;
+  out.back() = b[1];
+  c.set_out(0, out);
+}
+
+void infer_batchnorm(const Ctx& c) {
+  const auto& x = c.shape(0);
+  if (x.size() < 2) c.fail("input " + dims_text(x) + " needs a channel dimension");
+  if (c.g.attr_int(c.n, "training_mode", 0) != 0)
+    c.fail("training_mode=1 is not supported; export in eval mode");
+  for (size_t i = 1; i < 5; ++i) {
+    const Value& p = c.const_in(i, "BatchNormalization parameters");
+    if (p.shape != std::vector<int64_t>{x[1]} || p.dtype != DType::f32)
+      c.fail("parameter " + std::to_string(i) + " must be float [" + std::to_string(x[1]) + "]");
+  }
+  c.set_out(0, x);
+  for (size_t i = 1; i < c.n.outputs.size(); ++i)
+    if (c.n.outputs[i] >= 0) c.fail("training outputs (running mean/var) are not supported");
+}
+
+void infer_reshape(const Ctx& c) {
+  const auto& x = c.shape(0);
+  const auto target = c.const_ints(1, "Reshape's shape");
+  if (target.size() > 8) c.fail("target shape has more than 8 dimensions");
+  const bool allowzero = c.g.attr_int(c.n, "allowzero", 0) != 0;
+  std::vector<int64_t> out;
+  int minus = -1;
+  int64_t known = 1;
+  for (size_t i = 0; i < target.size(); ++i) {
+    int64_t d = target[i];
+    if (d == 0 && !allowzero) {
+      if (i >= x.size())
+        c.fail("shape " + dims_text(target) + " copies dimension " + std::to_string(i) +
+               " that the input lacks");
+      d = x[i];
+    }
+    if (d == -1) {
+      if (minus >= 0) c.fail("shape " + dims_text(target) + " has two -1");
+      minus = static_cast<int>(i);
+    } else if (d < 0) {
+      c.fail("shape " + dims_text(target) + " has a negative dimension");
+    } else {
+      known *= d;
+      if (known > kMaxElements) c.fail("shape " + dims_text(target) + " is too large");
+    }
+    out.push_back(d);
+  }
+  const int64_t count = element_count(x);
+  if (minus >= 0) {
+    if (known == 0 || count % known)
+      c.fail("cannot reshape " + dims_text(x) + " to " + dims_text(target));
+    out[minus] = count / known;
+  } else if (known != count) {
+    c.fail("cannot reshape " + dims_text(x) + " (" + std::to_string(count) + " values) to " +
+           dims_text(target));
+  }
+  c.set_out(0, out);
+}
+
+void infer_transpose(const Ctx& c) {
+  const auto& x = c.shape(0);
+  std::vector<int64_t> rev(x.size());
+  std::iota(rev.rbegin(), rev.rend(), 0);
+  auto perm = c.g.attr_ints(c.n, "perm", rev);
+  if (perm.size() != x.size())
+    c.fail("perm " + dims_text(perm) + " does not match rank " + std::to_string(x.size()));
+  std::vector<bool> seen(x.size(), false);
+  std::vector<int64_t> out;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= static_cast<int64_t>(x.size()) || seen[p])
+      c.fail("perm " + dims_text(perm) + " is not a permutation");
+    seen[p] = true;
+    out.push_back(x[p]);
+  }
+  c.n.attrs["perm"] = Attribute{.kind = Attribute::Kind::ints, .ints = perm};
+  c.set_out(0, out);
+}
+
+void infer_concat(const Ctx& c) {
+  const auto first = c.shape(0);
+  if (first.empty()) c.fail("cannot concatenate scalars");
+  const int64_t axis = c.axis(c.g.attr_int(c.n, "axis", 0), first.size(), "axis");
+  c.n.attrs["axis"] = Attribute{.kind = Attribute::Kind::i, .i = axis};
+  auto out = first;
+  out[axis] = 0;
+  const DType dtype = c.in(0).dtype;
+  for (size_t i = 0; i < c.n.inputs.size(); ++i) {
+    const auto& s = c.shape(i);
+    if (s.size() != first.size() || c.in(i).dtype != dtype) c.fail("inputs differ in rank or type");
+    for (size_t d = 0; d < s.size(); ++d)
+      if (d != static_cast<size_t>(axis) && s[d] != first[d])
+        c.fail("input shapes " + dims_text(first) + " and " + dims_text(s) +
+               " differ off the axis");
+    out[axis] += s[axis];
+  }
+  c.set_out(0, out, dtype);
+}
+
+std::vector<int64_t> axes_of(const Ctx& c) {
+  if (c.g.opset >= 13) return c.has_in(1) ? c.const_ints(1, "axes") : std::vector<int64_t>{};
+  return c.g.attr_ints(c.n, "axes", {});
+}
+
+void infer_unsqueeze(const Ctx& c) {
+  const auto& x = c.shape(0);
+  auto axes = axes_of(c);
+  if (axes.empty()) c.fail("axes are required");
+  const int64_t rank = x.size() + axes.size();
+  if (rank > 8) c.fail("result has more than 8 dimensions");
+  std::vector<int64_t> out(rank, -2);
+  for (int64_t a : axes) {
+    a = c.axis(a, rank, "axis");
+    if (out[a] == 1) c.fail("axis repeated");
+    out[a] = 1;
+  }
+  size_t j = 0;
+  for (auto& d : out)
+    if (d == -2) d = x[j++];
+  c.set_out(0, out, c.in(0).dtype);
+}
+
+void infer_squeeze(const Ctx& c) {
+  const auto& x = c.shape(0);
+  auto axes = axes_of(c);
+  std::vector<bool> drop(x.size(), false);
+  if (axes.empty()) {
+    for (size_t i = 0; i < x.size(); ++i) drop[i] = x[i] == 1;
+  } else {
+    for (int64_t a : axes) {
+      a = c.axis(a, x.size(), "axis");
+      if (x[a] != 1)
+        c.fail("cannot squeeze dimension " + std::to_string(a) + " of " + dims_text(x));
+      drop[a] = true;
+    }
+  }
+  std::vector<int64_t> out;
+  for (size_t i = 0; i < x.size(); ++i)
+    if (!drop[i]) out.push_back(x[i]);
+  c.set_out(0, out, c.in(0).dtype);
+}
+
+void infer_gather(const Ctx& c) {
+  const Value& data = c.in(0);
+  const Value& idx = c.in(1);
+  if (!data.is_const || !idx.is_const)
+    c.fail(
+        "Gather is supported on constant data only (shape computations); this one reads runtime "
+        "data");
+  if (idx.dtype != DType::i64) c.fail("indices must be integers");
+  if (data.shape.empty()) c.fail("cannot gather from a scalar");
+  const int64_t axis = c.axis(c.g.attr_int(c.n, "axis", 0), data.shape.size(), "axis");
+  c.n.attrs["axis"] = Attribute{.kind = Attribute::Kind::i, .i = axis};
+  for (int64_t i : idx.i64)
+    if (i < -data.shape[axis] || i >= data.shape[axis])
+      c.fail("index " + std::to_string(i) + " out of range");
+  std::vector<int64_t> out(data.shape.begin(), data.shape.begin() + axis);
+  out.insert(out.end(), idx.shape.begin(), idx.shape.end());
+  out.insert(out.end(), data.shape.begin() + axis + 1, data.shape.end());
+  if (out.size() > 8) c.fail("result has more than 8 dimensions");
+  c.set_out(0, out, data.dtype);
+}
+
+void infer_shape_op(const Ctx& c) {
+  const int64_t rank = c.shape(0).size();
+  int64_t start = c.g.attr_int(c.n, "start", 0), end = c.g.attr_int(c.n, "end", rank);
+  if (start < 0) start += rank;
+  if (end < 0) end += rank;
+  start = std::clamp<int64_t>(start, 0, rank);
+  end = std::clamp<int64_t>(end, 0, rank);
+  c.n.attrs["start"] = Attribute{.kind = Attribute::Kind::i, .i = start};
+  c.n.attrs["end"] = Attribute{.kind = Attribute::Kind::i, .i = std::max(start, end)};
+  c.set_out(0, {std::max<int64_t>(0, end - start)}, DType::i64);
+}
+
+}  // namespace
+
+void infer_node(Graph& g, Node& n) {
+  const Ctx c{g, n};
+  for (int id : n.inputs)
+    if (id >= 0 && !g.values[id].has_shape)
+      c.fail("input '" + g.values[id].name + "' has no known shape");
+  auto float_input = [&](size_t i) {
+    if (c.in(i).dtype != DType::f32 && !c.in(i).is_const)
+      c.fail("input " + std::to_string(i) + " must be float32");
+  };
+  switch (n.op) {
+    case Op::Conv:
+    case Op::Gemm:
+    case Op::MatMul:
+    case Op::BatchNormalization:
+    case Op::Affine:
+      for (size_t i = 0; i < n.inputs.size(); ++i)
+        if (n.inputs[i] >= 0 && g.values[n.inputs[i]].dtype != DType::f32)
+          c.fail("input " + std::to_string(i) + " must be float32");
+      break;
+    default:
+      break;
+  }
+  switch (n.op) {
+    case Op::Conv:
+      infer_conv(c);
+      break;
+    case Op::Gemm:
+      infer_gemm(c);
+      break;
+    case Op::MatMul:
+      infer_matmul(c);
+      break;
+    case Op::Add:
+    case Op::Sub:
+    case Op::Mul:
+    case Op::Div: {
+      const DType dt = c.in(0).dtype;
+      if (c.in(1).dtype != dt) c.fail("inputs have different element types");
+      if (dt == DType::i64 && !(c.in(0).is_const && c.in(1).is_const))
+        c.fail("integer arithmetic on runtime data is not supported");
+      auto out = broadcast(c, c.shape(0), c.shape(1));
+      if (out.size() > 8) c.fail("more than 8 dimensions");
+      c.set_out(0, out, dt);
+      break;
+    }
+    case Op::Relu:
+    case Op::LeakyRelu:
+    case Op::Elu:
+    case Op::Sigmoid:
+    case Op::Tanh:
+      float_input(0);
+      c.set_out(0, c.shape(0));
+      break;
+    case Op::BatchNormalization:
+      infer_batchnorm(c);
+      break;
+    case Op::Flatten: {
+      const auto& x = c.shape(0);
+      const int64_t rank = x.size();
+      int64_t axis = c.g.attr_int(n, "axis", 1);
+      if (axis < -rank || axis > rank) c.fail("axis " + std::to_string(axis) + " out of range");
+      if (axis < 0) axis += rank;
+      int64_t a = 1, b = 1;
+      for (int64_t i = 0; i < rank; ++i) (i < axis ? a : b) *= x[i];
+      c.set_out(0, {a, b}, c.in(0).dtype);
+      break;
+    }
+    case Op::Reshape:
+      infer_reshape(c);
+      break;
+    case Op::Transpose:
+      float_input(0);
+      infer_transpose(c);
+      break;
+    case Op::Concat:
+      infer_concat(c);
+      break;
+    case Op::Identity:
+      c.set_out(0, c.shape(0), c.in(0).dtype);
+      break;
+    case Op::Dropout:
+      if (n.outputs.size() > 1 && n.outputs[1] >= 0) {
+        // The mask output: all true in inference; only constant folding could need it.
+        c.fail("the mask output is not supported; export the model in eval mode");
+      }
+      if (c.has_in(2)) {
+        const Value& t = c.in(2);
+        if (!t.is_const || (t.dtype == DType::i64 && !t.i64.empty() && t.i64[0] != 0))
+          c.fail("training_mode must be a constant false");
+      }
+      c.set_out(0, c.shape(0), c.in(0).dtype);
+      break;
+    case Op::Cast: {
+      const int64_t to = g.attr_int(n, "to", 1);
+      DType dt;
+      if (to == 1 || to == 11)
+        dt = DType::f32;
+      else if (to == 7 || to == 6)
+        dt = DType::i64;
+      else
+        c.fail("cast to type " + std::to_string(to) + " is not supported (float32 and int64 only)");
+      if (!c.in(0).is_const && (dt != DType::f32 || c.in(0).dtype != DType::f32))
+        c.fail("casts of runtime data are supported between float types only");
+      c.set_out(0, c.shape(0), dt);
+      break;
+    }
+    case Op::Shape:
+      infer_shape_op(c);
+      break;
+    case Op::Gather:
+      infer_gather(c);
+      break;
+    case Op::Unsqueeze:
+      infer_unsqueeze(c);
+      break;
+    case Op::Squeeze:
+      infer_squeeze(c);
+      break;
+    case Op::Affine:
+      c.set_out(0, c.shape(0));
+      break;
+  }
+}
+
+}  // namespace pitlane::runtime

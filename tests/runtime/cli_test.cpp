@@ -1,0 +1,103 @@
+// The CLI's runtime commands end to end: pitlane infer / bench on files, exit codes and one-line
+// errors for bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "onnx_builder.h"
+#include "pitlane/runtime/npy.h"
+#include "test_util.h"
+
+namespace pitlane::runtime {
+namespace {
+
+using namespace testing;
+namespace fs = std::filesystem;
+
+struct Result {
+  int code = -1;
+  std::string output;  // stdout + stderr
+};
+
+Result pitlane(const std::string& args) {
+  const std::string cmd = std::string(PITLANE_BINARY) + " " + args + " 2>&1";
+  Result r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe)) r.output.append(buf, n);
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("pitlane_cli_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    model_bytes_ = pilotnet_onnx(Padding::valid, Exporter::torch, 13, 3);
+    std::ofstream(dir_ / "m.onnx", std::ios::binary) << model_bytes_;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+  std::string model_bytes_;
+};
+
+TEST_F(CliTest, InferWritesOutputsForAnyBatch) {
+  const auto x = random_input(3 * 3 * 66 * 200, 1);
+  write_npy(path("x.npy"), std::vector<int64_t>{3, 3, 66, 200}, x);
+  for (const char* backend : {"reference", "onednn"}) {
+    const Result r = pitlane("infer --model " + path("m.onnx") + " --input " + path("x.npy") +
+                             " --output " + path("y.npy") + " --backend " + backend);
+    ASSERT_EQ(r.code, 0) << r.output;
+    const NpyArray y = read_npy(path("y.npy"));
+    EXPECT_EQ(y.shape, (std::vector<int64_t>{3, 2}));
+    const Model model = Model::from_bytes(model_bytes_, "m.onnx");
+    EXPECT_LT(max_abs_diff(y.data, run_model(model, Backend::reference, 3, x)), 1e-4f);
+  }
+}
+
+TEST_F(CliTest, BadInputIsExitTwoWithOneLine) {
+  std::ofstream(path("trunc.onnx"), std::ios::binary) << model_bytes_.substr(0, 5000);
+  write_npy(path("x.npy"), std::vector<int64_t>{1, 3, 66, 200}, std::vector<float>(3 * 66 * 200));
+  write_npy(path("wrong.npy"), std::vector<int64_t>{1, 3, 66, 199},
+            std::vector<float>(3 * 66 * 199));
+  const std::string cases[] = {
+      "infer --model " + path("trunc.onnx") + " --input " + path("x.npy") + " --output " +
+          path("y.npy"),
+      "infer --model " + path("missing.onnx") + " --input " + path("x.npy") + " --output " +
+          path("y.npy"),
+      "infer --model " + path("m.onnx") + " --input " + path("wrong.npy") + " --output " +
+          path("y.npy"),
+      "infer --model " + path("m.onnx") + " --input " + path("m.onnx") + " --output " +
+          path("y.npy"),
+      "infer --model " + path("m.onnx") + " --input " + path("x.npy") + " --output " +
+          path("y.npy") + " --backend gpu",
+      "bench --model " + path("trunc.onnx") + " --runs 2",
+  };
+  for (const auto& args : cases) {
+    const Result r = pitlane(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    EXPECT_EQ(r.output.rfind("pitlane: error: ", 0), 0u) << r.output;
+  }
+  EXPECT_FALSE(fs::exists(path("y.npy")));
+}
+
+TEST_F(CliTest, BenchPrintsPercentilesAndWritesJson) {
+  const Result r = pitlane("bench --model " + path("m.onnx") +
+                           " --runs 5 --warmup 1 --batch 2 --json " + path("b.json"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* s : {"median_us", "p99_us", "samples_per_s", "conv1", "fc1", "arena"})
+    EXPECT_NE(r.output.find(s), std::string::npos) << s;
+  std::ifstream j(path("b.json"));
+  const std::string text((std::istreambuf_iterator<char>(j)), {});
+  EXPECT_NE(text.find("\"latency_us\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pitlane::runtime
