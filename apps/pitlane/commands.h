@@ -7,5 +7,9 @@
 namespace pitlane::cli {
 
 void add_circuits_command(CLI::App& app);
+#ifdef PITLANE_HAS_TRAIN
+void add_train_command(CLI::App& app);  // cmd_train.cpp
+void add_eval_command(CLI::App& app);   // cmd_eval.cpp
+#endif
 
 }  // namespace pitlane::cli
