@@ -7,6 +7,9 @@
 namespace pitlane::cli {
 
 void add_circuits_command(CLI::App& app);
+void add_render_command(CLI::App& app);
+void add_drive_command(CLI::App& app);
+void add_record_command(CLI::App& app);
 #ifdef PITLANE_HAS_TRAIN
 void add_train_command(CLI::App& app);  // cmd_train.cpp
 void add_eval_command(CLI::App& app);   // cmd_eval.cpp

@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   pitlane::cli::add_circuits_command(app);
+  pitlane::cli::add_drive_command(app);
+  pitlane::cli::add_record_command(app);
+  pitlane::cli::add_render_command(app);
 #ifdef PITLANE_HAS_TRAIN
   pitlane::cli::add_train_command(app);
   pitlane::cli::add_eval_command(app);

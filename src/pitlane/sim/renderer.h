@@ -1,0 +1,98 @@
+// Renderer: the car's camera, as the original JdeRobot F1 world shows it (REFERENCE section 2).
+//
+// A pinhole camera 0.10 m above the ground looks straight ahead (horizon at row 240, 90 degree
+// horizontal field of view, 15 m far clip). Each column casts one ray over the ground map to find
+// the wall (sphere tracing on the offset field); each ground pixel looks its offset up in the
+// ground map to pick red line, asphalt, white edge line or grass, with anti-aliased edges; the
+// sky is a vertical gradient. Colour randomization (brightness, hue) is folded into the palette
+// once per frame, so it costs nothing per pixel; noise and fog are per pixel.
+//
+//   Renderer renderer(circuit);
+//   cv::Mat frame;                                  // reused between frames
+//   renderer.render(car_pose, RenderStyle{}, frame_index, frame);   // 480x640 BGR
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "pitlane/core/geometry.h"
+#include "pitlane/core/rng.h"
+#include "pitlane/sim/ground_map.h"
+#include "pitlane/track/circuit.h"
+
+namespace pitlane::sim {
+
+struct CameraModel {
+  int width = 640;          // px
+  int height = 480;         // px
+  double hfov_rad = 1.57;   // horizontal field of view
+  double height_m = 0.10;   // above the ground
+  double forward_m = 0.45;  // ahead of the car's origin
+  double left_m = 0.04;     // left of the car's origin
+  double far_m = 15.0;      // far clip: beyond it the background shows
+
+  double focal_px() const;  // fx = fy, px
+  Pose2 camera_pose(const Pose2& car) const { return {car.to_world(forward_m, left_m), car.yaw}; }
+};
+
+enum class LineStyle { kRed, kWhite, kNone };
+LineStyle parse_line_style(std::string_view text);  // "red" | "white" | "none"
+
+// How a frame looks. The default is the original world's look.
+struct RenderStyle {
+  LineStyle line = LineStyle::kRed;
+  float brightness = 1.0f;     // multiplies every colour
+  float hue_shift_deg = 0.0f;  // rotation of hue around the grey axis
+  float noise_sigma = 0.0f;    // per-pixel Gaussian-like noise, in 0..255 units
+  float fog_density = 0.0f;    // 1/m; colour -> fog colour by 1 - exp(-density * depth)
+};
+
+// Seeded domain randomization: brightness 0.7..1.3, hue +-12 deg, noise 0..6, fog on 1 in 4.
+RenderStyle random_style(Rng& rng);
+
+class Renderer {
+ public:
+  explicit Renderer(const track::Circuit& circuit, CameraModel camera = {});
+
+  // Renders the camera view of a car at `car` into `out` (CV_8UC3, BGR, height x width; it is
+  // (re)allocated only if its size or type differ). `frame_seed` seeds the per-pixel noise.
+  // Not const: it reuses per-column scratch, so use one Renderer per thread.
+  void render(const Pose2& car, const RenderStyle& style, uint64_t frame_seed, cv::Mat& out);
+
+  const CameraModel& camera() const { return camera_; }
+  const GroundMap& ground_map() const { return map_; }
+
+ private:
+  struct Palette;  // per-frame colours after brightness and hue
+  Palette make_palette(const RenderStyle& style) const;
+
+  track::CrossSection section_;
+  CameraModel camera_;
+  GroundMap map_;
+  float focal_ = 0.0f;
+  std::vector<float> column_xn_;  // per column: (u + 0.5 - cx) / f
+  // Asphalt and grass grain: luminance factors (x128), four mip levels of 512, 256, 128 and
+  // 64 texels per side, 6 mm per texel at the finest.
+  std::array<std::vector<uint8_t>, 4> grain_;
+  // Per-column scratch of render(): where the wall is and how it looks.
+  struct ColumnWall {
+    float depth = 0.0f;             // wall depth along the optical axis, m (infinity: none)
+    int ground_from = 0;            // first image row showing ground
+    int wall_from = 0;              // first image row showing wall (height: no wall)
+    float colour_b = 0, colour_g = 0, colour_r = 0;
+    float shade_at_horizon = 1.0f;  // brightness factor = shade_at_horizon + shade_per_row * dv
+    float shade_per_row = 0.0f;     //   dv: rows below the horizon
+  };
+  static constexpr int kLateralStride = 4;  // ground offsets are looked up every 4 px and lerped
+  static void add_noise(cv::Mat& image, float sigma, uint64_t frame_seed);
+
+  std::vector<ColumnWall> columns_;
+  std::vector<float> lateral_samples_;  // offsets every kLateralStride px of a ground row
+  std::vector<float> lateral_row_;      // offsets at every px of a ground row
+};
+
+}  // namespace pitlane::sim
