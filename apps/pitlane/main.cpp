@@ -24,6 +24,10 @@ int main(int argc, char** argv) {
   pitlane::cli::add_infer_command(app);
   pitlane::cli::add_bench_command(app);
 #endif
+#ifdef PITLANE_HAS_TRAIN
+  pitlane::cli::add_train_command(app);
+  pitlane::cli::add_eval_command(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,421 @@
+#include "pitlane/train/trainer.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "pitlane/core/error.h"
+#include "pitlane/core/files.h"
+#include "pitlane/core/progress.h"
+#include "pitlane/data/loader.h"
+
+namespace fs = std::filesystem;
+
+namespace pitlane::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// PilotNet as a libtorch module; layer shapes come from the plain-data skeleton.
+struct PilotNetImpl : torch::nn::Module {
+  explicit PilotNetImpl(const PilotNetWeights& shape) : shape_(shape) {
+    norm = register_module(
+        "norm",
+        torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(3).eps(shape.input_norm.epsilon)));
+    for (size_t i = 0; i < shape.convs.size(); ++i) {
+      const ConvLayer& c = shape.convs[i];
+      convs.push_back(register_module(
+          "conv" + std::to_string(i + 1),
+          torch::nn::Conv2d(
+              torch::nn::Conv2dOptions(c.in_channels, c.out_channels, c.kernel).stride(c.stride))));
+    }
+    for (size_t i = 0; i < shape.dense.size(); ++i) {
+      const DenseLayer& d = shape.dense[i];
+      dense.push_back(register_module("dense" + std::to_string(i + 1),
+                                      torch::nn::Linear(d.in_features, d.out_features)));
+    }
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    x = norm->forward(x);
+    for (size_t i = 0; i < convs.size(); ++i) {
+      const ConvLayer& c = shape_.convs[i];
+      if (c.pad_top || c.pad_bottom || c.pad_left || c.pad_right) {
+        x = torch::constant_pad_nd(x, {c.pad_left, c.pad_right, c.pad_top, c.pad_bottom}, 0.0);
+      }
+      x = torch::relu(convs[i]->forward(x));
+    }
+    x = x.flatten(1);
+    for (size_t i = 0; i < dense.size(); ++i) {
+      x = dense[i]->forward(x);
+      if (i + 1 < dense.size()) x = torch::relu(x);
+    }
+    return x;
+  }
+
+  PilotNetWeights shape_;
+  torch::nn::BatchNorm2d norm{nullptr};
+  std::vector<torch::nn::Conv2d> convs;
+  std::vector<torch::nn::Linear> dense;
+};
+TORCH_MODULE(PilotNet);
+
+void copy_out(const torch::Tensor& t, std::vector<float>& dst) {
+  const torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
+  dst.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+void copy_in(torch::Tensor& t, const std::vector<float>& src) {
+  torch::NoGradGuard no_grad;
+  if (static_cast<size_t>(t.numel()) != src.size())
+    throw RunError("pilotnet: weight size mismatch");
+  t.copy_(torch::from_blob(const_cast<float*>(src.data()), t.sizes(), torch::kFloat32));
+}
+
+PilotNetWeights weights_of(PilotNet& model) {
+  PilotNetWeights w = model->shape_;
+  copy_out(model->norm->weight, w.input_norm.scale);
+  copy_out(model->norm->bias, w.input_norm.bias);
+  copy_out(model->norm->running_mean, w.input_norm.mean);
+  copy_out(model->norm->running_var, w.input_norm.var);
+  for (size_t i = 0; i < w.convs.size(); ++i) {
+    copy_out(model->convs[i]->weight, w.convs[i].weight);
+    copy_out(model->convs[i]->bias, w.convs[i].bias);
+  }
+  for (size_t i = 0; i < w.dense.size(); ++i) {
+    copy_out(model->dense[i]->weight, w.dense[i].weight);
+    copy_out(model->dense[i]->bias, w.dense[i].bias);
+  }
+  return w;
+}
+
+void load_weights(PilotNet& model, const PilotNetWeights& w) {
+  copy_in(model->norm->weight, w.input_norm.scale);
+  copy_in(model->norm->bias, w.input_norm.bias);
+  copy_in(model->norm->running_mean, w.input_norm.mean);
+  copy_in(model->norm->running_var, w.input_norm.var);
+  for (size_t i = 0; i < w.convs.size(); ++i) {
+    copy_in(model->convs[i]->weight, w.convs[i].weight);
+    copy_in(model->convs[i]->bias, w.convs[i].bias);
+  }
+  for (size_t i = 0; i < w.dense.size(); ++i) {
+    copy_in(model->dense[i]->weight, w.dense[i].weight);
+    copy_in(model->dense[i]->bias, w.dense[i].bias);
+  }
+}
+
+torch::Tensor images_tensor(const data::Batch& b, const data::PreprocessSpec& spec) {
+  return torch::from_blob(const_cast<float*>(b.images.data()), {b.size, 3, spec.height, spec.width},
+                          torch::kFloat32);
+}
+torch::Tensor labels_tensor(const data::Batch& b) {
+  return torch::from_blob(const_cast<float*>(b.labels.data()), {b.size, 2}, torch::kFloat32);
+}
+
+// Mean MSE on normalized labels over `index` (no augmentation), in eval mode.
+double validation_loss(PilotNet& model, const std::vector<data::Recording>& recs,
+                       const std::vector<data::SampleRef>& index, const data::PreprocessSpec& spec,
+                       const data::OutputSpec& outputs, const TrainConfig& config) {
+  if (index.empty()) return std::nan("");
+  torch::NoGradGuard no_grad;
+  model->eval();
+  data::LoaderConfig lc;
+  lc.batch_size = 128;
+  lc.threads = config.loader_threads;
+  data::BatchLoader loader(recs, index, spec, outputs, lc, 0);
+  data::Batch batch;
+  double sum = 0.0;
+  int64_t n = 0;
+  while (loader.next(batch)) {
+    const torch::Tensor pred = model->forward(images_tensor(batch, spec));
+    sum += torch::mse_loss(pred, labels_tensor(batch), torch::Reduction::Sum).item<double>();
+    n += batch.size * 2;
+  }
+  model->train();
+  return sum / static_cast<double>(n);
+}
+
+// --- Checkpoints: model and optimizer archives plus state.json, each written atomically. ---
+
+std::string config_fingerprint(const TrainConfig& c) {
+  std::ostringstream s;
+  s << arch_name(c.arch) << " batch " << c.batch_size << " seed " << c.seed << " lr "
+    << c.learning_rate << " samples/epoch " << c.samples_per_epoch << " oversample " << c.oversample
+    << " augment " << c.augment;
+  return s.str();
+}
+
+nlohmann::json state_to_json(const TrainingState& s) {
+  nlohmann::json j;
+  j["epochs_done"] = s.epochs_done;
+  j["steps"] = s.steps;
+  j["learning_rate"] = s.learning_rate;
+  j["best_validation_loss"] = std::isfinite(s.best_validation_loss)
+                                  ? nlohmann::json(s.best_validation_loss)
+                                  : nlohmann::json(nullptr);
+  j["best_epoch"] = s.best_epoch;
+  j["epochs_since_best"] = s.epochs_since_best;
+  j["epochs_since_decay"] = s.epochs_since_decay;
+  j["stopped_early"] = s.stopped_early;
+  j["history"] = nlohmann::json::array();
+  for (const auto& e : s.history) {
+    j["history"].push_back(
+        {{"epoch", e.epoch},
+         {"train_loss", e.train_loss},
+         {"validation_loss", std::isfinite(e.validation_loss) ? nlohmann::json(e.validation_loss)
+                                                              : nlohmann::json(nullptr)},
+         {"learning_rate", e.learning_rate},
+         {"seconds", e.seconds},
+         {"images_per_s", e.images_per_s},
+         {"loader_wait_s", e.loader_wait_s}});
+  }
+  return j;
+}
+
+TrainingState state_from_json(const nlohmann::json& j) {
+  TrainingState s;
+  auto num = [](const nlohmann::json& v) {
+    return v.is_null() ? std::numeric_limits<double>::infinity() : v.get<double>();
+  };
+  s.epochs_done = j.at("epochs_done").get<int>();
+  s.steps = j.at("steps").get<int64_t>();
+  s.learning_rate = j.at("learning_rate").get<double>();
+  s.best_validation_loss = num(j.at("best_validation_loss"));
+  s.best_epoch = j.at("best_epoch").get<int>();
+  s.epochs_since_best = j.at("epochs_since_best").get<int>();
+  s.epochs_since_decay = j.at("epochs_since_decay").get<int>();
+  s.stopped_early = j.at("stopped_early").get<bool>();
+  for (const auto& e : j.at("history")) {
+    EpochRecord r;
+    r.epoch = e.at("epoch").get<int>();
+    r.train_loss = e.at("train_loss").get<double>();
+    r.validation_loss =
+        e.at("validation_loss").is_null() ? std::nan("") : e.at("validation_loss").get<double>();
+    r.learning_rate = e.at("learning_rate").get<double>();
+    r.seconds = e.at("seconds").get<double>();
+    r.images_per_s = e.at("images_per_s").get<double>();
+    r.loader_wait_s = e.at("loader_wait_s").get<double>();
+    s.history.push_back(r);
+  }
+  return s;
+}
+
+template <typename Saveable>
+void save_atomic(const Saveable& object, const fs::path& path) {
+  std::ostringstream bytes;
+  torch::save(object, bytes);
+  write_file_atomic(path, bytes.str());
+}
+
+void save_checkpoint(const fs::path& dir, PilotNet& model, torch::optim::Adam& optimizer,
+                     const TrainingState& state, const TrainConfig& config, bool best) {
+  fs::create_directories(dir);
+  save_atomic(model, dir / "model.pt");
+  save_atomic(optimizer, dir / "optimizer.pt");
+  if (best) save_atomic(model, dir / "best.pt");
+  nlohmann::json j = state_to_json(state);
+  j["config"] = config_fingerprint(config);
+  // state.json last: it is the commit point of a checkpoint.
+  write_file_atomic(dir / "state.json", j.dump(2) + "\n");
+}
+
+}  // namespace
+
+PilotNetWeights init_pilotnet(Arch arch, uint64_t seed) {
+  torch::manual_seed(seed);
+  PilotNet model(pilotnet_skeleton(arch));
+  PilotNetWeights w = weights_of(model);
+  // Non-trivial input normalization so that tests exercise every BatchNorm term.
+  for (int c = 0; c < 3; ++c) {
+    w.input_norm.scale[c] = 0.8f + 0.2f * c;
+    w.input_norm.bias[c] = 0.1f * (c - 1);
+    w.input_norm.mean[c] = 0.05f * c - 0.05f;
+    w.input_norm.var[c] = 0.9f + 0.15f * c;
+  }
+  return w;
+}
+
+std::vector<float> torch_forward(const PilotNetWeights& net, std::span<const float> input,
+                                 int64_t batch) {
+  torch::NoGradGuard no_grad;
+  PilotNet model(pilotnet_skeleton(net.arch, net.input_height, net.input_width));
+  load_weights(model, net);
+  model->eval();
+  const torch::Tensor x =
+      torch::from_blob(const_cast<float*>(input.data()),
+                       {batch, 3, net.input_height, net.input_width}, torch::kFloat32);
+  std::vector<float> out;
+  copy_out(model->forward(x), out);
+  return out;
+}
+
+TrainResult train_pilotnet(const std::vector<data::Recording>& recs, std::span<const int> train_ids,
+                           std::span<const int> validation_ids, const data::PreprocessSpec& spec,
+                           const data::OutputSpec& outputs, const TrainConfig& config) {
+  const auto run_start = Clock::now();
+  if (train_ids.empty()) {
+    throw InputError("train: the training split is empty; give at least one training recording");
+  }
+  at::set_num_threads(std::max(1, config.compute_threads));
+  torch::manual_seed(config.seed);
+
+  TrainResult result;
+  const std::vector<data::SampleRef> train_index =
+      data::build_index(recs, train_ids, config.oversample);
+  const std::vector<data::SampleRef> val_index = data::build_index(recs, validation_ids, false);
+  result.train_samples = static_cast<int64_t>(train_index.size());
+  result.validation_samples = static_cast<int64_t>(val_index.size());
+
+  PilotNet model(pilotnet_skeleton(config.arch, spec.height, spec.width));
+  model->train();
+  torch::optim::Adam optimizer(model->parameters(),
+                               torch::optim::AdamOptions(config.learning_rate));
+  TrainingState state;
+  state.learning_rate = config.learning_rate;
+
+  const fs::path& ckpt = config.checkpoint_dir;
+  if (config.resume && !ckpt.empty() && fs::exists(ckpt / "state.json")) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(read_file(ckpt / "state.json"));
+      state = state_from_json(j);
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError((ckpt / "state.json").string() + ": unreadable checkpoint state (" +
+                       e.what() + "); delete the checkpoint folder to start over");
+    }
+    if (j.value("config", "") != config_fingerprint(config)) {
+      throw InputError((ckpt / "state.json").string() + ": checkpoint was made with '" +
+                       j.value("config", "") + "', this run is '" + config_fingerprint(config) +
+                       "'; pass the same options or delete the checkpoint folder");
+    }
+    torch::load(model, (ckpt / "model.pt").string());
+    torch::load(optimizer, (ckpt / "optimizer.pt").string());
+  }
+  auto set_lr = [&](double lr) {
+    for (auto& group : optimizer.param_groups()) {
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+    }
+  };
+  set_lr(state.learning_rate);
+
+  data::LoaderConfig lc;
+  lc.batch_size = config.batch_size;
+  lc.threads = config.loader_threads;
+  lc.augment = config.augment;
+  lc.augmentation = config.augmentation;
+
+  // The loader alone, for comparison with training throughput.
+  if (config.measure_loader_images > 0) {
+    std::vector<data::SampleRef> probe = data::epoch_order(
+        train_index, config.seed, -1, static_cast<size_t>(config.measure_loader_images));
+    const auto t0 = Clock::now();
+    data::BatchLoader loader(recs, probe, spec, outputs, lc, config.seed);
+    data::Batch batch;
+    int64_t n = 0;
+    while (loader.next(batch)) n += batch.size;
+    result.loader_images_per_s = static_cast<double>(n) / std::max(1e-9, seconds_since(t0));
+  }
+
+  PilotNetWeights best_weights = weights_of(model);
+  if (config.resume && !ckpt.empty() && fs::exists(ckpt / "best.pt")) {
+    PilotNet best(pilotnet_skeleton(config.arch, spec.height, spec.width));
+    torch::load(best, (ckpt / "best.pt").string());
+    best_weights = weights_of(best);
+  }
+
+  double step_seconds = 0.0;
+  int64_t step_images = 0;
+  bool step_limit_hit = false;
+  while (state.epochs_done < config.epochs && !state.stopped_early && !step_limit_hit) {
+    const int epoch = state.epochs_done + 1;
+    const auto epoch_start = Clock::now();
+    std::vector<data::SampleRef> order =
+        data::epoch_order(train_index, config.seed, epoch, config.samples_per_epoch);
+    const int64_t epoch_samples = static_cast<int64_t>(order.size());
+    data::BatchLoader loader(recs, std::move(order), spec, outputs, lc,
+                             config.seed * 7919 + static_cast<uint64_t>(epoch));
+    ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs),
+                    epoch_samples, "img", config.progress);
+    data::Batch batch;
+    double loss_sum = 0.0;
+    int64_t batches = 0, done = 0;
+    double epoch_step_s = 0.0;
+    while (loader.next(batch)) {
+      const auto t0 = Clock::now();
+      optimizer.zero_grad();
+      const torch::Tensor pred = model->forward(images_tensor(batch, spec));
+      const torch::Tensor loss = torch::mse_loss(pred, labels_tensor(batch));
+      loss.backward();
+      optimizer.step();
+      const double l = loss.item<double>();
+      epoch_step_s += seconds_since(t0);
+      result.step_losses.push_back(l);
+      loss_sum += l;
+      ++batches;
+      ++state.steps;
+      done += batch.size;
+      char note[96];
+      std::snprintf(note, sizeof note, "loss %.4f lr %.1e", loss_sum / batches,
+                    state.learning_rate);
+      bar.update(done, note);
+      if (config.max_steps > 0 && state.steps >= config.max_steps) {
+        step_limit_hit = true;
+        break;
+      }
+    }
+    step_seconds += epoch_step_s;
+    step_images += done;
+
+    EpochRecord rec;
+    rec.epoch = epoch;
+    rec.train_loss = batches > 0 ? loss_sum / batches : std::nan("");
+    rec.learning_rate = state.learning_rate;
+    rec.validation_loss = validation_loss(model, recs, val_index, spec, outputs, config);
+    rec.images_per_s = static_cast<double>(done) / std::max(1e-9, seconds_since(epoch_start));
+    rec.loader_wait_s = loader.wait_seconds();
+    rec.seconds = seconds_since(epoch_start);
+    char note[128];
+    std::snprintf(note, sizeof note, "loss %.4f val %.4f, %.0f img/s", rec.train_loss,
+                  rec.validation_loss, static_cast<double>(done) / std::max(1e-9, epoch_step_s));
+    bar.finish(note);
+
+    // Best weights by validation loss (by training loss when there is no validation split).
+    const double score = std::isfinite(rec.validation_loss) ? rec.validation_loss : rec.train_loss;
+    const bool improved = score < state.best_validation_loss;
+    if (improved) {
+      state.best_validation_loss = score;
+      state.best_epoch = epoch;
+      state.epochs_since_best = 0;
+      state.epochs_since_decay = 0;
+      best_weights = weights_of(model);
+    } else {
+      ++state.epochs_since_best;
+      if (++state.epochs_since_decay >= config.lr_patience) {
+        state.learning_rate *= config.lr_decay;
+        state.epochs_since_decay = 0;
+        set_lr(state.learning_rate);
+      }
+      if (config.early_stop_patience > 0 && state.epochs_since_best >= config.early_stop_patience) {
+        state.stopped_early = true;
+      }
+    }
+    state.history.push_back(rec);
+    state.epochs_done = epoch;
+    if (!ckpt.empty()) save_checkpoint(ckpt, model, optimizer, state, config, improved);
+  }
+  if (state.best_epoch == 0) best_weights = weights_of(model);
+  result.best = std::move(best_weights);
+  result.state = std::move(state);
+  result.wall_s = seconds_since(run_start);
+  result.train_images_per_s = static_cast<double>(step_images) / std::max(1e-9, step_seconds);
+  return result;
+}
+
+}  // namespace pitlane::train
