@@ -9,13 +9,37 @@
 #include "pitlane/core/files.h"
 #include "pitlane/sim/episode.h"
 #include "pitlane/sim/video.h"
+#ifdef PITLANE_HAS_NEURAL
+#include "pitlane/brain/neural_brain.h"
+#endif
 
 namespace pitlane::cli {
 namespace {
 
-std::unique_ptr<brain::Brain> make_brain(const std::string& spec) {
+struct BrainOptions {
+  std::string backend = "auto", preprocess, outputs;
+  int threads = 1;
+};
+
+std::unique_ptr<brain::Brain> make_brain(const std::string& spec, const BrainOptions& options) {
   if (spec == "explicit") return std::make_unique<brain::ExplicitBrain>();
-  throw InputError("brain '" + spec + "' is not known; use explicit");
+#ifdef PITLANE_HAS_NEURAL
+  if (std::filesystem::path(spec).extension() == ".onnx") {
+    if (!std::filesystem::exists(spec)) {
+      throw InputError(spec + ": no such model file; give an ONNX model or 'explicit'");
+    }
+    brain::NeuralBrainOptions o;
+    o.backend = runtime::parse_backend(options.backend);
+    o.threads = options.threads;
+    o.preprocess_json = options.preprocess;
+    o.outputs_json = options.outputs;
+    return std::make_unique<brain::NeuralBrain>(spec, o);
+  }
+  throw InputError("brain '" + spec + "' is not known; use explicit or a MODEL.onnx file");
+#else
+  (void)options;
+  throw InputError("brain '" + spec + "' is not known; use explicit (this build has no runtime)");
+#endif
 }
 
 // results.json -> results.timing.json
@@ -35,6 +59,7 @@ void add_drive_command(CLI::App& app) {
       "  pitlane drive --circuit montreal --direction ccw --laps 2 --out runs/montreal.json\n"
       "  pitlane drive --circuit my_track.csv --timing fixed:20 --video lap.webm\n"
       "  pitlane drive --circuit nurburgring --random-start --seed 7 --randomize-style\n"
+      "  pitlane drive --circuit montreal --brain pilotnet.onnx --timing \"measured x30\"\n"
       "\nTiming: fixed:MS (deterministic, default fixed:5), measured, measured x30 (emulates a\n"
       "device 30x slower), realtime. Deterministic results go to --out; wall-clock figures go\n"
       "beside it to NAME.timing.json.");
@@ -45,11 +70,20 @@ void add_drive_command(CLI::App& app) {
     uint64_t seed = 0;
     bool random_start = false, randomize_style = false, quiet = false;
     double timeout = 0.0;
+    BrainOptions brain_options;
   };
   auto opt = std::make_shared<Options>();
   cmd->add_option("--circuit", opt->circuit, "Built-in circuit name or CSV path")
       ->capture_default_str();
-  cmd->add_option("--brain", opt->brain, "explicit (the expert)")->capture_default_str();
+  cmd->add_option("--brain", opt->brain, "explicit (the expert) or MODEL.onnx")->capture_default_str();
+  cmd->add_option("--backend", opt->brain_options.backend, "Runtime backend for a model: auto, reference, onednn")
+      ->capture_default_str();
+  cmd->add_option("--threads", opt->brain_options.threads, "Inference threads for a model")
+      ->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--preprocess", opt->brain_options.preprocess,
+                  "JSON overriding the model's preprocessing, e.g. '{\"color\":\"bgr\"}'");
+  cmd->add_option("--outputs", opt->brain_options.outputs,
+                  "JSON overriding the model's output ranges, e.g. '{\"min\":[0,-3],\"max\":[10,3]}'");
   cmd->add_option("--direction", opt->direction, "cw or ccw")->capture_default_str();
   cmd->add_option("--laps", opt->laps, "Laps to drive")
       ->capture_default_str()
@@ -78,7 +112,7 @@ void add_drive_command(CLI::App& app) {
     config.timeout_s = opt->timeout;
     const track::Circuit circuit =
         track::load_circuit(opt->circuit, track::parse_direction(opt->direction));
-    auto brain = make_brain(opt->brain);
+    auto brain = make_brain(opt->brain, opt->brain_options);
     // Check outputs before the run, not after minutes of driving.
     if (!opt->out.empty()) check_writable(opt->out);
     std::unique_ptr<sim::LapVideo> video;
