@@ -5,7 +5,9 @@
 #include "commands.h"
 #include "pitlane/core/error.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{
       "pitlane: make driving networks small and fast, and prove in closed loop that they drive.\n"
       "\nExamples:\n"
@@ -43,4 +45,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (...) {
+    std::fprintf(stderr, "pitlane: failed: unexpected error\n");
+    return 1;
+  }
 }
