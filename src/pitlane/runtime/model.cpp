@@ -76,19 +76,19 @@ Model Model::from_bytes(std::string_view bytes, const std::string& source) {
 }
 
 Session::Session(const Model& model, const SessionOptions& options)
-    : graph_(instantiate(model.graph(), options.batch)), backend_(options.backend) {
+    : graph_(std::make_unique<Graph>(instantiate(model.graph(), options.batch))), backend_(options.backend) {
   if (options.threads < 1 || options.threads > 1024)
     throw InputError("--threads " + std::to_string(options.threads) +
                      " is out of range; use 1 or more");
-  optimize(graph_);
+  optimize(*graph_);
   if (backend_ == Backend::automatic) backend_ = Backend::onednn;
   const PlanOptions plan_options{.threads = options.threads, .bf16 = options.bf16};
   if (options.bf16 && backend_ != Backend::onednn)
     throw InputError("bf16 is available on the onednn backend only");
-  plan_ = backend_ == Backend::reference ? make_reference_plan(graph_, plan_options)
-                                         : make_onednn_plan(graph_, plan_options);
-  inputs_ = infos(graph_, graph_.inputs);
-  outputs_ = infos(graph_, graph_.outputs);
+  plan_ = backend_ == Backend::reference ? make_reference_plan(*graph_, plan_options)
+                                         : make_onednn_plan(*graph_, plan_options);
+  inputs_ = infos(*graph_, graph_->inputs);
+  outputs_ = infos(*graph_, graph_->outputs);
   in_ptrs_.assign(inputs_.size(), nullptr);
   out_ptrs_.assign(outputs_.size(), nullptr);
 }

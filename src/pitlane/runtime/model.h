@@ -71,7 +71,7 @@ class Session {
   const std::vector<TensorInfo>& inputs() const { return inputs_; }  // concrete shapes
   const std::vector<TensorInfo>& outputs() const { return outputs_; }
   Backend backend() const { return backend_; }
-  const Graph& graph() const { return graph_; }  // after the passes
+  const Graph& graph() const { return *graph_; }  // after the passes
 
   // One span per graph input / output, each exactly element_count() floats (InputError if not).
   void run(std::span<const std::span<const float>> inputs,
@@ -90,7 +90,7 @@ class Session {
   void bind(std::span<const std::span<const float>> inputs,
             std::span<const std::span<float>> outputs);
 
-  Graph graph_;
+  std::unique_ptr<Graph> graph_;  // stable address: the plan reads its constants
   Backend backend_;
   std::vector<TensorInfo> inputs_, outputs_;
   std::unique_ptr<Plan> plan_;

@@ -35,6 +35,7 @@ class Plan {
   virtual size_t constant_bytes() const = 0;                 // weights as the plan holds them
 };
 
+// Plans keep a reference to `g` (its constants are read at run time): g must outlive the plan.
 std::unique_ptr<Plan> make_reference_plan(const Graph& g, const PlanOptions& options);
 std::unique_ptr<Plan> make_onednn_plan(const Graph& g, const PlanOptions& options);
 // Whether this CPU runs oneDNN bf16 convolutions and inner products (checked once, cheaply).

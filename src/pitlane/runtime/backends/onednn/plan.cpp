@@ -346,7 +346,7 @@ class OnednnPlan final : public Plan {
     bool is_output;
     size_t index;
   };
-  Graph graph_;
+  const Graph& graph_;
   int threads_;
   std::unique_ptr<Builder> builder_;
   std::unique_ptr<char, FreeDeleter> arena_;

@@ -337,7 +337,7 @@ class ReferencePlan final : public Plan {
     in_ptrs_.assign(std::max<size_t>(max_inputs, 1), nullptr);
   }
 
-  Graph graph_;
+  const Graph& graph_;
   std::vector<int> root_;
   std::vector<Step> steps_;
   std::vector<float> arena_;
