@@ -20,6 +20,7 @@ debian_packages=(
   libdnnl-dev              # runtime CPU kernels
   libonnx-dev libprotobuf-dev protobuf-compiler   # ONNX files
   libtorch-dev             # training only
+  libopenblas0-pthread     # libtorch's dense layers call libblas.so.3; the reference BLAS is far slower
 )
 # ONNX Runtime (npm onnxruntime-node) is the interop oracle and peer; keep a Node.js that is
 # already there (its npm may come with it rather than as Debian's package).
