@@ -75,15 +75,19 @@ void add_drive_command(CLI::App& app) {
   auto opt = std::make_shared<Options>();
   cmd->add_option("--circuit", opt->circuit, "Built-in circuit name or CSV path")
       ->capture_default_str();
-  cmd->add_option("--brain", opt->brain, "explicit (the expert) or MODEL.onnx")->capture_default_str();
-  cmd->add_option("--backend", opt->brain_options.backend, "Runtime backend for a model: auto, reference, onednn")
+  cmd->add_option("--brain", opt->brain, "explicit (the expert) or MODEL.onnx")
+      ->capture_default_str();
+  cmd->add_option("--backend", opt->brain_options.backend,
+                  "Runtime backend for a model: auto, reference, onednn")
       ->capture_default_str();
   cmd->add_option("--threads", opt->brain_options.threads, "Inference threads for a model")
-      ->capture_default_str()->check(CLI::Range(1, 64));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   cmd->add_option("--preprocess", opt->brain_options.preprocess,
                   "JSON overriding the model's preprocessing, e.g. '{\"color\":\"bgr\"}'");
-  cmd->add_option("--outputs", opt->brain_options.outputs,
-                  "JSON overriding the model's output ranges, e.g. '{\"min\":[0,-3],\"max\":[10,3]}'");
+  cmd->add_option(
+      "--outputs", opt->brain_options.outputs,
+      "JSON overriding the model's output ranges, e.g. '{\"min\":[0,-3],\"max\":[10,3]}'");
   cmd->add_option("--direction", opt->direction, "cw or ccw")->capture_default_str();
   cmd->add_option("--laps", opt->laps, "Laps to drive")
       ->capture_default_str()

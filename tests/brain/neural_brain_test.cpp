@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "../sim/sim_test_util.h"
 #include "pitlane/core/error.h"
@@ -73,7 +73,8 @@ TEST_F(NeuralBrainTest, DrivesInClosedLoopWithItsMeasuredTime) {
   const sim::EpisodeResult r = sim::run_episode(circuit, renderer, brain, config);
   EXPECT_EQ(r.metrics.brain, "constant.onnx");
   EXPECT_GT(r.metrics.inference_ms_p50, 0.0);
-  EXPECT_NEAR(r.metrics.inference_ms_p50, 30.0 * r.timing.brain_ms_p50, 0.5 * 30.0 * r.timing.brain_ms_p50 + 1.0);
+  EXPECT_NEAR(r.metrics.inference_ms_p50, 30.0 * r.timing.brain_ms_p50,
+              0.5 * 30.0 * r.timing.brain_ms_p50 + 1.0);
   EXPECT_GT(r.metrics.completed_distance_m, 10.0);
 }
 

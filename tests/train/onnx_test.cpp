@@ -74,8 +74,10 @@ TEST_P(OnnxInterop, OnnxRuntimeAndEvalExecutorMatchLibtorch) {
   const fs::path model = tmp.path() / "model.onnx";
   write_pilotnet_onnx(model, net, test_metadata(arch));
 
-  // pitlane eval's executor, and the metadata it reads back.
+  // pitlane eval's executor (pitlane's runtime for the models pitlane writes), and the metadata
+  // it reads back.
   eval::OpenedModel opened = eval::open_model(model, 2);
+  EXPECT_EQ(opened.engine, "runtime");
   EXPECT_EQ(opened.metadata, test_metadata(arch));
   std::vector<float> got(6);
   opened.runner->run(x, n, got);

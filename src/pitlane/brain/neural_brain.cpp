@@ -26,12 +26,14 @@ data::ModelMetadata resolve_metadata(const runtime::Model& model, const std::str
       throw InputError(source + ": override for " + key + " is not JSON: '" + override_json +
                        "'; write e.g. {\"color\":\"bgr\"}");
     }
-    if (!patch.is_object()) throw InputError(source + ": override for " + key + " must be a JSON object");
+    if (!patch.is_object())
+      throw InputError(source + ": override for " + key + " must be a JSON object");
     merged.merge_patch(patch);
     props[key] = merged.dump();
   };
   const data::ModelMetadata declared = data::metadata_from_props(props, source);
-  merge(data::kPreprocessKey, options.preprocess_json, data::preprocess_to_json(declared.preprocess));
+  merge(data::kPreprocessKey, options.preprocess_json,
+        data::preprocess_to_json(declared.preprocess));
   merge(data::kOutputsKey, options.outputs_json, data::outputs_to_json(declared.outputs));
   return data::metadata_from_props(props, source);
 }
@@ -44,7 +46,8 @@ NeuralBrain::NeuralBrain(const std::filesystem::path& model_path, const NeuralBr
   metadata_ = resolve_metadata(model_, source, options);
   const data::PreprocessSpec& p = metadata_.preprocess;
   if (model_.inputs().size() != 1 || model_.outputs().empty()) {
-    throw InputError(source + ": a driving model needs one image input and an output; this one has " +
+    throw InputError(source +
+                     ": a driving model needs one image input and an output; this one has " +
                      std::to_string(model_.inputs().size()) + " inputs");
   }
   runtime::SessionOptions so;
@@ -55,14 +58,16 @@ NeuralBrain::NeuralBrain(const std::filesystem::path& model_path, const NeuralBr
   const runtime::TensorInfo& in = session_->inputs()[0];
   const auto expected = static_cast<int64_t>(data::input_size(p));
   if (in.element_count() != expected) {
-    throw InputError(source + ": input '" + in.name + "' holds " + std::to_string(in.element_count()) +
-                     " values per image but the preprocessing makes 3x" + std::to_string(p.height) + "x" +
-                     std::to_string(p.width) + "; set the size with --preprocess '{\"size\":[W,H]}'");
+    throw InputError(
+        source + ": input '" + in.name + "' holds " + std::to_string(in.element_count()) +
+        " values per image but the preprocessing makes 3x" + std::to_string(p.height) + "x" +
+        std::to_string(p.width) + "; set the size with --preprocess '{\"size\":[W,H]}'");
   }
   const runtime::TensorInfo& out = session_->outputs()[0];
   if (out.element_count() < static_cast<int64_t>(metadata_.outputs.names.size()) ||
       metadata_.outputs.names.size() < 2) {
-    throw InputError(source + ": output '" + out.name + "' has " + std::to_string(out.element_count()) +
+    throw InputError(source + ": output '" + out.name + "' has " +
+                     std::to_string(out.element_count()) +
                      " values; a driving model outputs (v, w)");
   }
   input_.assign(static_cast<size_t>(expected), 0.0f);
@@ -73,7 +78,8 @@ sim::Command NeuralBrain::act(const cv::Mat& frame_bgr) {
   data::preprocess(frame_bgr, data::PixelOrder::bgr, metadata_.preprocess, input_);
   const auto t0 = std::chrono::steady_clock::now();
   session_->run(input_, output_);
-  last_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  last_ms_ =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const data::OutputSpec& o = metadata_.outputs;
   // Labels were clipped to [0, 1] in training; clip the outputs the same way.
   const double v = o.denormalize(0, std::clamp(static_cast<double>(output_[0]), 0.0, 1.0));

@@ -1,9 +1,9 @@
 // Running an ONNX driving model on preprocessed batches, behind one small interface so that
 // offline evaluation does not care which engine executes the graph.
 //
-// Today the engine is a libtorch interpreter of the ONNX graph (torch_executor.cpp) that accepts
-// any model of this shape built from common operators (PilotNet as pitlane writes it, PyTorch or
-// tf2onnx exports). When pitlane's runtime lands, open_model() is the one call to change.
+// The engine is pitlane's runtime where it can load the model, else a libtorch interpreter of
+// the ONNX graph (torch_executor.cpp) that accepts any model of this shape built from common
+// operators (PilotNet as pitlane writes it, PyTorch or tf2onnx exports).
 //
 //   OpenedModel m = open_model("model.onnx", /*threads=*/2);
 //   std::vector<float> in(n * input_size(m.metadata.preprocess)), out(n * m.output_count);
@@ -32,6 +32,7 @@ struct OpenedModel {
   int64_t channels = 3, height = 66, width = 200;  // input image shape
   int64_t output_count = 2;                        // values per sample (v, w)
   std::string input_name, output_name;
+  std::string engine;  // "runtime" or "libtorch"
   std::unique_ptr<ModelRunner> runner;
 };
 

@@ -11,6 +11,11 @@
 #include "pitlane/core/table.h"
 #include "pitlane/data/loader.h"
 #include "pitlane/data/preprocess.h"
+#ifdef PITLANE_EVAL_ON_RUNTIME
+#include <map>
+
+#include "pitlane/runtime/model.h"
+#endif
 
 namespace fs = std::filesystem;
 
@@ -49,6 +54,37 @@ struct Accumulator {
 };
 
 }  // namespace
+
+#ifdef PITLANE_EVAL_ON_RUNTIME
+namespace {
+
+// Runs the model on pitlane's runtime, one Session per batch size met (the last batch of a
+// recording is usually smaller).
+class RuntimeRunner : public ModelRunner {
+ public:
+  RuntimeRunner(runtime::Model model, int threads) : model_(std::move(model)), threads_(threads) {}
+
+  void run(std::span<const float> input, int64_t batch, std::span<float> output) override {
+    auto it = sessions_.find(batch);
+    if (it == sessions_.end()) {
+      runtime::SessionOptions options;
+      options.threads = threads_;
+      options.batch = batch;
+      it = sessions_.emplace(batch, runtime::Session(model_, options)).first;
+    }
+    runtime::Session& session = it->second;
+    session.run(input.first(static_cast<size_t>(session.inputs()[0].element_count())),
+                output.first(static_cast<size_t>(session.outputs()[0].element_count())));
+  }
+
+ private:
+  runtime::Model model_;
+  int threads_;
+  std::map<int64_t, runtime::Session> sessions_;
+};
+
+}  // namespace
+#endif
 
 OpenedModel open_model(const fs::path& path, int threads) {
   OnnxGraph graph = read_onnx(path);
@@ -95,7 +131,18 @@ OpenedModel open_model(const fs::path& path, int threads) {
   m.width = spec.width;
   m.input_name = input.name;
   m.output_name = output.name;
+#ifdef PITLANE_EVAL_ON_RUNTIME
+  // pitlane's runtime runs what it can load; graphs with operators it lacks still evaluate
+  // through the libtorch interpreter.
+  try {
+    m.runner = std::make_unique<RuntimeRunner>(runtime::Model::load(path), threads);
+    m.engine = "runtime";
+    return m;
+  } catch (const InputError&) {
+  }
+#endif
   m.runner = make_torch_runner(graph, threads);
+  m.engine = "libtorch";
   return m;
 }
 
@@ -103,6 +150,7 @@ EvalReport evaluate_recordings(OpenedModel& model, const std::vector<data::Recor
                                const EvalConfig& config) {
   EvalReport report;
   report.arch = model.metadata.arch;
+  report.engine = model.engine;
   report.recipe = model.metadata.recipe;
   const auto& spec = model.metadata.preprocess;
   const auto& outputs = model.metadata.outputs;
@@ -189,6 +237,7 @@ std::string eval_json(const EvalReport& r) {
   json j;
   j["model"] = r.model;
   j["arch"] = r.arch;
+  j["engine"] = r.engine;
   j["recipe"] = r.recipe;
   j["model_bytes"] = r.model_bytes;
   j["model_gzip_bytes"] = r.model_gzip_bytes;

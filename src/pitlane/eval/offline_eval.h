@@ -38,6 +38,7 @@ struct EvalMetrics {
 struct EvalReport {
   std::string model;             // model file name
   std::string arch, recipe;      // from its metadata ("" if absent)
+  std::string engine;            // what ran it: "runtime" (pitlane's) or "libtorch"
   int64_t model_bytes = 0;       // file size
   int64_t model_gzip_bytes = 0;  // gzip -6 of the file
   std::vector<EvalMetrics> per_recording;
