@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
+#include "../temp_dir.h"
+
 #include <filesystem>
 #include <fstream>
 
@@ -18,11 +19,8 @@ namespace {
 
 class NeuralBrainTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("pitlane-neural-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  pitlane::testing::TempDir tmp_{"neural"};
+  const fs::path dir_ = tmp_.path();
 
   // A PilotNet whose weights are all zero: its output is the last layer's bias, whatever it sees.
   fs::path constant_model(float v_norm, float w_norm, data::ModelMetadata meta = {}) {
@@ -33,7 +31,6 @@ class NeuralBrainTest : public ::testing::Test {
     train::write_pilotnet_onnx(path, net, meta);
     return path;
   }
-  fs::path dir_;
 };
 
 TEST_F(NeuralBrainTest, DenormalizesWithTheModelsRanges) {

@@ -1,10 +1,11 @@
 // The CLI as a user meets it: deterministic results files, one-line errors with exit code 2.
 #include <gtest/gtest.h>
 
+#include "../temp_dir.h"
+
 #include <algorithm>
 #include <cmath>
 
-#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,12 +19,8 @@ namespace {
 
 class DriveCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("pitlane-cli-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  pitlane::testing::TempDir tmp_{"cli"};
+  const fs::path dir_ = tmp_.path();
   testing::CommandResult run(const std::string& args) {
     return testing::run_pitlane(args, (dir_ / "stderr.txt").string());
   }
@@ -42,7 +39,6 @@ class DriveCli : public ::testing::Test {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
     EXPECT_FALSE(fs::exists(dir_ / "never.json"));
   }
-  fs::path dir_;
 };
 
 TEST_F(DriveCli, SameCommandTwiceGivesTheSameBytes) {

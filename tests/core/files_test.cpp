@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
+#include "../temp_dir.h"
+
 #include <filesystem>
 
 #include "pitlane/core/error.h"
@@ -13,13 +14,8 @@ namespace pitlane {
 
 class FilesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("pitlane-files-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  pitlane::testing::TempDir tmp_{"files"};
+  const fs::path dir_ = tmp_.path();
 };
 
 TEST_F(FilesTest, AtomicWriteReplacesAndLeavesNoTemporaries) {

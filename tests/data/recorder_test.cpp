@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
+#include "../temp_dir.h"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,12 +19,8 @@ namespace {
 
 class RecorderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("pitlane-rec-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  pitlane::testing::TempDir tmp_{"rec"};
+  const fs::path dir_ = tmp_.path();
 };
 
 TEST_F(RecorderTest, WritesTheDeepLearningStudioLayoutAndReadsBack) {

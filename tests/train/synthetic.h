@@ -4,6 +4,8 @@
 //   RecordingBuilder().frames(24).seed(3).write(dir / "rec_a");
 #pragma once
 
+#include "../temp_dir.h"
+
 #include <unistd.h>
 #include <cmath>
 #include <filesystem>
@@ -70,20 +72,6 @@ class RecordingBuilder {
   int width_ = 640, height_ = 480;
 };
 
-// A fresh temporary folder removed at destruction.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag)
-      : path_(std::filesystem::temp_directory_path() /
-              ("pitlane-" + tag + "-" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using pitlane::testing::TempDir;  // tests/temp_dir.h
 
 }  // namespace pitlane::test
