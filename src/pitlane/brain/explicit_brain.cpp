@@ -16,7 +16,7 @@ ExplicitBrain::ExplicitBrain(ExpertParams params, sim::CameraModel camera)
 
 void ExplicitBrain::reset() {
   has_last_ = false;
-  last_angle_ = last_w_ = last_v_ = 0.0;
+  last_angle_ = last_w_ = 0.0;
 }
 
 void ExplicitBrain::find_line(const cv::Mat& frame, std::vector<LinePoint>& points) const {
@@ -93,7 +93,6 @@ sim::Command ExplicitBrain::act(const cv::Mat& frame_bgr) {
     has_last_ = true;
   }
   last_w_ = cmd.w;
-  last_v_ = cmd.v;
   last_ms_ =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return cmd;

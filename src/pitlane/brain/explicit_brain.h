@@ -54,7 +54,6 @@ class ExplicitBrain : public Brain {
   std::vector<LinePoint> points_;  // scratch, reused between frames
   double last_angle_ = 0.0;
   double last_w_ = 0.0;
-  double last_v_ = 0.0;
   bool has_last_ = false;
   double last_ms_ = 0.0;
 };

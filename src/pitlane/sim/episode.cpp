@@ -69,10 +69,9 @@ EpisodeResult run_episode(const track::Circuit& circuit, Renderer& renderer, bra
   std::vector<double> brain_ms, render_ms;
   int iteration = 0;
   int64_t t = 0;
-  bool stop = false;
-  result.metrics.termination = "completed";
+  bool trapped = false, timed_out = false;
 
-  while (!stop) {
+  while (!trapped && !timed_out) {
     if (t % kCameraPeriodUs == 0) {
       frame_pose = pose;
       frame_index = t / kCameraPeriodUs;
@@ -142,24 +141,20 @@ EpisodeResult run_episode(const track::Circuit& circuit, Renderer& renderer, bra
     if (laps_done >= config.laps) break;
     if (t >= next_trap_check) {
       if (distance(pose.position, trap_anchor) < kTrapDistanceM) {
-        result.metrics.trapped = true;
-        result.metrics.termination = "trapped";
-        stop = true;
+        trapped = true;
       }
       trap_anchor = pose.position;
       next_trap_check += kTrapCheckUs;
     }
     if (t >= timeout_us) {
-      result.metrics.timed_out = true;
-      result.metrics.termination = "timeout";
-      stop = true;
+      timed_out = true;
     }
   }
 
   RunMetrics m = metrics.finish(t);
-  m.trapped = result.metrics.trapped;
-  m.timed_out = result.metrics.timed_out;
-  m.termination = result.metrics.termination;
+  m.trapped = trapped;
+  m.timed_out = timed_out;
+  m.termination = timed_out ? "timeout" : trapped ? "trapped" : "completed";
   if (m.completed_laps < config.laps && m.termination == "completed") m.termination = "stopped";
   m.circuit = circuit.name();
   m.direction = std::string(track::to_string(circuit.direction()));

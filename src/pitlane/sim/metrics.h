@@ -79,7 +79,6 @@ class MetricsAccumulator {
   void on_brain(const Command& command, double latency_ms);
 
   double progress_fraction() const;  // of the requested laps, 0..1
-  double centre_line_s() const { return s_; }
 
   RunMetrics finish(int64_t t_us) const;
 

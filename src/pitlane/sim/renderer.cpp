@@ -22,7 +22,8 @@ Rgb scale(Rgb x, float k) {
 // Rounds to nearest: the value is non-negative after the clamp, so +0.5 and truncation suffice
 // (and stay in the hot loop, unlike a call to lround).
 uint8_t to_u8(float v) {
-  return static_cast<uint8_t>(std::clamp(v, 0.0f, 255.0f) + 0.5f);  // NOLINT(bugprone-incorrect-roundings)
+  return static_cast<uint8_t>(std::clamp(v, 0.0f, 255.0f) +
+                              0.5f);  // NOLINT(bugprone-incorrect-roundings)
 }
 
 void store(uint8_t* px, Rgb c) {
@@ -170,14 +171,16 @@ Renderer::Renderer(const track::Circuit& circuit, CameraModel camera)
   }
   lateral_samples_.resize(static_cast<size_t>(camera_.width / kLateralStride + 2));
   lateral_row_.resize(static_cast<size_t>(camera_.width + kLateralStride));
-  grain_[0] = make_grain(kGrainSize, 0x5EED);
-  for (size_t level = 1; level < grain_.size(); ++level) {
-    grain_[level] = halve(grain_[level - 1], kGrainSize >> (level - 1));
+  // Asphalt and grass grain, luminance x128, one mip level per halving.
+  std::array<std::vector<uint8_t>, 4> grain;
+  grain[0] = make_grain(kGrainSize, 0x5EED);
+  for (size_t level = 1; level < grain.size(); ++level) {
+    grain[level] = halve(grain[level - 1], kGrainSize >> (level - 1));
   }
   // Each texel with its right, lower and lower-right neighbours (wrapping), packed in 32 bits.
-  for (size_t level = 0; level < grain_.size(); ++level) {
+  for (size_t level = 0; level < grain.size(); ++level) {
     const int size = kGrainSize >> level;
-    const std::vector<uint8_t>& g = grain_[level];
+    const std::vector<uint8_t>& g = grain[level];
     std::vector<uint32_t>& q = grain_quads_[level];
     q.resize(g.size());
     for (int y = 0; y < size; ++y) {

@@ -76,9 +76,9 @@ class Renderer {
   float focal_ = 0.0f;
   std::vector<float> column_xn_;  // per column: (u + 0.5 - cx) / f
   // Asphalt and grass grain: luminance factors (x128), four mip levels of 512, 256, 128 and
-  // 64 texels per side, 6 mm per texel at the finest.
-  std::array<std::vector<uint8_t>, 4> grain_;
-  std::array<std::vector<uint32_t>, 4> grain_quads_;  // texel + right, lower, lower-right
+  // 64 texels per side, 6 mm per texel at the finest; each texel packed with its right, lower
+  // and lower-right neighbours, so one load serves a bilinear lookup.
+  std::array<std::vector<uint32_t>, 4> grain_quads_;
   // Per-column scratch of render(): where the wall is and how it looks.
   struct ColumnWall {
     float depth = 0.0f;   // wall depth along the optical axis, m (infinity: none)

@@ -10,7 +10,6 @@ SegmentIndex::SegmentIndex(std::span<const Vec2> points, bool closed, double cel
     : points_(points.begin(), points.end()), cell_(cell_m) {
   const auto n = static_cast<int32_t>(points_.size());
   segment_count_ = n < 2 ? 0 : (closed ? n : n - 1);
-  if (n == 1) segment_count_ = 0;
   if (n == 0) return;
 
   Vec2 lo = points_[0], hi = points_[0];
