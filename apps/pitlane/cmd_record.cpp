@@ -4,6 +4,9 @@
 #include "commands.h"
 #include "pitlane/core/table.h"
 #include "pitlane/data/recorder.h"
+#ifdef PITLANE_HAS_NEURAL
+#include "pitlane/brain/neural_brain.h"
+#endif
 
 namespace pitlane::cli {
 
@@ -13,12 +16,15 @@ void add_record_command(CLI::App& app) {
       "\nExamples:\n"
       "  pitlane record --circuits many_curves,nurburgring --out data --both-directions\n"
       "  pitlane record --circuits montreal --out data --frames 4000 --perturb --seed 3\n"
+      "  pitlane record --circuits many_curves --out data --learner pilotnet.onnx\n"
       "\nWrites one folder per circuit and direction: N.png frames (640x480) and data.csv with\n"
       "'image_name, v, w, timestamp'. --perturb starts off-centre every 400 frames and adds\n"
-      "recovery segments (the original's \"difficult situations\").");
+      "recovery segments (the original's \"difficult situations\"). --learner lets a model drive\n"
+      "while the expert labels every frame (DAgger): data from the states the model gets into.");
   auto opt = std::make_shared<data::RecordOptions>();
   auto out = std::make_shared<std::string>();
   auto timing = std::make_shared<std::string>("fixed:5");
+  auto learner = std::make_shared<std::string>();
   cmd->add_option("--circuits", opt->circuits, "Comma-separated circuit names or CSV paths")
       ->required()
       ->delimiter(',');
@@ -31,8 +37,22 @@ void add_record_command(CLI::App& app) {
   cmd->add_flag("--randomize-style", opt->randomize_style, "Seeded brightness/hue/noise/fog");
   cmd->add_option("--seed", opt->seed, "Seed")->capture_default_str();
   cmd->add_option("--timing", *timing, "The expert's timing model")->capture_default_str();
-  cmd->callback([opt, out, timing] {
+  cmd->add_option("--learner", *learner, "MODEL.onnx that drives while the expert labels");
+  cmd->add_option("--expert-share", opt->expert_share,
+                  "With --learner: probability that an iteration executes the expert's command")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->callback([opt, out, timing, learner] {
     opt->timing = sim::TimingModel::parse(*timing);
+    std::unique_ptr<brain::Brain> model;
+    if (!learner->empty()) {
+#ifdef PITLANE_HAS_NEURAL
+      model = std::make_unique<brain::NeuralBrain>(*learner, brain::NeuralBrainOptions{});
+      opt->learner = model.get();
+#else
+      throw InputError("--learner needs a build with the runtime");
+#endif
+    }
     const auto summaries = data::record(*opt, *out);
     Table table({"recording", "frames", "starts", "mean |w| rad/s"});
     for (const auto& s : summaries) {

@@ -8,8 +8,10 @@
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
 #include "pitlane/core/progress.h"
+#include "pitlane/core/sha256.h"
 #include "pitlane/core/table.h"
 #include "pitlane/data/dataset.h"
+#include "pitlane/train/onnx_reader.h"
 #include "pitlane/train/onnx_writer.h"
 #include "pitlane/train/trainer.h"
 
@@ -20,7 +22,7 @@ namespace {
 
 struct TrainArgs {
   std::vector<std::string> data, validation;
-  std::string arch = "pilotnet", out, checkpoint, summary;
+  std::string arch = "pilotnet", out, checkpoint, summary, init;
   train::TrainConfig config;
   double validation_fraction = 0.2;
   int load_threads = 2;
@@ -59,6 +61,13 @@ void run_train(const TrainArgs& a) {
   cv::setNumThreads(1);  // OpenCV's own pool would fight libtorch's threads for 2 cores
 
   data::ModelMetadata meta;  // the study's preprocessing and output ranges
+  if (!a.init.empty()) {
+    // Fine-tuning keeps the parent's preprocessing and output ranges; the architecture follows.
+    cfg.initial_weights = train::read_pilotnet_onnx(a.init, &meta);
+    cfg.arch = cfg.initial_weights->arch;
+    meta.parent = fs::path(a.init).filename().string() + " sha256:" + sha256_file(a.init);
+    meta.training_data.clear();
+  }
   meta.arch = train::arch_name(cfg.arch);
   meta.recipe = "baseline";
   meta.seed = std::to_string(cfg.seed);
@@ -177,6 +186,13 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--threads", a->config.compute_threads, "libtorch threads")
       ->capture_default_str();
   cmd->add_option("--loader-threads", a->config.loader_threads, "Batch preparation threads")
+      ->capture_default_str();
+  cmd->add_option("--init", a->init,
+                  "Start from this pitlane-written model's weights (fine-tuning, DAgger rounds)");
+  cmd->add_option("--output-weights", a->config.output_weights,
+                  "Loss weight of each output, v,w (w > v spends the network on steering)")
+      ->delimiter(',')
+      ->expected(2)
       ->capture_default_str();
   cmd->add_option("--checkpoint", a->checkpoint, "Checkpoint folder (default: OUT.ckpt)");
   cmd->add_flag("--resume", a->config.resume, "Continue from the checkpoint folder");

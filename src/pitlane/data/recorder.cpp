@@ -10,17 +10,50 @@
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
 #include "pitlane/core/progress.h"
+#include "pitlane/core/rng.h"
 #include "pitlane/sim/episode.h"
 
 namespace pitlane::data {
 namespace {
 
-// Writes each iteration's frame and command; stops the episode at its frame budget.
+// What drives while recording: the expert alone, or a learner labelled by the expert (DAgger).
+// The expert sees every frame either way, so its label is always the expert's own answer.
+class LabelledDriver : public brain::Brain {
+ public:
+  LabelledDriver(brain::Brain* learner, double expert_share, uint64_t seed)
+      : learner_(learner), expert_share_(expert_share), rng_(seed) {}
+
+  std::string name() const override { return learner_ ? learner_->name() : expert_.name(); }
+  void reset() override {
+    expert_.reset();
+    if (learner_) learner_->reset();
+  }
+  sim::Command act(const cv::Mat& frame_bgr) override {
+    label_ = expert_.act(frame_bgr);
+    if (!learner_) return label_;
+    const sim::Command own = learner_->act(frame_bgr);
+    return rng_.uniform() < expert_share_ ? label_ : own;
+  }
+  double last_inference_ms() const override {
+    return learner_ ? learner_->last_inference_ms() : expert_.last_inference_ms();
+  }
+  const sim::Command& label() const { return label_; }
+
+ private:
+  brain::ExplicitBrain expert_;
+  brain::Brain* learner_;
+  double expert_share_;
+  Rng rng_;
+  sim::Command label_;
+};
+
+// Writes each iteration's frame and the expert's label; stops the episode at its frame budget.
 class FrameWriter : public sim::EpisodeObserver {
  public:
-  FrameWriter(const std::filesystem::path& dir, ImageWriter& images, std::ofstream& csv,
-              int& next_index, int budget, ProgressBar& bar, int total_before)
-      : dir_(dir),
+  FrameWriter(const LabelledDriver& driver, const std::filesystem::path& dir, ImageWriter& images,
+              std::ofstream& csv, int& next_index, int budget, ProgressBar& bar, int total_before)
+      : driver_(driver),
+        dir_(dir),
         images_(images),
         csv_(csv),
         next_(next_index),
@@ -32,11 +65,12 @@ class FrameWriter : public sim::EpisodeObserver {
     if (written_ >= budget_) return false;
     const std::string name = std::to_string(next_) + ".png";
     images_.write(dir_ / name, *view.frame);
+    const sim::Command& label = driver_.label();
     char row[128];
-    std::snprintf(row, sizeof row, "%s, %.6f, %.6f, %.3f\n", name.c_str(), view.command.v,
-                  view.command.w, time_offset_s + view.t_us * 1e-6);
+    std::snprintf(row, sizeof row, "%s, %.6f, %.6f, %.3f\n", name.c_str(), label.v, label.w,
+                  time_offset_s + view.t_us * 1e-6);
     csv_ << row;
-    abs_w_sum += std::abs(view.command.w);
+    abs_w_sum += std::abs(label.w);
     ++next_;
     ++written_;
     bar_.update(before_ + written_);
@@ -48,6 +82,7 @@ class FrameWriter : public sim::EpisodeObserver {
   double abs_w_sum = 0.0;
 
  private:
+  const LabelledDriver& driver_;
   std::filesystem::path dir_;
   ImageWriter& images_;
   std::ofstream& csv_;
@@ -64,6 +99,9 @@ std::vector<RecordingSummary> record(const RecordOptions& options,
                                      const std::filesystem::path& out_dir) {
   if (options.circuits.empty()) throw InputError("record: no circuits given; use --circuits a,b");
   if (options.frames < 1) throw InputError("record: --frames must be at least 1");
+  if (!(options.expert_share >= 0.0 && options.expert_share <= 1.0)) {
+    throw InputError("record: --expert-share must be in [0, 1]");
+  }
   std::vector<track::Direction> directions = {track::Direction::kClockwise};
   if (options.both_directions) directions.push_back(track::Direction::kCounterClockwise);
 
@@ -79,7 +117,7 @@ std::vector<RecordingSummary> record(const RecordOptions& options,
   for (const track::Circuit& circuit : circuits) {
     RecordingSummary summary;
     summary.name = circuit.name() + "_" + std::string(track::to_string(circuit.direction())) +
-                   (options.perturb ? "_perturbed" : "");
+                   (options.perturb ? "_perturbed" : "") + (options.learner ? "_dagger" : "");
     summary.path = out_dir / summary.name;
     StagedDir staged(summary.path);
     std::ofstream csv(staged.path() / "data.csv");
@@ -87,7 +125,7 @@ std::vector<RecordingSummary> record(const RecordOptions& options,
     csv << kDataCsvHeader << "\n";
 
     sim::Renderer renderer(circuit);
-    brain::ExplicitBrain expert;
+    LabelledDriver driver(options.learner, options.expert_share, seed ^ 0x5DA66E7ull);
     ProgressBar bar("record " + summary.name, options.frames, "frames", options.show_progress);
     ImageWriter images(/*threads=*/2);
     int index = 0;
@@ -106,9 +144,9 @@ std::vector<RecordingSummary> record(const RecordOptions& options,
         config.disturbance.mean_interval_s = 4.0;
         budget = std::min(budget, options.frames_per_start);
       }
-      FrameWriter writer(staged.path(), images, csv, index, budget, bar, index);
+      FrameWriter writer(driver, staged.path(), images, csv, index, budget, bar, index);
       writer.time_offset_s = t_offset;
-      const sim::EpisodeResult r = sim::run_episode(circuit, renderer, expert, config, &writer);
+      const sim::EpisodeResult r = sim::run_episode(circuit, renderer, driver, config, &writer);
       t_offset += r.metrics.sim_time_s + 1.0;
       abs_w += writer.abs_w_sum;
       ++summary.episodes;

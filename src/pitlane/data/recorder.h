@@ -9,6 +9,12 @@
 // pushes the car off the line now and then, so it holds the expert's recoveries. Each folder is
 // written under a temporary name and renamed when complete.
 //
+// With a learner (DAgger, Ross et al. 2011) the learner drives and the expert only labels: every
+// frame is the learner's own view of the road, the label what the expert would have done there,
+// so the data covers the states the learner actually gets itself into. With probability
+// expert_share an iteration executes the expert's command instead, which keeps an early learner
+// on the road long enough to see the whole circuit.
+//
 //   RecordOptions opt;
 //   opt.circuits = {"many_curves", "nurburgring"};
 //   opt.both_directions = true;
@@ -20,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "pitlane/brain/brain.h"
 #include "pitlane/sim/timing.h"
 
 namespace pitlane::data {
@@ -34,6 +41,9 @@ struct RecordOptions {
   sim::TimingModel timing;       // the expert's latency (default fixed:5)
   bool randomize_style = false;  // seeded brightness/hue/noise/fog per segment
   bool show_progress = true;
+  // DAgger: when set, this brain drives and the expert labels (folders get a "_dagger" suffix).
+  brain::Brain* learner = nullptr;
+  double expert_share = 0.0;  // probability that an iteration executes the expert's command
 };
 
 struct RecordingSummary {

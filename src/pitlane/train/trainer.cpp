@@ -119,7 +119,30 @@ torch::Tensor labels_tensor(const data::Batch& b) {
   return torch::from_blob(const_cast<float*>(b.labels.data()), {b.size, 2}, torch::kFloat32);
 }
 
-// Mean MSE on normalized labels over `index` (no augmentation), in eval mode.
+// Per-output loss weights, normalized to mean 1 so an unweighted loss keeps its scale.
+torch::Tensor output_weights_tensor(const TrainConfig& config) {
+  if (config.output_weights.size() != 2) {
+    throw InputError("train: output weights need one value per output (v, w), got " +
+                     std::to_string(config.output_weights.size()));
+  }
+  double total = 0.0;
+  for (double w : config.output_weights) {
+    if (!(w >= 0.0)) throw InputError("train: output weights must be non-negative numbers");
+    total += w;
+  }
+  if (total <= 0.0) throw InputError("train: at least one output weight must be positive");
+  std::vector<float> w;
+  for (double x : config.output_weights) w.push_back(static_cast<float>(2.0 * x / total));
+  return torch::tensor(w, torch::kFloat32).view({1, 2});
+}
+
+// Mean over the batch and outputs of the weighted squared error.
+torch::Tensor weighted_mse(const torch::Tensor& pred, const torch::Tensor& labels,
+                           const torch::Tensor& weights) {
+  return ((pred - labels).square() * weights).mean();
+}
+
+// Mean weighted MSE on normalized labels over `index` (no augmentation), in eval mode.
 double validation_loss(PilotNet& model, const std::vector<data::Recording>& recs,
                        const std::vector<data::SampleRef>& index, const data::PreprocessSpec& spec,
                        const data::OutputSpec& outputs, const TrainConfig& config) {
@@ -133,10 +156,11 @@ double validation_loss(PilotNet& model, const std::vector<data::Recording>& recs
   data::Batch batch;
   double sum = 0.0;
   int64_t n = 0;
+  const torch::Tensor weights = output_weights_tensor(config);
   while (loader.next(batch)) {
     const torch::Tensor pred = model->forward(images_tensor(batch, spec));
-    sum += torch::mse_loss(pred, labels_tensor(batch), torch::Reduction::Sum).item<double>();
-    n += batch.size * 2;
+    sum += weighted_mse(pred, labels_tensor(batch), weights).item<double>() * batch.size;
+    n += batch.size;
   }
   model->train();
   return sum / static_cast<double>(n);
@@ -148,7 +172,8 @@ std::string config_fingerprint(const TrainConfig& c) {
   std::ostringstream s;
   s << arch_name(c.arch) << " batch " << c.batch_size << " seed " << c.seed << " lr "
     << c.learning_rate << " samples/epoch " << c.samples_per_epoch << " oversample " << c.oversample
-    << " augment " << c.augment;
+    << " augment " << c.augment << " output weights " << c.output_weights[0] << ","
+    << c.output_weights[1] << (c.initial_weights ? " fine-tuned" : "");
   return s.str();
 }
 
@@ -274,7 +299,20 @@ TrainResult train_pilotnet(const std::vector<data::Recording>& recs, std::span<c
   result.validation_samples = static_cast<int64_t>(val_index.size());
 
   PilotNet model(pilotnet_skeleton(config.arch, spec.height, spec.width));
+  if (config.initial_weights) {
+    const PilotNetWeights& init = *config.initial_weights;
+    if (init.arch != config.arch || init.input_height != spec.height ||
+        init.input_width != spec.width) {
+      throw InputError("train: the initial model is " + arch_name(init.arch) + " " +
+                       std::to_string(init.input_height) + "x" +
+                       std::to_string(init.input_width) + ", this run trains " +
+                       arch_name(config.arch) + " " + std::to_string(spec.height) + "x" +
+                       std::to_string(spec.width) + "; pass the same --arch");
+    }
+    load_weights(model, init);
+  }
   model->train();
+  const torch::Tensor loss_weights = output_weights_tensor(config);
   torch::optim::Adam optimizer(model->parameters(),
                                torch::optim::AdamOptions(config.learning_rate));
   TrainingState state;
@@ -351,7 +389,7 @@ TrainResult train_pilotnet(const std::vector<data::Recording>& recs, std::span<c
       const auto t0 = Clock::now();
       optimizer.zero_grad();
       const torch::Tensor pred = model->forward(images_tensor(batch, spec));
-      const torch::Tensor loss = torch::mse_loss(pred, labels_tensor(batch));
+      const torch::Tensor loss = weighted_mse(pred, labels_tensor(batch), loss_weights);
       loss.backward();
       optimizer.step();
       const double l = loss.item<double>();

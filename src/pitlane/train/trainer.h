@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -45,6 +46,13 @@ struct TrainConfig {
   std::filesystem::path checkpoint_dir;  // where checkpoints go; "" = none
   bool resume = false;                   // continue from checkpoint_dir if it holds a checkpoint
   bool progress = true;                  // progress bar on stderr
+  // Start from these weights instead of a fresh initialization (fine-tuning, DAgger rounds).
+  std::optional<PilotNetWeights> initial_weights;
+  // Weight of each output's squared error in the loss, (v, w). The study's output ranges make a
+  // normalized w vary about ten times less than v, so with equal weights the loss is mostly the
+  // speed label; weighting w up spends the network on steering, which is what keeps a car on
+  // the road. Validation loss uses the same weights (it picks the best epoch).
+  std::vector<double> output_weights = {1.0, 1.0};
 };
 
 // One finished epoch.
