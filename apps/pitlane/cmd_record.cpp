@@ -25,6 +25,7 @@ void add_record_command(CLI::App& app) {
   auto out = std::make_shared<std::string>();
   auto timing = std::make_shared<std::string>("fixed:5");
   auto learner = std::make_shared<std::string>();
+  auto both_directions = std::make_shared<bool>(false);
   cmd->add_option("--circuits", opt->circuits, "Comma-separated circuit names or CSV paths")
       ->required()
       ->delimiter(',');
@@ -32,7 +33,7 @@ void add_record_command(CLI::App& app) {
   cmd->add_option("--frames", opt->frames, "Frames per recording")
       ->capture_default_str()
       ->check(CLI::Range(1, 10'000'000));
-  cmd->add_flag("--both-directions", opt->both_directions, "Also record counter-clockwise");
+  cmd->add_flag("--both-directions", *both_directions, "Also record counter-clockwise");
   cmd->add_flag("--perturb", opt->perturb, "Off-centre starts and recovery segments");
   cmd->add_flag("--randomize-style", opt->randomize_style, "Seeded brightness/hue/noise/fog");
   cmd->add_option("--seed", opt->seed, "Seed")->capture_default_str();
@@ -42,7 +43,8 @@ void add_record_command(CLI::App& app) {
                   "With --learner: probability that an iteration executes the expert's command")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  cmd->callback([opt, out, timing, learner] {
+  cmd->callback([opt, out, timing, learner, both_directions] {
+    if (*both_directions) opt->directions.push_back(track::Direction::kCounterClockwise);
     opt->timing = sim::TimingModel::parse(*timing);
     std::unique_ptr<brain::Brain> model;
     if (!learner->empty()) {

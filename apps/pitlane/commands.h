@@ -17,5 +17,8 @@ void add_bench_command(CLI::App& app);
 void add_train_command(CLI::App& app);  // cmd_train.cpp
 void add_eval_command(CLI::App& app);   // cmd_eval.cpp
 #endif
+#ifdef PITLANE_HAS_STUDY
+void add_study_command(CLI::App& app);  // cmd_study.cpp
+#endif
 
 }  // namespace pitlane::cli

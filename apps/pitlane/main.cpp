@@ -11,6 +11,7 @@ int run(int argc, char** argv) {
   CLI::App app{
       "pitlane: make driving networks small and fast, and prove in closed loop that they drive.\n"
       "\nExamples:\n"
+      "  pitlane study configs/default.yaml\n"
       "  pitlane drive --circuit simple_circuit --brain explicit\n"
       "  pitlane record --circuits many_curves,nurburgring --out data --both-directions\n"
       "  pitlane circuits\n"
@@ -29,6 +30,9 @@ int run(int argc, char** argv) {
 #ifdef PITLANE_HAS_TRAIN
   pitlane::cli::add_train_command(app);
   pitlane::cli::add_eval_command(app);
+#endif
+#ifdef PITLANE_HAS_STUDY
+  pitlane::cli::add_study_command(app);
 #endif
   try {
     app.parse(argc, argv);

@@ -26,7 +26,7 @@ class RecorderTest : public ::testing::Test {
 TEST_F(RecorderTest, WritesTheDeepLearningStudioLayoutAndReadsBack) {
   RecordOptions opt;
   opt.circuits = {"simple_circuit", "nurburgring"};
-  opt.both_directions = true;
+  opt.directions = {track::Direction::kClockwise, track::Direction::kCounterClockwise};
   opt.perturb = true;
   opt.frames = 30;
   opt.frames_per_start = 12;  // several perturbed starts per recording

@@ -102,13 +102,13 @@ std::vector<RecordingSummary> record(const RecordOptions& options,
   if (!(options.expert_share >= 0.0 && options.expert_share <= 1.0)) {
     throw InputError("record: --expert-share must be in [0, 1]");
   }
-  std::vector<track::Direction> directions = {track::Direction::kClockwise};
-  if (options.both_directions) directions.push_back(track::Direction::kCounterClockwise);
+  if (options.directions.empty())
+    throw InputError("record: no directions given; use cw and/or ccw");
 
   // Load every circuit first so a bad name fails before anything is written.
   std::vector<track::Circuit> circuits;
   for (const auto& name : options.circuits) {
-    for (auto d : directions) circuits.push_back(track::load_circuit(name, d));
+    for (auto d : options.directions) circuits.push_back(track::load_circuit(name, d));
   }
   check_writable(out_dir / "x");
 

@@ -17,7 +17,7 @@
 //
 //   RecordOptions opt;
 //   opt.circuits = {"many_curves", "nurburgring"};
-//   opt.both_directions = true;
+//   opt.directions = {track::Direction::kClockwise, track::Direction::kCounterClockwise};
 //   auto summaries = record(opt, "data");
 #pragma once
 
@@ -28,15 +28,16 @@
 
 #include "pitlane/brain/brain.h"
 #include "pitlane/sim/timing.h"
+#include "pitlane/track/circuit.h"
 
 namespace pitlane::data {
 
 struct RecordOptions {
   std::vector<std::string> circuits;  // names or CSV paths
-  bool both_directions = false;       // also record counter-clockwise
-  bool perturb = false;               // off-centre starts and recovery segments
-  int frames = 2000;                  // frames per recording
-  int frames_per_start = 400;         // perturbed recordings restart this often
+  std::vector<track::Direction> directions = {track::Direction::kClockwise};
+  bool perturb = false;        // off-centre starts and recovery segments
+  int frames = 2000;           // frames per recording
+  int frames_per_start = 400;  // perturbed recordings restart this often
   uint64_t seed = 0;
   sim::TimingModel timing;       // the expert's latency (default fixed:5)
   bool randomize_style = false;  // seeded brightness/hue/noise/fog per segment

@@ -1,0 +1,121 @@
+// A study's configuration: what `pitlane study CONFIG.yaml` records, trains, optimizes,
+// evaluates and drives. Loaded from YAML strictly: every key is known (a typo is an error
+// naming the file, line and key, with the keys that are allowed), every value is checked.
+// configs/default.yaml documents each key.
+//
+//   StudyConfig config = load_study_config("configs/quick.yaml");
+//   nlohmann::ordered_json j = to_json(config.train);   // what the train stage's cache key hashes
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace pitlane::study {
+
+// The expert records training data on the training circuits.
+struct RecordSection {
+  std::vector<std::string> circuits = {"many_curves", "nurburgring"};
+  std::vector<std::string> directions = {"cw", "ccw"};
+  int frames = 2000;            // per circuit and direction, from the circuit's start
+  int perturbed_frames = 2000;  // per circuit and direction, off-centre starts and recoveries
+};
+
+// PilotNet training on the recordings (and, after DAgger rounds, on their data too).
+struct TrainSection {
+  std::string arch = "pilotnet";  // pilotnet (valid padding) or pilotnet-same
+  int epochs = 5;
+  int samples_per_epoch = 16000;  // drawn from the curve-oversampled index
+  int batch_size = 64;
+  double learning_rate = 1e-3;
+  double validation_fraction = 0.125;  // whole recordings held out
+  int early_stop_patience = 2;
+  std::vector<double> output_weights = {1.0, 10.0};  // loss weight of (v, w)
+};
+
+// DAgger rounds: the model drives, the expert labels, the model is fine-tuned on all data.
+struct DaggerSection {
+  int rounds = 1;
+  int frames = 1500;          // per circuit and direction and round
+  double expert_share = 0.2;  // probability that an iteration executes the expert's command
+  int epochs = 2;
+  int samples_per_epoch = 16000;
+  double learning_rate = 3e-4;
+};
+
+// Post-training recipes applied to the baseline (pitlane optimize).
+struct OptimizeSection {
+  std::vector<std::string> recipes;  // e.g. float16, dynamic-int8, int8, int8-only
+  std::string calib_method = "minmax";
+  int calib_images = 100;
+};
+
+// Offline evaluation on recordings of the test circuits (never seen in training).
+struct EvaluateSection {
+  std::vector<std::string> circuits = {"simple_circuit", "montmelo", "montreal"};
+  std::vector<std::string> directions = {"cw", "ccw"};
+  int frames = 1000;  // per circuit and direction, perturbed starts
+};
+
+// Latency of each model on pitlane's runtime, batch 1.
+struct BenchmarkSection {
+  int runs = 200;
+  int warmup = 20;
+  int threads = 1;
+  // The median is rounded up to a multiple of this before it drives the timing model, so that
+  // a rerun's jitter does not change the closed-loop results.
+  double latency_quantum_ms = 0.5;
+};
+
+// Closed-loop runs: every model (and the expert) on every test circuit and direction.
+struct DriveSection {
+  std::vector<std::string> circuits = {"simple_circuit", "montmelo", "montreal"};
+  std::vector<std::string> directions = {"cw", "ccw"};
+  int repetitions = 1;  // repetition 0 starts at the circuit's start; later ones perturbed
+  int laps = 1;
+  double timeout_s = 0.0;  // 0: laps x reference lap time x 1.1
+  // "benchmark": each model's benchmarked median as a fixed latency (deterministic);
+  // "fixed:MS" for every model; "measured" (wall clock, not reproducible).
+  std::string timing = "benchmark";
+  std::vector<double> slowdowns = {1.0, 30.0};              // emulated devices: latency x factor
+  std::vector<std::string> slowdown_models = {"baseline"};  // models driven with every slowdown
+  bool expert = true;                                       // the expert as the reference row
+  int jobs = 2;                                             // drives run in parallel
+};
+
+struct StudyConfig {
+  std::filesystem::path source;  // the YAML file
+  std::string name = "default";  // results go to runs_dir/name
+  std::filesystem::path runs_dir = "runs";
+  uint64_t seed = 42;
+  int threads = 2;  // training and offline evaluation
+  RecordSection record;
+  TrainSection train;
+  DaggerSection dagger;
+  OptimizeSection optimize;
+  EvaluateSection evaluate;
+  BenchmarkSection benchmark;
+  DriveSection drive;
+};
+
+// A study's name becomes a folder: letters, digits, '_', '-' and '.', not starting with '.'.
+// InputError starting with `context` otherwise.
+void check_study_name(const std::string& name, const std::string& context);
+
+// InputError "FILE:LINE:COL: ..." for unknown keys, wrong types and out-of-range values.
+StudyConfig load_study_config(const std::filesystem::path& path);
+StudyConfig parse_study_config(const std::string& yaml_text, const std::filesystem::path& source);
+
+nlohmann::ordered_json to_json(const RecordSection& s);
+nlohmann::ordered_json to_json(const TrainSection& s);
+nlohmann::ordered_json to_json(const DaggerSection& s);
+nlohmann::ordered_json to_json(const OptimizeSection& s);
+nlohmann::ordered_json to_json(const EvaluateSection& s);
+nlohmann::ordered_json to_json(const BenchmarkSection& s);
+nlohmann::ordered_json to_json(const DriveSection& s);
+nlohmann::ordered_json to_json(const StudyConfig& c);
+
+}  // namespace pitlane::study

@@ -1,0 +1,35 @@
+// The study's results: one JSON document and the tables shaped like the study's.
+//
+// results.json holds the configuration, the training summary, the offline table (size, gzipped
+// size, MSE, MAE, latency), every closed-loop run and a per-circuit summary. Deterministic
+// values sit at the top level of each entry; wall-clock measurements only under "wall_clock"
+// keys, so two runs of the same config compare equal once those keys are dropped.
+//
+//   Json results = build_results(config, stages, wall_clock);
+//   std::cout << results_tables(results, /*markdown=*/false);
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "pitlane/study/config.h"
+
+namespace pitlane::study {
+
+// `stages` maps stage names (record, train, dagger, optimize, evaluate, benchmark, drive) to
+// their results; `wall_clock` is the run's own timing.
+nlohmann::ordered_json build_results(const StudyConfig& config,
+                                     const nlohmann::ordered_json& stages,
+                                     const nlohmann::ordered_json& wall_clock);
+
+// The offline table and one closed-loop table per circuit (terminal text or Markdown).
+std::string results_tables(const nlohmann::ordered_json& results, bool markdown);
+
+// results.md: a title, what was run, and the tables.
+std::string results_markdown(const nlohmann::ordered_json& results);
+
+// `json` with every "wall_clock" key removed, at any depth (what determinism compares).
+nlohmann::ordered_json without_wall_clock(const nlohmann::ordered_json& json);
+
+}  // namespace pitlane::study

@@ -1,0 +1,494 @@
+#include "pitlane/study/study.h"
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <memory>
+
+#include "pitlane/brain/explicit_brain.h"
+#include "pitlane/brain/neural_brain.h"
+#include "pitlane/core/error.h"
+#include "pitlane/core/files.h"
+#include "pitlane/core/sha256.h"
+#include "pitlane/data/recorder.h"
+#include "pitlane/eval/offline_eval.h"
+#include "pitlane/study/closed_loop.h"
+#include "pitlane/study/report.h"
+#include "pitlane/study/stage_cache.h"
+#include "pitlane/train/pilotnet.h"
+#include "pitlane/train/train_job.h"
+#ifdef PITLANE_STUDY_HAS_QUANT
+#include "pitlane/quant/optimize.h"
+#endif
+
+namespace pitlane::study {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::vector<track::Direction> parse_directions(const std::vector<std::string>& names) {
+  std::vector<track::Direction> out;
+  for (const auto& n : names) out.push_back(track::parse_direction(n));
+  return out;
+}
+
+// Leftovers of an interrupted run (staging folders, temporary files) are removed at the start.
+void remove_stale_partials(const fs::path& run_dir) {
+  if (!fs::exists(run_dir)) return;
+  std::vector<fs::path> stale;
+  for (auto it = fs::recursive_directory_iterator(run_dir);
+       it != fs::recursive_directory_iterator(); ++it) {
+    const std::string name = it->path().filename().string();
+    if (name.size() > 1 && name[0] == '.' &&
+        (name.find(".partial-") != std::string::npos || name.find(".tmp-") != std::string::npos)) {
+      stale.push_back(it->path());
+      if (it->is_directory()) it.disable_recursion_pending();
+    }
+  }
+  for (const auto& p : stale) fs::remove_all(p);
+}
+
+// A model of the study: its name in the results and its file relative to the run folder.
+struct StudyModel {
+  std::string name;
+  std::string file;
+  std::string recipe;
+};
+
+class StudyRun {
+ public:
+  StudyRun(const StudyConfig& config, const StudyOptions& options)
+      : cfg_(config),
+        opt_(options),
+        dir_(config.runs_dir / config.name),
+        cache_(dir_ / "stages", options.from) {}
+
+  StudyResult run() {
+    const auto t0 = std::chrono::steady_clock::now();
+    fs::create_directories(dir_);
+    remove_stale_partials(dir_);
+    write_file_atomic(dir_ / "config.json", to_json(cfg_).dump(2) + "\n");
+
+    const Stage record = stage("record",
+                               {{"record", to_json(cfg_.record)},
+                                {"evaluate", to_json(cfg_.evaluate)},
+                                {"seed", cfg_.seed}},
+                               [&] { return run_record(); });
+    const Stage train = stage("train",
+                              {{"train", to_json(cfg_.train)},
+                               {"seed", cfg_.seed},
+                               {"threads", cfg_.threads},
+                               {"record", record.key}},
+                              [&] { return run_train(record.result); });
+    const Stage dagger = stage("dagger",
+                               {{"dagger", to_json(cfg_.dagger)},
+                                {"train", to_json(cfg_.train)},
+                                {"seed", cfg_.seed},
+                                {"threads", cfg_.threads},
+                                {"upstream", train.key}},
+                               [&] { return run_dagger(record.result, train.result); });
+    const Stage optimize =
+        stage("optimize",
+              {{"optimize", to_json(cfg_.optimize)}, {"seed", cfg_.seed}, {"upstream", dagger.key}},
+              [&] { return run_optimize(record.result, dagger.result); });
+    std::vector<StudyModel> models = {{"baseline", dagger.result["model"], "baseline"}};
+    for (const auto& m : optimize.result["models"]) {
+      models.push_back({m["name"], m["file"], m["recipe"]});
+    }
+    Json model_inputs = Json::array();
+    for (const auto& m : models) model_inputs.push_back({m.name, m.file});
+
+    const Stage evaluate = stage("evaluate",
+                                 {{"models", model_inputs},
+                                  {"threads", cfg_.threads},
+                                  {"upstream", {record.key, optimize.key}}},
+                                 [&] { return run_evaluate(record.result, models); });
+    const Stage benchmark = stage("benchmark",
+                                  {{"benchmark", to_json(cfg_.benchmark)},
+                                   {"expert", cfg_.drive.expert},
+                                   {"models", model_inputs},
+                                   {"upstream", optimize.key}},
+                                  [&] { return run_benchmark(models); });
+    Json latencies = Json::array();  // what the drives use, without the wall-clock figures
+    for (const auto& row : benchmark.result["latency"]) {
+      latencies.push_back({row["model"], row["latency_ms"]});
+    }
+    const Stage drive = stage("drive",
+                              {{"drive", to_json(cfg_.drive)},
+                               {"seed", cfg_.seed},
+                               {"latency", latencies},
+                               {"upstream", optimize.key}},
+                              [&] { return run_drive(models, benchmark.result); });
+
+    StudyResult out;
+    out.run_dir = dir_;
+    out.reused = reused_;
+    Json stages = Json::object();
+    for (const auto& [name, s] :
+         std::vector<std::pair<std::string, const Stage*>>{{"record", &record},
+                                                           {"train", &train},
+                                                           {"dagger", &dagger},
+                                                           {"optimize", &optimize},
+                                                           {"evaluate", &evaluate},
+                                                           {"benchmark", &benchmark},
+                                                           {"drive", &drive}}) {
+      stages[name] = s->result;
+    }
+    Json wall;
+    wall["total_s"] = seconds_since(t0);
+    wall["reused_stages"] = reused_;
+    out.results = build_results(cfg_, stages, wall);
+    out.tables = results_tables(out.results, /*markdown=*/false);
+    write_file_atomic(dir_ / "results.json", out.results.dump(2) + "\n");
+    write_file_atomic(dir_ / "results.md", results_markdown(out.results));
+    return out;
+  }
+
+ private:
+  struct Stage {
+    std::string key;
+    Json result;
+  };
+
+  Stage stage(const std::string& name, const Json& inputs, const std::function<Json()>& compute) {
+    const std::string key = stage_key(name, inputs);
+    if (auto hit = cache_.lookup(name, key)) {
+      log("stage " + name + ": unchanged, reusing " +
+          (dir_ / "stages" / (name + ".json")).string());
+      reused_.push_back(name);
+      return {key, *hit};
+    }
+    log("stage " + name);
+    const auto t0 = std::chrono::steady_clock::now();
+    Json result = compute();
+    result["wall_clock"]["stage_s"] = seconds_since(t0);
+    cache_.store(name, key, result);
+    return {key, result};
+  }
+
+  void log(const std::string& line) const {
+    if (!opt_.quiet) std::fprintf(stderr, "== %s\n", line.c_str());
+  }
+
+  std::string rel(const fs::path& p) const { return fs::relative(p, dir_).generic_string(); }
+  fs::path abs(const Json& rel_path) const { return dir_ / rel_path.get<std::string>(); }
+
+  // Records into dir_/folder, which is emptied first (it belongs to this stage).
+  std::vector<std::string> record_into(const std::string& folder, data::RecordOptions o) {
+    const fs::path out = dir_ / folder;
+    fs::remove_all(out);
+    fs::create_directories(out);
+    o.show_progress = !opt_.quiet;
+    std::vector<std::string> names;
+    for (const auto& s : data::record(o, out)) names.push_back(rel(s.path));
+    return names;
+  }
+
+  Json run_record() {
+    Json result;
+    std::vector<std::string> train, test;
+    data::RecordOptions o;
+    o.circuits = cfg_.record.circuits;
+    o.directions = parse_directions(cfg_.record.directions);
+    fs::remove_all(dir_ / "data" / "train");
+    if (cfg_.record.frames > 0) {
+      o.frames = cfg_.record.frames;
+      o.seed = cfg_.seed;
+      for (auto& n : record_into("data/train/plain", o)) train.push_back(n);
+    }
+    if (cfg_.record.perturbed_frames > 0) {
+      o.frames = cfg_.record.perturbed_frames;
+      o.perturb = true;
+      o.seed = cfg_.seed + 1000;
+      for (auto& n : record_into("data/train/perturbed", o)) train.push_back(n);
+    }
+    data::RecordOptions t;
+    t.circuits = cfg_.evaluate.circuits;
+    t.directions = parse_directions(cfg_.evaluate.directions);
+    t.frames = cfg_.evaluate.frames;
+    t.seed = cfg_.seed + 2000;
+    test = record_into("data/test", t);
+    result["train_recordings"] = train;
+    result["test_recordings"] = test;
+    Json files = train;
+    for (const auto& n : test) files.push_back(n);
+    result["files"] = files;
+    return result;
+  }
+
+  std::vector<fs::path> paths(const Json& list) const {
+    std::vector<fs::path> out;
+    for (const auto& p : list) out.push_back(abs(p));
+    return out;
+  }
+
+  // One training run as the train and dagger stages do it; returns its deterministic summary.
+  Json train_model(const std::vector<fs::path>& data, const fs::path& init, const fs::path& out,
+                   int epochs, int samples, double learning_rate, uint64_t seed) {
+    train::TrainJob job;
+    job.data = data;
+    job.validation_fraction = cfg_.train.validation_fraction;
+    job.init = init;
+    job.out = out;
+    job.load_threads = cfg_.threads;
+    train::TrainConfig& c = job.config;
+    c.arch = train::parse_arch(cfg_.train.arch);
+    c.epochs = epochs;
+    c.samples_per_epoch = static_cast<size_t>(samples);
+    c.batch_size = cfg_.train.batch_size;
+    c.learning_rate = learning_rate;
+    c.early_stop_patience = cfg_.train.early_stop_patience;
+    c.output_weights = cfg_.train.output_weights;
+    c.seed = seed;
+    c.compute_threads = cfg_.threads;
+    c.progress = !opt_.quiet;
+    c.measure_loader_images = 0;
+    const train::TrainJobResult r = train::run_train_job(job);
+    if (!opt_.quiet) std::fprintf(stderr, "%s", train::train_table(r, out).c_str());
+    Json j;
+    j["model"] = rel(out);
+    j["arch"] = r.metadata.arch;
+    j["parent"] = r.metadata.parent;
+    j["training_data"] = r.metadata.training_data;
+    j["validation_data"] = r.validation_names;
+    j["best_epoch"] = r.result.state.best_epoch;
+    j["best_validation_mse"] = r.result.state.best_validation_loss;
+    Json epochs_json = Json::array();
+    Json wall = Json::array();
+    for (const auto& e : r.result.state.history) {
+      epochs_json.push_back({{"epoch", e.epoch},
+                             {"train_loss", e.train_loss},
+                             {"validation_loss", e.validation_loss}});
+      wall.push_back(
+          {{"epoch", e.epoch}, {"seconds", e.seconds}, {"images_per_s", e.images_per_s}});
+    }
+    j["epochs"] = epochs_json;
+    j["wall_clock"] = {{"decode_s", r.decode_s}, {"total_s", r.total_s}, {"epochs", wall}};
+    return j;
+  }
+
+  Json run_train(const Json& record) {
+    fs::create_directories(dir_ / "models");
+    const fs::path out = dir_ / "models" / "pilotnet.onnx";
+    Json j = train_model(paths(record["train_recordings"]), {}, out, cfg_.train.epochs,
+                         cfg_.train.samples_per_epoch, cfg_.train.learning_rate, cfg_.seed);
+    j["files"] = Json::array({rel(out)});
+    return j;
+  }
+
+  Json run_dagger(const Json& record, const Json& train) {
+    Json result;
+    fs::path current = abs(train["model"]);
+    std::vector<fs::path> data = paths(record["train_recordings"]);
+    Json rounds = Json::array();
+    Json files = Json::array({rel(current)});
+    for (int round = 1; round <= cfg_.dagger.rounds; ++round) {
+      log("dagger round " + std::to_string(round) + ": " + current.filename().string() +
+          " drives, the expert labels");
+      brain::NeuralBrain learner(current, brain::NeuralBrainOptions{});
+      data::RecordOptions o;
+      o.circuits = cfg_.record.circuits;
+      o.directions = parse_directions(cfg_.record.directions);
+      o.frames = cfg_.dagger.frames;
+      o.seed = cfg_.seed + 3000 + 100 * static_cast<uint64_t>(round);
+      o.learner = &learner;
+      o.expert_share = cfg_.dagger.expert_share;
+      const auto recorded = record_into("data/dagger" + std::to_string(round), o);
+      for (const auto& r : recorded) {
+        data.push_back(dir_ / r);
+        files.push_back(r);
+      }
+      const fs::path out = dir_ / "models" / ("pilotnet_dagger" + std::to_string(round) + ".onnx");
+      Json j = train_model(data, current, out, cfg_.dagger.epochs, cfg_.dagger.samples_per_epoch,
+                           cfg_.dagger.learning_rate, cfg_.seed + static_cast<uint64_t>(round));
+      j["recordings"] = recorded;
+      rounds.push_back(j);
+      files.push_back(rel(out));
+      current = out;
+    }
+    result["model"] = rel(current);
+    result["rounds"] = rounds;
+    result["files"] = files;
+    return result;
+  }
+
+  Json run_optimize(const Json& record, const Json& dagger) {
+    Json result;
+    Json models = Json::array();
+    Json files = Json::array();
+#ifdef PITLANE_STUDY_HAS_QUANT
+    const fs::path baseline = abs(dagger["model"]);
+    for (const auto& recipe : cfg_.optimize.recipes) {
+      log("optimize: " + recipe);
+      quant::OptimizeOptions o;
+      o.recipe = recipe;
+      o.calib = paths(record["train_recordings"]);
+      o.calib_method = cfg_.optimize.calib_method;
+      o.calib_images = cfg_.optimize.calib_images;
+      o.seed = cfg_.seed;
+      const fs::path out = dir_ / "models" / (recipe + ".onnx");
+      const quant::OptimizeResult r = quant::optimize_model(baseline, out, o);
+      models.push_back({{"name", recipe}, {"file", rel(out)}, {"recipe", recipe}});
+      files.push_back(rel(out));
+    }
+#else
+    (void)record;
+    (void)dagger;
+    if (!cfg_.optimize.recipes.empty()) {
+      throw InputError(cfg_.source.string() + ": optimize.recipes needs pitlane's quantization " +
+                       "module, which this build lacks; remove the recipes");
+    }
+#endif
+    result["models"] = models;
+    result["files"] = files;
+    return result;
+  }
+
+  Json run_evaluate(const Json& record, const std::vector<StudyModel>& models) {
+    Json rows = Json::array();
+    const std::vector<fs::path> test = paths(record["test_recordings"]);
+    eval::EvalConfig ec;
+    ec.threads = cfg_.threads;
+    ec.load_threads = cfg_.threads;
+    for (const auto& m : models) {
+      log("evaluate " + m.name + " on " + std::to_string(test.size()) + " test recordings");
+      const eval::EvalReport r = eval::evaluate_model(dir_ / m.file, test, ec);
+      const eval::EvalMetrics& o = r.overall;
+      Json per = Json::array();
+      for (const auto& p : r.per_recording) {
+        per.push_back({{"recording", p.recording}, {"mse", p.mse}, {"mae_w", p.mae_w}});
+      }
+      rows.push_back({{"model", m.name},
+                      {"recipe", m.recipe},
+                      {"file", m.file},
+                      {"sha256", sha256_file(dir_ / m.file)},
+                      {"bytes", r.model_bytes},
+                      {"gzip_bytes", r.model_gzip_bytes},
+                      {"frames", o.frames},
+                      {"mse", o.mse},
+                      {"mae", o.mae},
+                      {"mse_v", o.mse_v},
+                      {"mse_w", o.mse_w},
+                      {"mae_v_mps", o.mae_v},
+                      {"mae_w_radps", o.mae_w},
+                      {"engine", r.engine},
+                      {"per_recording", per},
+                      {"wall_clock", {{"seconds", r.seconds}, {"images_per_s", r.images_per_s}}}});
+    }
+    return {{"offline", rows}};
+  }
+
+  Json latency_row(const std::string& name, brain::Brain& brain) const {
+    const LatencyStats s = measure_brain_latency(brain, cfg_.benchmark.warmup, cfg_.benchmark.runs);
+    return {{"model", name},
+            {"latency_ms", quantize_latency(s.median_ms, cfg_.benchmark.latency_quantum_ms)},
+            {"wall_clock",
+             {{"median_ms", s.median_ms},
+              {"p90_ms", s.p90_ms},
+              {"p99_ms", s.p99_ms},
+              {"min_ms", s.min_ms},
+              {"max_ms", s.max_ms},
+              {"runs", s.runs}}}};
+  }
+
+  Json run_benchmark(const std::vector<StudyModel>& models) {
+    Json rows = Json::array();
+    if (cfg_.drive.expert) {
+      log("benchmark expert");
+      brain::ExplicitBrain expert;
+      rows.push_back(latency_row("expert", expert));
+    }
+    for (const auto& m : models) {
+      log("benchmark " + m.name);
+      brain::NeuralBrainOptions o;
+      o.threads = cfg_.benchmark.threads;
+      brain::NeuralBrain brain(dir_ / m.file, o);
+      rows.push_back(latency_row(m.name, brain));
+    }
+    return {{"latency", rows}};
+  }
+
+  Json run_drive(const std::vector<StudyModel>& models, const Json& benchmark) {
+    struct Driver {
+      std::string name;
+      fs::path file;
+    };
+    std::vector<Driver> drivers;
+    if (cfg_.drive.expert) drivers.push_back({"expert", {}});
+    for (const auto& m : models) drivers.push_back({m.name, dir_ / m.file});
+
+    std::vector<DriveJob> jobs;
+    for (const auto& d : drivers) {
+      double latency_ms = 0.0;
+      for (const auto& row : benchmark["latency"]) {
+        if (row["model"] == d.name) latency_ms = row["latency_ms"];
+      }
+      const auto& sm = cfg_.drive.slowdown_models;
+      const bool slowed = std::find(sm.begin(), sm.end(), d.name) != sm.end() ||
+                          std::find(sm.begin(), sm.end(), "all") != sm.end();
+      for (double slowdown : cfg_.drive.slowdowns) {
+        if (slowdown != 1.0 && !slowed) continue;
+        sim::TimingModel timing;
+        if (cfg_.drive.timing == "benchmark") {
+          timing.fixed_ms = latency_ms * slowdown;
+        } else {
+          timing = sim::TimingModel::parse(cfg_.drive.timing);
+          if (timing.kind == sim::TimingModel::Kind::kFixed) timing.fixed_ms *= slowdown;
+          if (timing.kind == sim::TimingModel::Kind::kMeasured) timing.factor *= slowdown;
+        }
+        for (const auto& circuit : cfg_.drive.circuits) {
+          for (const auto& direction : cfg_.drive.directions) {
+            for (int rep = 0; rep < cfg_.drive.repetitions; ++rep) {
+              DriveJob job;
+              job.model = d.name;
+              job.file = d.file;
+              job.timing = timing;
+              job.slowdown = slowdown;
+              job.circuit = circuit;
+              job.direction = direction;
+              job.repetition = rep;
+              job.seed = cfg_.seed + static_cast<uint64_t>(rep);
+              job.laps = cfg_.drive.laps;
+              job.timeout_s = cfg_.drive.timeout_s;
+              jobs.push_back(job);
+            }
+          }
+        }
+      }
+    }
+    const std::vector<DriveOutcome> outcomes = run_drives(jobs, cfg_.drive.jobs, !opt_.quiet);
+    Json runs = Json::array();
+    for (const auto& o : outcomes) {
+      Json row;
+      row["model"] = o.job.model;
+      row["slowdown"] = o.job.slowdown;
+      row["circuit"] = o.job.circuit;
+      row["direction"] = o.job.direction;
+      row["repetition"] = o.job.repetition;
+      row["metrics"] = sim::to_json(o.metrics);
+      row["wall_clock"] = sim::to_json(o.timing);
+      runs.push_back(row);
+    }
+    return {{"runs", runs}};
+  }
+
+  const StudyConfig& cfg_;
+  const StudyOptions& opt_;
+  fs::path dir_;
+  StageCache cache_;
+  std::vector<std::string> reused_;
+};
+
+}  // namespace
+
+StudyResult run_study(const StudyConfig& config, const StudyOptions& options) {
+  StudyRun run(config, options);
+  return run.run();
+}
+
+}  // namespace pitlane::study

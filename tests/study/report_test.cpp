@@ -1,0 +1,87 @@
+#include "pitlane/study/report.h"
+
+#include <gtest/gtest.h>
+
+namespace pitlane::study {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json run(const std::string& model, double slowdown, const std::string& termination, double fraction,
+         double speed, double deviation, int contacts) {
+  return {{"model", model},
+          {"slowdown", slowdown},
+          {"circuit", "simple_circuit"},
+          {"direction", "cw"},
+          {"repetition", 0},
+          {"metrics",
+           {{"termination", termination},
+            {"completed_fraction", fraction},
+            {"average_speed_mps", speed},
+            {"deviation_mean_m", deviation},
+            {"deviation_max_m", 2 * deviation},
+            {"bm_deviation_score", 1.5},
+            {"brain_hz", 20.0},
+            {"inference_ms_p50", 1.0},
+            {"wall_contacts", contacts}}},
+          {"wall_clock", {{"wall_time_s", 3.0}}}};
+}
+
+Json stages() {
+  Json s;
+  s["train"] = {{"model", "models/pilotnet.onnx"}, {"files", {"models/pilotnet.onnx"}}};
+  s["dagger"] = {{"model", "models/pilotnet.onnx"}, {"rounds", Json::array()}};
+  s["evaluate"]["offline"] = {{{"model", "baseline"},
+                               {"recipe", "baseline"},
+                               {"bytes", 6'000'000},
+                               {"gzip_bytes", 5'000'000},
+                               {"mse", 0.01},
+                               {"mae", 0.05},
+                               {"mae_w_radps", 0.3},
+                               {"wall_clock", {{"seconds", 1.0}}}}};
+  s["benchmark"]["latency"] = {
+      {{"model", "baseline"}, {"latency_ms", 1.0}, {"wall_clock", {{"median_ms", 0.8}}}}};
+  s["drive"]["runs"] = {run("baseline", 1, "completed", 1.0, 8.0, 0.2, 0),
+                        run("baseline", 1, "timeout", 0.5, 6.0, 0.4, 1),
+                        run("baseline", 30, "trapped", 0.1, 2.0, 1.0, 3)};
+  return s;
+}
+
+TEST(StudyReport, SummaryAggregatesRepetitionsPerModelAndSlowdown) {
+  const Json r = build_results(StudyConfig{}, stages(), {{"total_s", 1.0}});
+  const Json& sum = r["closed_loop_summary"];
+  ASSERT_EQ(sum.size(), 2u);
+  EXPECT_EQ(sum[0]["runs"], 2);
+  EXPECT_EQ(sum[0]["completed_runs"], 1);
+  EXPECT_DOUBLE_EQ(sum[0]["completed_fraction_mean"].get<double>(), 0.75);
+  EXPECT_DOUBLE_EQ(sum[0]["average_speed_mps"].get<double>(), 7.0);
+  EXPECT_NEAR(sum[0]["deviation_mean_m"].get<double>(), 0.3, 1e-12);
+  EXPECT_DOUBLE_EQ(sum[0]["deviation_max_m"].get<double>(), 0.8);
+  EXPECT_EQ(sum[0]["wall_contacts"], 1);
+  EXPECT_EQ(sum[1]["slowdown"], 30.0);
+  EXPECT_EQ(sum[1]["completed_runs"], 0);
+  // The offline row carries the latency the drives used, the measured one under wall_clock.
+  EXPECT_EQ(r["offline"][0]["latency_ms"], 1.0);
+  EXPECT_EQ(r["offline"][0]["wall_clock"]["latency"]["median_ms"], 0.8);
+}
+
+TEST(StudyReport, TablesShowEveryModelAndDevice) {
+  const Json r = build_results(StudyConfig{}, stages(), {});
+  const std::string text = results_tables(r, false);
+  EXPECT_NE(text.find("Closed loop: simple_circuit"), std::string::npos);
+  EXPECT_NE(text.find("x30"), std::string::npos);
+  EXPECT_NE(text.find("1/2"), std::string::npos);
+  EXPECT_NE(text.find("6.00"), std::string::npos);  // size MB
+  const std::string md = results_markdown(r);
+  EXPECT_NE(md.find("| baseline"), std::string::npos);
+  EXPECT_NE(md.find("## Offline"), std::string::npos);
+}
+
+TEST(StudyReport, WithoutWallClockDropsOnlyThoseKeys) {
+  const Json j = {{"a", 1}, {"wall_clock", 2}, {"list", {{{"b", 3}, {"wall_clock", {{"c", 4}}}}}}};
+  const Json stripped = without_wall_clock(j);
+  EXPECT_EQ(stripped.dump(), R"({"a":1,"list":[{"b":3}]})");
+}
+
+}  // namespace
+}  // namespace pitlane::study
