@@ -21,7 +21,8 @@ TEST(StudyConfig, CommittedConfigsLoad) {
   const StudyConfig d = load_study_config(PITLANE_SOURCE_DIR "/configs/default.yaml");
   EXPECT_EQ(d.name, "default");
   EXPECT_EQ(d.record.circuits, (std::vector<std::string>{"many_curves", "nurburgring"}));
-  EXPECT_EQ(d.drive.circuits, (std::vector<std::string>{"simple_circuit", "montmelo", "montreal"}));
+  EXPECT_EQ(d.drive.circuits, (std::vector<std::string>{"simple_circuit", "montmelo", "montreal",
+                                                        "generated:1", "generated:2"}));
   EXPECT_EQ(d.drive.slowdowns, (std::vector<double>{1.0, 30.0}));
   const StudyConfig q = load_study_config(PITLANE_SOURCE_DIR "/configs/quick.yaml");
   EXPECT_EQ(q.name, "quick");
@@ -62,6 +63,8 @@ TEST(StudyConfig, BadValuesAreOneLineErrorsWithThePlace) {
   EXPECT_NE(wrong_type.find("whole number"), std::string::npos) << wrong_type;
   EXPECT_NE(error_of("train:\n  epochs: 0\n").find("out of range"), std::string::npos);
   EXPECT_NE(error_of("record:\n  circuits: [nowhere]\n").find("'nowhere'"), std::string::npos);
+  EXPECT_NE(error_of("drive:\n  circuits: [generated:abc]\n").find("generated:SEED"),
+            std::string::npos);
   EXPECT_NE(error_of("drive:\n  directions: [up]\n").find("cw or ccw"), std::string::npos);
   EXPECT_NE(error_of("drive:\n  timing: sometimes\n").find("drive.timing"), std::string::npos);
   EXPECT_NE(error_of("train:\n  arch: resnet\n").find("pilotnet-same"), std::string::npos);

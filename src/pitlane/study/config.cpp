@@ -10,6 +10,7 @@
 #include "pitlane/core/files.h"
 #include "pitlane/sim/timing.h"
 #include "pitlane/track/circuit.h"
+#include "pitlane/track/generator.h"
 
 namespace pitlane::study {
 namespace {
@@ -142,11 +143,12 @@ class Section {
 void check_circuit(const std::string& name) {
   const auto names = track::builtin_circuit_names();
   if (std::find(names.begin(), names.end(), name) != names.end()) return;
+  if (track::parse_generated_name(name)) return;
   if (fs::path(name).extension() == ".csv" && fs::exists(name)) return;
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
   throw InputError("'" + name + "' is neither a built-in circuit (" + list +
-                   ") nor an existing .csv file");
+                   "), generated:SEED, nor an existing .csv file");
 }
 
 void check_direction(const std::string& d) {

@@ -9,6 +9,7 @@
 #include "pitlane/core/files.h"
 #include "pitlane/track/circuit.h"
 #include "pitlane/track/embedded_circuits.h"
+#include "pitlane/track/generator.h"
 
 namespace pitlane::track {
 namespace {
@@ -98,12 +99,18 @@ Circuit load_circuit(std::string_view name_or_path, Direction direction,
     }
     return direction == Direction::kClockwise ? c : c.reversed();
   }
+  if (const auto seed = parse_generated_name(name_or_path)) {
+    // A file-friendly name: recordings and results use it in folder names.
+    Circuit c = Circuit::from_points("generated-" + std::to_string(*seed), name_or_path,
+                                     generate_centre_line(*seed), options);
+    return direction == Direction::kClockwise ? c : c.reversed();
+  }
   const std::filesystem::path path(name_or_path);
   if (path.extension() != ".csv" && !std::filesystem::exists(path)) {
     std::string names;
     for (const auto& n : builtin_circuit_names()) names += (names.empty() ? "" : ", ") + n;
     throw InputError("circuit '" + std::string(name_or_path) + "' is not known; use one of " +
-                     names + ", or a path to a CSV of x_m,y_m centre-line points");
+                     names + ", generated:SEED, or a path to a CSV of x_m,y_m centre-line points");
   }
   if (!std::filesystem::exists(path)) {
     throw InputError(path.string() + ": no such file; give a CSV of x_m,y_m centre-line points");
