@@ -9,6 +9,10 @@ namespace pitlane::cli {
 
 void add_circuits_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("circuits", "List the built-in circuits");
+  cmd->footer(
+      "\nBesides these: any centre-line CSV (x_m,y_m per line, metres), and generated:SEED, a\n"
+      "seeded random circuit that no model was trained on, e.g.\n"
+      "  pitlane drive --circuit generated:11 --brain pilotnet.onnx");
   cmd->callback([] {
     Table table({"circuit", "length_m", "reference_lap_s", "min_radius_m"});
     for (const auto& name : track::builtin_circuit_names()) {
