@@ -79,10 +79,42 @@ class OnnxBuilder {
     }
     return *this;
   }
-  OnnxBuilder& output(const std::string& name) {
+  OnnxBuilder& output(const std::string& name, int elem_type = onnx::TensorProto::FLOAT) {
     auto* out = model_.mutable_graph()->add_output();
     out->set_name(name);
-    out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    out->mutable_type()->mutable_tensor_type()->set_elem_type(elem_type);
+    return *this;
+  }
+  // An input of another element type (uint8 pixels, ...).
+  OnnxBuilder& typed_input(const std::string& name, const std::vector<int64_t>& dims,
+                           int elem_type) {
+    input(name, dims);
+    auto* in = model_.mutable_graph()->mutable_input(model_.graph().input_size() - 1);
+    in->mutable_type()->mutable_tensor_type()->set_elem_type(elem_type);
+    return *this;
+  }
+  // Integer initializers: UINT8, INT8 (raw bytes) or INT32 (raw little-endian).
+  OnnxBuilder& init_int(const std::string& name, const std::vector<int64_t>& dims, int data_type,
+                        const std::vector<int32_t>& data) {
+    auto* t = model_.mutable_graph()->add_initializer();
+    t->set_name(name);
+    t->set_data_type(data_type);
+    for (int64_t d : dims) t->add_dims(d);
+    std::string raw;
+    for (int32_t x : data) {
+      if (data_type == onnx::TensorProto::INT32)
+        raw.append(reinterpret_cast<const char*>(&x), 4);
+      else
+        raw.push_back(static_cast<char>(x));
+    }
+    t->set_raw_data(raw);
+    return *this;
+  }
+  // Declares an operator domain (e.g. "com.microsoft" for QGemm).
+  OnnxBuilder& domain(const std::string& name, int64_t version) {
+    auto* op = model_.add_opset_import();
+    op->set_domain(name);
+    op->set_version(version);
     return *this;
   }
   OnnxBuilder& init(const std::string& name, const std::vector<int64_t>& dims,
@@ -123,9 +155,10 @@ class OnnxBuilder {
   OnnxBuilder& node(const std::string& op, const std::vector<std::string>& inputs,
                     const std::vector<std::string>& outputs,
                     const std::vector<onnx::AttributeProto>& attrs = {},
-                    const std::string& name = "") {
+                    const std::string& name = "", const std::string& domain = "") {
     auto* n = model_.mutable_graph()->add_node();
     n->set_op_type(op);
+    if (!domain.empty()) n->set_domain(domain);
     n->set_name(name.empty() ? outputs.at(0) : name);
     for (const auto& i : inputs) n->add_input(i);
     for (const auto& o : outputs) n->add_output(o);
