@@ -91,6 +91,10 @@ class Builder {
 bool add_conv(Builder& b, const Node& n);
 bool add_gemm(Builder& b, const Node& n);
 bool add_eltwise(Builder& b, const Node& n);
+// quant.cpp: int8 primitives for QLinearConv, QGemm and QuantizeLinear.
+bool add_quantized_conv(Builder& b, const Node& n);
+bool add_quantized_gemm(Builder& b, const Node& n);
+bool add_quantize(Builder& b, const Node& n);
 
 dnnl::algorithm eltwise_algorithm(Activation a);
 
