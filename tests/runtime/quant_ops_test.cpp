@@ -183,13 +183,16 @@ TEST(QuantOps, QGemmFloatOutput) {
 }
 
 // ONNX Runtime's dynamic quantization of a Conv: DynamicQuantizeLinear, ConvInteger, Cast, Mul.
-TEST(QuantOps, DynamicConvInteger) {
+// uint8 weights with a zero point (reference kernel) and int8 symmetric ones (oneDNN).
+void dynamic_conv_integer(int w_type) {
   const int64_t oc = 5, c = 3, k = 3;
+  const bool u8 = w_type == TensorProto::UINT8;
   OnnxBuilder b(13);
   b.input("x", {-1, c, 8, 10});
   b.node("DynamicQuantizeLinear", {"x"}, {"xq", "xs", "xzp"});
-  b.init_int("w", {oc, c, k, k}, TensorProto::UINT8, random_ints(oc * c * k * k, 0, 255, 15));
-  b.init_int("wzp", {}, TensorProto::UINT8, {127});
+  b.init_int("w", {oc, c, k, k}, w_type,
+             random_ints(oc * c * k * k, u8 ? 0 : -127, u8 ? 255 : 127, 15));
+  b.init_int("wzp", {}, w_type, {u8 ? 127 : 0});
   b.node("ConvInteger", {"xq", "w", "xzp", "wzp"}, {"acc"}, {attr_ints("pads", {1, 1, 1, 1})});
   b.node("Cast", {"acc"}, {"accf"}, {attr_int("to", TensorProto::FLOAT)});
   b.init("ws", {}, {0.004f});
@@ -200,13 +203,23 @@ TEST(QuantOps, DynamicConvInteger) {
                      1e-4f);
 }
 
-TEST(QuantOps, DynamicMatMulIntegerPerColumn) {
+TEST(QuantOps, DynamicConvIntegerUint8Weights) {
+  dynamic_conv_integer(TensorProto::UINT8);
+}
+
+TEST(QuantOps, DynamicConvIntegerInt8Weights) {
+  dynamic_conv_integer(TensorProto::INT8);
+}
+
+// Per-column uint8 zero points (reference kernel) and int8 symmetric weights (oneDNN).
+void dynamic_matmul_integer(int w_type) {
   const int64_t k = 20, n = 7;
+  const bool u8 = w_type == TensorProto::UINT8;
   OnnxBuilder b(13);
   b.input("a", {-1, k});
   b.node("DynamicQuantizeLinear", {"a"}, {"aq", "as", "azp"});
-  b.init_int("b", {k, n}, TensorProto::UINT8, random_ints(k * n, 0, 255, 17));
-  b.init_int("bzp", {n}, TensorProto::UINT8, random_ints(n, 100, 150, 18));
+  b.init_int("b", {k, n}, w_type, random_ints(k * n, u8 ? 0 : -127, u8 ? 255 : 127, 17));
+  b.init_int("bzp", {n}, w_type, u8 ? random_ints(n, 100, 150, 18) : std::vector<int32_t>(n, 0));
   b.node("MatMulInteger", {"aq", "b", "azp", "bzp"}, {"acc"});
   b.node("Cast", {"acc"}, {"accf"}, {attr_int("to", TensorProto::FLOAT)});
   b.init("bs", {n}, uniform(n, 0.001f, 0.01f, 19));
@@ -214,6 +227,14 @@ TEST(QuantOps, DynamicMatMulIntegerPerColumn) {
   b.node("Mul", {"accf", "scale"}, {"y"});
   b.output("y").output("as");
   expect_matches_ort("dyn_matmul", b.bytes(), {{"a", {3, k}, uniform(60, -3, 2, 20)}}, 1e-4f);
+}
+
+TEST(QuantOps, DynamicMatMulIntegerPerColumnUint8) {
+  dynamic_matmul_integer(TensorProto::UINT8);
+}
+
+TEST(QuantOps, DynamicMatMulIntegerInt8) {
+  dynamic_matmul_integer(TensorProto::INT8);
 }
 
 // A QDQ Conv + Relu + Gemm chain (int8 per-channel weights, int32 bias through
@@ -266,6 +287,11 @@ TEST(QuantOps, QdqChainFusesAndMatchesOrt) {
   int fused = 0;
   for (const Node& n : s.graph().nodes) fused += n.op == Op::QLinearConv || n.op == Op::QGemm;
   EXPECT_EQ(fused, 2);
+  // On oneDNN both run as int8 primitives.
+  Session dnn(model, {.backend = Backend::onednn});
+  int int8_steps = 0;
+  for (size_t i = 0; i < dnn.num_steps(); ++i) int8_steps += dnn.step_name(i).ends_with("[int8]");
+  EXPECT_EQ(int8_steps, 2);
   // One step of the Conv's output (0.01) and of the Gemm's (0.05); the Gemm may also see a
   // one-step difference at its input (amplified by at most |w| * K * 0.01 ~ 0.1, rare).
   expect_matches_ort("qdq_chain", bytes, {{"x", {2, 3, 10, 12}, uniform(720, -2, 2, 26)}}, 0.1f);

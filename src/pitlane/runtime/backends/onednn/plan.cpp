@@ -227,6 +227,10 @@ class OnednnPlan final : public Plan {
         done = add_quantized_gemm(b, n);
       else if (n.op == Op::QuantizeLinear)
         done = add_quantize(b, n);
+      else if (n.op == Op::ConvInteger)
+        done = add_integer_conv(b, n);
+      else if (n.op == Op::MatMulInteger)
+        done = add_integer_matmul(b, n);
       else if (n.op == Op::Relu || n.op == Op::LeakyRelu || n.op == Op::Elu ||
                n.op == Op::Sigmoid || n.op == Op::Tanh)
         done = add_eltwise(b, n);

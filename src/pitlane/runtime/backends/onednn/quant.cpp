@@ -36,8 +36,11 @@ struct Operands {
 
 // Checks the form the primitives take and builds the attributes: per-channel output scales,
 // source / destination zero points, Relu. False when the node needs the reference kernel.
+// zero_points: whether the primitive takes zero points (convolution); inner products in oneDNN
+// 2.6 do not, so their destination zero point becomes a final linear post-op (x + zp) and a
+// source zero point sends the node to the reference kernel.
 bool quant_attr(const Builder& b, const Node& n, const Operands& o, int64_t channels,
-                dnnl::primitive_attr& attr, bool& src_zp) {
+                dnnl::primitive_attr& attr, bool& src_zp, bool zero_points = true) {
   const Graph& g = b.g;
   const Value& w = g.values[n.inputs[3]];
   if (!w.is_const || w.dtype != DType::i8) return false;
@@ -65,14 +68,16 @@ bool quant_attr(const Builder& b, const Node& n, const Operands& o, int64_t chan
   attr.set_output_scales(1 << 1, scales);
   const int x_zp = static_cast<int>(scalar(g, n, 2).value_or(0.0f));
   src_zp = x_zp != 0;
+  if (src_zp && !zero_points) return false;
   if (src_zp) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
   const int y_zp = static_cast<int>(present(n, o.yzp) ? *scalar(g, n, o.yzp) : 0.0f);
-  if (y_zp != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {y_zp});
-  if (n.activation.kind == Activation::relu) {
-    dnnl::post_ops ops;
+  if (y_zp != 0 && zero_points) attr.set_zero_points(DNNL_ARG_DST, 0, {y_zp});
+  dnnl::post_ops ops;
+  if (n.activation.kind == Activation::relu)
     ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-    attr.set_post_ops(ops);
-  }
+  if (y_zp != 0 && !zero_points)
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, 1.0f, static_cast<float>(y_zp));
+  if (ops.len() > 0) attr.set_post_ops(ops);
   return true;
 }
 
@@ -100,7 +105,117 @@ int zero_point_buffer(Builder& b, int value) {
   return id;
 }
 
+// The source zero point of ConvInteger / MatMulInteger as an s32 runtime argument: a constant,
+// or the DynamicQuantizeZeroPoint result converted once per run. -1 when the zero point is 0.
+int runtime_zero_point(Builder& b, const Node& n, size_t i) {
+  if (!present(n, i)) return -1;
+  const Value& v = b.g.values[n.inputs[i]];
+  if (v.is_const) {
+    const int zp = static_cast<int>(v.f32.at(0));
+    return zp == 0 ? -1 : zero_point_buffer(b, zp);
+  }
+  return b.as_md(b.plain(n.inputs[i]), memory::desc({1}, dt::s32, memory::format_tag::x));
+}
+
+// ConvInteger / MatMulInteger weights: constant int8 with no zero point.
+bool integer_weights_ok(const Graph& g, const Node& n, size_t w, size_t wzp) {
+  const Value& v = g.values[n.inputs[w]];
+  if (!v.is_const || v.dtype != DType::i8) return false;
+  if (present(n, wzp)) {
+    const Value& z = g.values[n.inputs[wzp]];
+    if (!z.is_const) return false;
+    for (float x : z.f32)
+      if (x != 0.0f) return false;
+  }
+  if (present(n, 2) && g.values[n.inputs[2]].f32.size() > 1 && g.values[n.inputs[2]].is_const)
+    return false;  // per-row activation zero points
+  return true;
+}
+
 }  // namespace
+
+bool add_integer_conv(Builder& b, const Node& n) {
+  const Graph& g = b.g;
+  if (n.op != Op::ConvInteger || g.attr_int(n, "group", 1) != 1 || !integer_weights_ok(g, n, 1, 3))
+    return false;
+  const auto& x = g.values[n.inputs[0]].shape;
+  const Value& w = g.values[n.inputs[1]];
+  const auto& y = g.values[n.outputs[0]].shape;
+  const auto pads = g.attr_ints(n, "pads", {0, 0, 0, 0});
+  const auto strides = g.attr_ints(n, "strides", {1, 1});
+  const auto dil = g.attr_ints(n, "dilations", {1, 1});
+  const bool zp =
+      present(n, 2) && !(g.values[n.inputs[2]].is_const && g.values[n.inputs[2]].f32.at(0) == 0.0f);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (zp) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+  const auto any = memory::format_tag::any;
+  const memory::dims wdims = {w.shape[0], w.shape[1], w.shape[2], w.shape[3]};
+  dnnl::convolution_forward::primitive_desc pd;
+  try {
+    dnnl::convolution_forward::desc d(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+        memory::desc({x[0], x[1], x[2], x[3]}, dnnl_type(g.values[n.inputs[0]].dtype), any),
+        memory::desc(wdims, dt::s8, any), memory::desc(),
+        memory::desc({y[0], y[1], y[2], y[3]}, dt::s32, any), {strides[0], strides[1]},
+        {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]});
+    pd = dnnl::convolution_forward::primitive_desc(d, attr, b.engine);
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  int in = b.value_buffer(n.inputs[0]);
+  if (b.buffers[in].md.data_type() != pd.src_desc().data_type() &&
+      b.buffers[in].md != pd.src_desc())
+    in = b.as_md(in, Builder::plain_md(x, pd.src_desc().data_type()));
+  std::vector<std::pair<int, int>> args = {
+      {DNNL_ARG_SRC, b.as_md(in, pd.src_desc())},
+      {DNNL_ARG_WEIGHTS, b.constant(memory::desc(wdims, dt::f32, memory::format_tag::oihw),
+                                    w.f32.data(), pd.weights_desc())}};
+  if (zp) args.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, runtime_zero_point(b, n, 2));
+  const int dst = b.new_buffer(pd.dst_desc());
+  args.emplace_back(DNNL_ARG_DST, dst);
+  b.add_primitive(b.step_name(n) + " [int8]", dnnl::convolution_forward(pd), pd.scratchpad_desc(),
+                  std::move(args));
+  b.native[n.outputs[0]] = dst;
+  return true;
+}
+
+bool add_integer_matmul(Builder& b, const Node& n) {
+  const Graph& g = b.g;
+  if (n.op != Op::MatMulInteger || !integer_weights_ok(g, n, 1, 3)) return false;
+  const auto& a = g.values[n.inputs[0]].shape;
+  const Value& w = g.values[n.inputs[1]];
+  if (a.size() != 2) return false;
+  const int64_t m = a[0], k = a[1], cols = w.shape[1];
+  const bool zp =
+      present(n, 2) && !(g.values[n.inputs[2]].is_const && g.values[n.inputs[2]].f32.at(0) == 0.0f);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (zp) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+  const dt src_dt = dnnl_type(g.values[n.inputs[0]].dtype);
+  dnnl::inner_product_forward::primitive_desc pd;
+  try {
+    dnnl::inner_product_forward::desc d(
+        dnnl::prop_kind::forward_inference, memory::desc({m, k}, src_dt, memory::format_tag::nc),
+        memory::desc({cols, k}, dt::s8, memory::format_tag::any), memory::desc(),
+        memory::desc({m, cols}, dt::s32, memory::format_tag::nc));
+    pd = dnnl::inner_product_forward::primitive_desc(d, attr, b.engine);
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  // B is [K, N]: as an inner product's [N, K] weights that is the "io" layout.
+  const memory::desc w_user({cols, k}, dt::f32, memory::format_tag::io);
+  std::vector<std::pair<int, int>> args = {
+      {DNNL_ARG_SRC, b.as_md(b.plain(n.inputs[0]), pd.src_desc())},
+      {DNNL_ARG_WEIGHTS, b.constant(w_user, w.f32.data(), pd.weights_desc())}};
+  if (zp) args.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, runtime_zero_point(b, n, 2));
+  const int dst = b.new_buffer(pd.dst_desc());
+  args.emplace_back(DNNL_ARG_DST, dst);
+  b.add_primitive(b.step_name(n) + " [int8]", dnnl::inner_product_forward(pd), pd.scratchpad_desc(),
+                  std::move(args));
+  b.native[n.outputs[0]] = dst;
+  return true;
+}
 
 bool add_quantized_conv(Builder& b, const Node& n) {
   const Graph& g = b.g;
@@ -164,7 +279,7 @@ bool add_quantized_gemm(Builder& b, const Node& n) {
   const Operands o{.ws = 4, .wzp = 5, .ys = 7, .yzp = 8, .bias = 6};
   dnnl::primitive_attr attr;
   bool src_zp = false;
-  if (!quant_attr(b, n, o, cols, attr, src_zp)) return false;
+  if (!quant_attr(b, n, o, cols, attr, src_zp, /*zero_points=*/false)) return false;
   const bool has_bias = present(n, 6);
   if (has_bias && g.values[n.inputs[6]].f32.size() != static_cast<size_t>(cols)) return false;
   const dt src_dt = dnnl_type(g.values[n.inputs[0]].dtype);
