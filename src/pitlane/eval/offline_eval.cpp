@@ -14,6 +14,7 @@
 #ifdef PITLANE_EVAL_ON_RUNTIME
 #include <map>
 
+#include "pitlane/runtime/backends/backend.h"
 #include "pitlane/runtime/model.h"
 #endif
 
@@ -70,6 +71,10 @@ class RuntimeRunner : public ModelRunner {
       runtime::SessionOptions options;
       options.threads = threads_;
       options.batch = batch;
+      // bf16-recipe models ask for bf16 compute; CPUs without it run them in fp32.
+      const auto compute = model_.metadata().find("pitlane.compute");
+      options.bf16 = compute != model_.metadata().end() && compute->second == "bf16" &&
+                     runtime::onednn_bf16_supported();
       it = sessions_.emplace(batch, runtime::Session(model_, options)).first;
     }
     runtime::Session& session = it->second;

@@ -53,7 +53,9 @@ void RangeObserver::observe_histogram(std::span<const float> x) {
       const int b = static_cast<int>((v - min_) / width);
       hist_[std::clamp(b, 0, kBins - 1)] += 1;
     }
-    if (abs_max > 0) {
+    // Exact zeros (half of a Relu output) are exact at any threshold: leaving them out keeps
+    // their spike from dominating the entropy search and dragging the threshold down.
+    if (abs_max > 0 && v != 0.0f) {
       const int b = static_cast<int>(std::abs(v) / abs_max * kBins);
       abs_hist_[std::clamp(b, 0, kBins - 1)] += 1;
     }
