@@ -297,4 +297,46 @@ inline std::string pilotnet_onnx(Padding padding, Exporter exporter, int64_t ops
   return b.bytes();
 }
 
+// A small QDQ model as ONNX Runtime's static quantizer writes it: uint8 input quantization,
+// int8 per-channel Conv weights, int32 bias through DequantizeLinear, Conv + Relu, Flatten, an
+// int8 Gemm and a float output. pitlane fuses it into QLinearConv and QGemm.
+inline std::string qdq_conv_gemm_onnx(uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> w8(-127, 127), b32(-500, 500);
+  auto ints = [&](size_t n, std::uniform_int_distribution<int>& d) {
+    std::vector<int32_t> v(n);
+    for (auto& x : v) x = d(rng);
+    return v;
+  };
+  const int64_t oc = 8, c = 3;
+  OnnxBuilder b(13);
+  b.input("x", {-1, c, 10, 12});
+  b.init("xs", {}, {0.02f});
+  b.init_int("xzp", {}, onnx::TensorProto::UINT8, {128});
+  b.node("QuantizeLinear", {"x", "xs", "xzp"}, {"xq"});
+  b.node("DequantizeLinear", {"xq", "xs", "xzp"}, {"xd"});
+  b.init_int("w", {oc, c, 3, 3}, onnx::TensorProto::INT8, ints(oc * c * 9, w8));
+  std::vector<float> ws(oc), bs(oc);
+  for (int64_t i = 0; i < oc; ++i) ws[i] = 0.004f + 0.001f * i, bs[i] = 0.02f * ws[i];
+  b.init("ws", {oc}, ws);
+  b.init_int("wzp", {oc}, onnx::TensorProto::INT8, std::vector<int32_t>(oc, 0));
+  b.node("DequantizeLinear", {"w", "ws", "wzp"}, {"wd"}, {attr_int("axis", 0)});
+  b.init_int("b", {oc}, onnx::TensorProto::INT32, ints(oc, b32));
+  b.init("bs", {oc}, bs);
+  b.node("DequantizeLinear", {"b", "bs"}, {"bd"}, {attr_int("axis", 0)});
+  b.node("Conv", {"xd", "wd", "bd"}, {"conv"}, {attr_ints("strides", {2, 2})});
+  b.node("Relu", {"conv"}, {"relu"});
+  b.init("ys", {}, {0.01f});
+  b.init_int("yzp", {}, onnx::TensorProto::UINT8, {0});
+  b.node("QuantizeLinear", {"relu", "ys", "yzp"}, {"yq"});
+  b.node("DequantizeLinear", {"yq", "ys", "yzp"}, {"yd"});
+  b.node("Flatten", {"yd"}, {"flat"});
+  b.init_int("fw", {4, oc * 20}, onnx::TensorProto::INT8, ints(4 * oc * 20, w8));
+  b.init("fs", {}, {0.004f});
+  b.node("DequantizeLinear", {"fw", "fs"}, {"fwd"});
+  b.node("Gemm", {"flat", "fwd"}, {"y"}, {attr_int("transB", 1)});
+  b.output("y");
+  return b.bytes();
+}
+
 }  // namespace pitlane::runtime::testing
