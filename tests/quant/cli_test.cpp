@@ -75,6 +75,26 @@ TEST_F(OptimizeCli, Int8WritesModelReportAndTable) {
             static_cast<int64_t>(fs::file_size(path("q.onnx"))));
 }
 
+// pitlane eval reads an int8-only model (uint8 pixels in, int8 out de-quantized with its
+// metadata) and scores it like its float parent.
+TEST_F(OptimizeCli, EvalDequantizesInt8OnlyModels) {
+  if (pitlane("eval --help").code != 0) GTEST_SKIP() << "pitlane built without eval";
+  ASSERT_EQ(pitlane("optimize --model " + model + " --recipe int8-only --out " + path("u8.onnx") +
+                    " --calib " + rec)
+                .code,
+            0);
+  ASSERT_EQ(pitlane("eval --model " + model + " --data " + rec + " --out " + path("f.json")).code,
+            0);
+  const Result r =
+      pitlane("eval --model " + path("u8.onnx") + " --data " + rec + " --out " + path("q.json"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto f = nlohmann::json::parse(read_file(path("f.json")));
+  const auto q = nlohmann::json::parse(read_file(path("q.json")));
+  const double mse_f = f["overall"]["mse"], mse_q = q["overall"]["mse"];
+  EXPECT_EQ(q["recipe"], "int8-only");
+  EXPECT_NEAR(mse_q, mse_f, 0.05 * mse_f + 1e-3) << r.output;
+}
+
 TEST_F(OptimizeCli, HelpHasExamples) {
   const Result r = pitlane("optimize --help");
   EXPECT_EQ(r.code, 0);

@@ -32,7 +32,7 @@ void check_model(const onnx::ModelProto& model, const std::string& source) {
   } catch (const std::exception& e) {
     std::string what = e.what();
     std::replace(what.begin(), what.end(), '\n', ' ');
-    throw InputError(source + ": the ONNX checker rejects the written model: " + what);
+    throw InputError(source + ": the ONNX checker rejects the model: " + what);
   }
 }
 

@@ -65,6 +65,12 @@ OptimizeResult optimize_model(const std::filesystem::path& in, const std::filesy
 
   const onnx::ModelProto parent = load_model(in);
   const std::string source = in.string();
+  try {
+    check_model(parent, source);
+  } catch (const InputError& e) {
+    throw InputError(std::string(e.what()) +
+                     " (this is the input model: fix or re-export it before optimizing)");
+  }
   if (opset(parent) < 13)
     throw InputError(source + ": opset " + std::to_string(opset(parent)) +
                      " is too old for per-channel quantization; re-export with opset 13 or newer");
