@@ -339,4 +339,43 @@ inline std::string qdq_conv_gemm_onnx(uint32_t seed) {
   return b.bytes();
 }
 
+// Quantized operators in ONNX Runtime's dynamic and QOperator forms, with a float16 weight.
+inline std::string mixed_quantized_onnx() {
+  using onnx::TensorProto;
+  OnnxBuilder b(13);
+  b.domain("com.microsoft", 1);
+  b.input("x", {-1, 3, 6, 6});
+  b.node("DynamicQuantizeLinear", {"x"}, {"xq", "xs", "xzp"});
+  b.init_int("w", {4, 3, 3, 3}, TensorProto::INT8, std::vector<int32_t>(108, 3));
+  b.init_int("wzp", {}, TensorProto::INT8, {0});
+  b.node("ConvInteger", {"xq", "w", "xzp", "wzp"}, {"acc"});
+  b.node("Cast", {"acc"}, {"accf"}, {attr_int("to", TensorProto::FLOAT)});
+  b.node("Mul", {"accf", "xs"}, {"c"});
+  b.init("qs", {}, {0.05f});
+  b.init_int("qzp", {}, TensorProto::UINT8, {10});
+  b.node("QuantizeLinear", {"c", "qs", "qzp"}, {"cq"});
+  b.node("Flatten", {"cq"}, {"f"});
+  b.init_int("g", {64, 2}, TensorProto::UINT8, std::vector<int32_t>(128, 130));
+  b.init("gs", {2}, {0.01f, 0.02f});
+  b.init_int("gzp", {2}, TensorProto::UINT8, {128, 127});
+  b.init("ys", {}, {0.1f});
+  b.init_int("yzp", {}, TensorProto::UINT8, {128});
+  b.node("QLinearMatMul", {"f", "qs", "qzp", "g", "gs", "gzp", "ys", "yzp"}, {"m"});
+  b.init_int("h", {2, 2}, TensorProto::INT8, {1, -2, 3, -4});
+  b.init("hs", {}, {0.5f});
+  b.init_int("hb", {2}, TensorProto::INT32, {7, -7});
+  b.init_int("hzp", {}, TensorProto::INT8, {0});
+  b.node("QGemm", {"m", "ys", "yzp", "h", "hs", "hzp", "hb"}, {"y0"}, {attr_int("transB", 1)}, "qg",
+         "com.microsoft");
+  auto& half = *b.proto().mutable_graph()->add_initializer();
+  half.set_name("k16");
+  half.set_data_type(TensorProto::FLOAT16);
+  half.add_dims(2);
+  half.set_raw_data(std::string("\x00\x3c\x00\x40", 4));  // 1.0, 2.0
+  b.node("Cast", {"k16"}, {"k"}, {attr_int("to", TensorProto::FLOAT)});
+  b.node("Mul", {"y0", "k"}, {"y"});
+  b.output("y");
+  return b.bytes();
+}
+
 }  // namespace pitlane::runtime::testing

@@ -297,5 +297,13 @@ TEST(QuantOps, QdqChainFusesAndMatchesOrt) {
   expect_matches_ort("qdq_chain", bytes, {{"x", {2, 3, 10, 12}, uniform(720, -2, 2, 26)}}, 0.1f);
 }
 
+// ONNX Runtime's dynamic and QOperator forms chained (DynamicQuantizeLinear, ConvInteger,
+// QuantizeLinear, QLinearMatMul with per-column uint8 weights, com.microsoft QGemm, a float16
+// constant): the fuzzer's quantized seed, run end to end.
+TEST(QuantOps, MixedQuantizedFormats) {
+  expect_matches_ort("mixed", mixed_quantized_onnx(),
+                     {{"x", {2, 3, 6, 6}, uniform(216, -1, 1, 27)}}, 0.1f);
+}
+
 }  // namespace
 }  // namespace pitlane::runtime
