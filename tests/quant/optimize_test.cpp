@@ -29,11 +29,11 @@ using runtime::testing::Padding;
 struct Fixture {
   testing::TempDir dir{"quant"};
   fs::path model, rec;
-  Fixture() {
+  explicit Fixture(Padding padding = Padding::valid) {
     model = dir.path() / "pilotnet.onnx";
     // The output's shape, as pitlane's writer declares it (the ONNX checker wants one).
     onnx::ModelProto m;
-    m.ParseFromString(runtime::testing::pilotnet_onnx(Padding::valid, Exporter::pitlane, 13, 5));
+    m.ParseFromString(runtime::testing::pilotnet_onnx(padding, Exporter::pitlane, 13, 5));
     auto* shape = m.mutable_graph()
                       ->mutable_output(0)
                       ->mutable_type()
@@ -151,6 +151,25 @@ INSTANTIATE_TEST_SUITE_P(AllRecipes, Recipes,
                              if (c == '-') c = '_';
                            return s;
                          });
+
+// Same padding: the input BatchNormalization cannot fold into the padded first convolution, so
+// it stays a float node (int8-only: after the DequantizeLinear of the pixels).
+TEST(Optimize, SamePaddingKeepsTheInputNormalizationInFloat) {
+  if (!runtime::testing::have_ort()) GTEST_SKIP() << "node or tools/interop/node_modules missing";
+  Fixture f(Padding::same);
+  for (const std::string recipe : {"int8", "int8-only"}) {
+    const fs::path out = f.dir.path() / (recipe + ".onnx");
+    optimize_model(f.model, out, {.recipe = recipe, .calib = {f.rec}, .calib_images = 16});
+    int batchnorms = 0;
+    const onnx::ModelProto written = load_model(out);
+    for (const auto& n : written.graph().node())
+      batchnorms += n.op_type() == "BatchNormalization";
+    EXPECT_EQ(batchnorms, recipe == "int8" ? 1 : 2) << recipe;
+    const Outputs y = run_everywhere(out, f.rec, recipe == "int8-only");
+    EXPECT_EQ(max_diff(y.reference, y.onednn), 0.0f) << recipe;
+    EXPECT_LE(max_diff(y.ort, y.reference), recipe == "int8" ? 0.05f : 1.0f) << recipe;
+  }
+}
 
 TEST(Optimize, BadInputIsAnInputErrorAndWritesNothing) {
   Fixture f;
