@@ -162,8 +162,7 @@ TEST(Optimize, SamePaddingKeepsTheInputNormalizationInFloat) {
     optimize_model(f.model, out, {.recipe = recipe, .calib = {f.rec}, .calib_images = 16});
     int batchnorms = 0;
     const onnx::ModelProto written = load_model(out);
-    for (const auto& n : written.graph().node())
-      batchnorms += n.op_type() == "BatchNormalization";
+    for (const auto& n : written.graph().node()) batchnorms += n.op_type() == "BatchNormalization";
     EXPECT_EQ(batchnorms, recipe == "int8" ? 1 : 2) << recipe;
     const Outputs y = run_everywhere(out, f.rec, recipe == "int8-only");
     EXPECT_EQ(max_diff(y.reference, y.onednn), 0.0f) << recipe;
