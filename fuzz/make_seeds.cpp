@@ -77,5 +77,9 @@ int main(int argc, char** argv) {
       for (bool padded : {false, true})
         std::ofstream(dir / ("seed" + std::to_string(i++) + ".onnx"), std::ios::binary)
             << tiny(e, opset, padded);
+  std::ofstream(dir / ("seed" + std::to_string(i++) + ".onnx"), std::ios::binary)
+      << qdq_conv_gemm_onnx(1);
+  std::ofstream(dir / ("seed" + std::to_string(i++) + ".onnx"), std::ios::binary)
+      << mixed_quantized_onnx();
   return 0;
 }

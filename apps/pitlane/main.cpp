@@ -27,6 +27,9 @@ int run(int argc, char** argv) {
   pitlane::cli::add_infer_command(app);
   pitlane::cli::add_bench_command(app);
 #endif
+#ifdef PITLANE_HAS_QUANT
+  pitlane::cli::add_optimize_command(app);
+#endif
 #ifdef PITLANE_HAS_TRAIN
   pitlane::cli::add_train_command(app);
   pitlane::cli::add_eval_command(app);

@@ -115,8 +115,9 @@ struct RunAllocations {
 };
 
 RunAllocations allocations_during_runs(Backend backend, Padding padding, int threads, int64_t batch,
-                                       int runs) {
-  const Model model = Model::from_bytes(pilotnet_onnx(padding, Exporter::torch, 13, 1), "m.onnx");
+                                       int runs, bool quantized = false) {
+  const Model model = Model::from_bytes(
+      quantized ? qdq_conv_gemm_onnx(1) : pilotnet_onnx(padding, Exporter::torch, 13, 1), "m.onnx");
   Session s(model, {.backend = backend, .threads = threads, .batch = batch});
   const auto x = random_input(s.inputs()[0].element_count(), 1);
   std::vector<float> y(s.outputs()[0].element_count());
@@ -150,6 +151,17 @@ TEST(NoAllocation, ReferenceRunAllocatesNothing) {
     const RunAllocations r = allocations_during_runs(Backend::reference, padding, 1, 1, 3);
     for (long n : r.per_run) EXPECT_EQ(n, 0);
   }
+}
+
+TEST(NoAllocation, QuantizedRunsAllocateLikeFloatOnes) {
+  const RunAllocations ref =
+      allocations_during_runs(Backend::reference, Padding::valid, 1, 2, 3, true);
+  for (long n : ref.per_run) EXPECT_EQ(n, 0);
+  const RunAllocations dnn =
+      allocations_during_runs(Backend::onednn, Padding::valid, 1, 2, 10, true);
+  for (long n : dnn.per_run) EXPECT_EQ(n, dnn.per_run.front());
+  EXPECT_LE(dnn.per_run.front(), static_cast<long>(10 * (dnn.steps - dnn.reference_steps)));
+  EXPECT_EQ(dnn.net, 0);
 }
 
 TEST(NoAllocation, OnednnRunOnlyOnednnsArgumentMaps) {

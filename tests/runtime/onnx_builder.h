@@ -79,10 +79,42 @@ class OnnxBuilder {
     }
     return *this;
   }
-  OnnxBuilder& output(const std::string& name) {
+  OnnxBuilder& output(const std::string& name, int elem_type = onnx::TensorProto::FLOAT) {
     auto* out = model_.mutable_graph()->add_output();
     out->set_name(name);
-    out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    out->mutable_type()->mutable_tensor_type()->set_elem_type(elem_type);
+    return *this;
+  }
+  // An input of another element type (uint8 pixels, ...).
+  OnnxBuilder& typed_input(const std::string& name, const std::vector<int64_t>& dims,
+                           int elem_type) {
+    input(name, dims);
+    auto* in = model_.mutable_graph()->mutable_input(model_.graph().input_size() - 1);
+    in->mutable_type()->mutable_tensor_type()->set_elem_type(elem_type);
+    return *this;
+  }
+  // Integer initializers: UINT8, INT8 (raw bytes) or INT32 (raw little-endian).
+  OnnxBuilder& init_int(const std::string& name, const std::vector<int64_t>& dims, int data_type,
+                        const std::vector<int32_t>& data) {
+    auto* t = model_.mutable_graph()->add_initializer();
+    t->set_name(name);
+    t->set_data_type(data_type);
+    for (int64_t d : dims) t->add_dims(d);
+    std::string raw;
+    for (int32_t x : data) {
+      if (data_type == onnx::TensorProto::INT32)
+        raw.append(reinterpret_cast<const char*>(&x), 4);
+      else
+        raw.push_back(static_cast<char>(x));
+    }
+    t->set_raw_data(raw);
+    return *this;
+  }
+  // Declares an operator domain (e.g. "com.microsoft" for QGemm).
+  OnnxBuilder& domain(const std::string& name, int64_t version) {
+    auto* op = model_.add_opset_import();
+    op->set_domain(name);
+    op->set_version(version);
     return *this;
   }
   OnnxBuilder& init(const std::string& name, const std::vector<int64_t>& dims,
@@ -123,9 +155,10 @@ class OnnxBuilder {
   OnnxBuilder& node(const std::string& op, const std::vector<std::string>& inputs,
                     const std::vector<std::string>& outputs,
                     const std::vector<onnx::AttributeProto>& attrs = {},
-                    const std::string& name = "") {
+                    const std::string& name = "", const std::string& domain = "") {
     auto* n = model_.mutable_graph()->add_node();
     n->set_op_type(op);
+    if (!domain.empty()) n->set_domain(domain);
     n->set_name(name.empty() ? outputs.at(0) : name);
     for (const auto& i : inputs) n->add_input(i);
     for (const auto& o : outputs) n->add_output(o);
@@ -261,6 +294,87 @@ inline std::string pilotnet_onnx(Padding padding, Exporter exporter, int64_t ops
   }
   b.output("vw");
   b.metadata("pitlane.outputs", R"({"names":["v","w"]})");
+  return b.bytes();
+}
+
+// A small QDQ model as ONNX Runtime's static quantizer writes it: uint8 input quantization,
+// int8 per-channel Conv weights, int32 bias through DequantizeLinear, Conv + Relu, Flatten, an
+// int8 Gemm and a float output. pitlane fuses it into QLinearConv and QGemm.
+inline std::string qdq_conv_gemm_onnx(uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> w8(-127, 127), b32(-500, 500);
+  auto ints = [&](size_t n, std::uniform_int_distribution<int>& d) {
+    std::vector<int32_t> v(n);
+    for (auto& x : v) x = d(rng);
+    return v;
+  };
+  const int64_t oc = 8, c = 3;
+  OnnxBuilder b(13);
+  b.input("x", {-1, c, 10, 12});
+  b.init("xs", {}, {0.02f});
+  b.init_int("xzp", {}, onnx::TensorProto::UINT8, {128});
+  b.node("QuantizeLinear", {"x", "xs", "xzp"}, {"xq"});
+  b.node("DequantizeLinear", {"xq", "xs", "xzp"}, {"xd"});
+  b.init_int("w", {oc, c, 3, 3}, onnx::TensorProto::INT8, ints(oc * c * 9, w8));
+  std::vector<float> ws(oc), bs(oc);
+  for (int64_t i = 0; i < oc; ++i) ws[i] = 0.004f + 0.001f * i, bs[i] = 0.02f * ws[i];
+  b.init("ws", {oc}, ws);
+  b.init_int("wzp", {oc}, onnx::TensorProto::INT8, std::vector<int32_t>(oc, 0));
+  b.node("DequantizeLinear", {"w", "ws", "wzp"}, {"wd"}, {attr_int("axis", 0)});
+  b.init_int("b", {oc}, onnx::TensorProto::INT32, ints(oc, b32));
+  b.init("bs", {oc}, bs);
+  b.node("DequantizeLinear", {"b", "bs"}, {"bd"}, {attr_int("axis", 0)});
+  b.node("Conv", {"xd", "wd", "bd"}, {"conv"}, {attr_ints("strides", {2, 2})});
+  b.node("Relu", {"conv"}, {"relu"});
+  b.init("ys", {}, {0.01f});
+  b.init_int("yzp", {}, onnx::TensorProto::UINT8, {0});
+  b.node("QuantizeLinear", {"relu", "ys", "yzp"}, {"yq"});
+  b.node("DequantizeLinear", {"yq", "ys", "yzp"}, {"yd"});
+  b.node("Flatten", {"yd"}, {"flat"});
+  b.init_int("fw", {4, oc * 20}, onnx::TensorProto::INT8, ints(4 * oc * 20, w8));
+  b.init("fs", {}, {0.004f});
+  b.node("DequantizeLinear", {"fw", "fs"}, {"fwd"});
+  b.node("Gemm", {"flat", "fwd"}, {"y"}, {attr_int("transB", 1)});
+  b.output("y");
+  return b.bytes();
+}
+
+// Quantized operators in ONNX Runtime's dynamic and QOperator forms, with a float16 weight.
+inline std::string mixed_quantized_onnx() {
+  using onnx::TensorProto;
+  OnnxBuilder b(13);
+  b.domain("com.microsoft", 1);
+  b.input("x", {-1, 3, 6, 6});
+  b.node("DynamicQuantizeLinear", {"x"}, {"xq", "xs", "xzp"});
+  b.init_int("w", {4, 3, 3, 3}, TensorProto::INT8, std::vector<int32_t>(108, 3));
+  b.init_int("wzp", {}, TensorProto::INT8, {0});
+  b.node("ConvInteger", {"xq", "w", "xzp", "wzp"}, {"acc"});
+  b.node("Cast", {"acc"}, {"accf"}, {attr_int("to", TensorProto::FLOAT)});
+  b.node("Mul", {"accf", "xs"}, {"c"});
+  b.init("qs", {}, {0.05f});
+  b.init_int("qzp", {}, TensorProto::UINT8, {10});
+  b.node("QuantizeLinear", {"c", "qs", "qzp"}, {"cq"});
+  b.node("Flatten", {"cq"}, {"f"});
+  b.init_int("g", {64, 2}, TensorProto::UINT8, std::vector<int32_t>(128, 130));
+  b.init("gs", {2}, {0.01f, 0.02f});
+  b.init_int("gzp", {2}, TensorProto::UINT8, {128, 127});
+  b.init("ys", {}, {0.1f});
+  b.init_int("yzp", {}, TensorProto::UINT8, {128});
+  b.node("QLinearMatMul", {"f", "qs", "qzp", "g", "gs", "gzp", "ys", "yzp"}, {"m"});
+  b.init_int("h", {2, 2}, TensorProto::INT8, {1, -2, 3, -4});
+  b.init("hs", {}, {0.5f});
+  b.init_int("hb", {2}, TensorProto::INT32, {7, -7});
+  b.init_int("hzp", {}, TensorProto::INT8, {0});
+  b.node("QGemm", {"m", "ys", "yzp", "h", "hs", "hzp", "hb"}, {"y0"}, {attr_int("transB", 1)}, "qg",
+         "com.microsoft");
+  auto& half = *b.proto().mutable_graph()->add_initializer();
+  half.set_name("k16");
+  half.set_data_type(TensorProto::FLOAT16);
+  half.add_dims(2);
+  half.set_raw_data(std::string("\x00\x3c\x00\x40", 4));  // 1.0, 2.0
+  b.node("Cast", {"k16"}, {"k"}, {attr_int("to", TensorProto::FLOAT)});
+  b.node("Mul", {"y0", "k"}, {"y"});
+  b.output("y");
   return b.bytes();
 }
 

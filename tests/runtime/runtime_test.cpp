@@ -334,6 +334,17 @@ TEST(Npy, RoundTripAndValidation) {
   const NpyArray scalar = parse_npy(format_npy({}, std::vector<float>{3.0f}), "s.npy");
   EXPECT_TRUE(scalar.shape.empty());
   EXPECT_EQ(scalar.data.size(), 1u);
+  // uint8 / int8 arrays (pixels for uint8-input models) read as exact floats: the same header
+  // with one byte per value.
+  std::string u8 = format_npy(shape, std::vector<float>(6, 0.0f));
+  u8.replace(u8.find("<f4"), 3, "|u1");
+  u8.resize(u8.size() - 24);
+  u8 += std::string("\x00\x01\x7f\x80\xfe\xff", 6);
+  EXPECT_EQ(parse_npy(u8, "u8.npy").data, (std::vector<float>{0, 1, 127, 128, 254, 255}));
+  std::string i8 = u8;
+  i8.replace(i8.find("|u1"), 3, "|i1");
+  EXPECT_EQ(parse_npy(i8, "i8.npy").data, (std::vector<float>{0, 1, 127, -128, -2, -1}));
+  EXPECT_THROW(parse_npy(u8.substr(0, u8.size() - 1), "t8.npy"), InputError);
 }
 
 // Bad models: one-line InputErrors naming the file and the place.

@@ -56,5 +56,20 @@ TEST(ModelMetadata, MissingKeysKeepTheStudyDefaultsAndBadValuesAreInputErrors) {
   }
 }
 
+// int8-only models: how to read their quantized output, written only when present.
+TEST(ModelMetadata, OutputQuantizationRoundTripsAndDequantizes) {
+  EXPECT_FALSE(to_props(ModelMetadata{}).count(kOutputQuantizationKey));
+  ModelMetadata m;
+  m.output_quantization = {.scale = 0.0078125, .zero_point = -3};
+  const auto props = to_props(m);
+  EXPECT_EQ(metadata_from_props(props, "m.onnx"), m);
+  // (q - zero_point) * scale: q = 61 -> 64 / 128.
+  EXPECT_DOUBLE_EQ(m.output_quantization.dequantize(61), 0.5);
+  EXPECT_DOUBLE_EQ(ModelMetadata{}.output_quantization.dequantize(0.25), 0.25);
+  EXPECT_THROW(metadata_from_props({{kOutputQuantizationKey, R"({"scale":0})"}}, "m.onnx"),
+               InputError);
+  EXPECT_THROW(metadata_from_props({{kOutputQuantizationKey, "nope"}}, "m.onnx"), InputError);
+}
+
 }  // namespace
 }  // namespace pitlane::data

@@ -82,8 +82,10 @@ sim::Command NeuralBrain::act(const cv::Mat& frame_bgr) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const data::OutputSpec& o = metadata_.outputs;
   // Labels were clipped to [0, 1] in training; clip the outputs the same way.
-  const double v = o.denormalize(0, std::clamp(static_cast<double>(output_[0]), 0.0, 1.0));
-  const double w = o.denormalize(1, std::clamp(static_cast<double>(output_[1]), 0.0, 1.0));
+  // int8-only models give quantized outputs; their metadata says how to read them.
+  const data::OutputQuantization& q = metadata_.output_quantization;
+  const double v = o.denormalize(0, std::clamp(q.dequantize(output_[0]), 0.0, 1.0));
+  const double w = o.denormalize(1, std::clamp(q.dequantize(output_[1]), 0.0, 1.0));
   return {v, w};
 }
 

@@ -72,6 +72,10 @@ std::map<std::string, std::string> to_props(const ModelMetadata& m) {
   p[kArchKey] = m.arch;
   p[kTrainingDataKey] = json(m.training_data).dump();
   p[kSeedKey] = m.seed;
+  if (m.output_quantization.present())
+    p[kOutputQuantizationKey] = json{{"scale", m.output_quantization.scale},
+                                     {"zero_point", m.output_quantization.zero_point}}
+                                    .dump();
   return p;
 }
 
@@ -133,6 +137,15 @@ ModelMetadata metadata_from_props(const std::map<std::string, std::string>& prop
   if (const auto* t = find(kParentKey)) m.parent = *t;
   if (const auto* t = find(kArchKey)) m.arch = *t;
   if (const auto* t = find(kSeedKey)) m.seed = *t;
+  if (const auto* text = find(kOutputQuantizationKey)) {
+    const json j = parse_json(*text, source, kOutputQuantizationKey);
+    m.output_quantization.scale = get_or<double>(j, "scale", 0.0, source, kOutputQuantizationKey);
+    m.output_quantization.zero_point =
+        get_or<int>(j, "zero_point", 0, source, kOutputQuantizationKey);
+    if (!(m.output_quantization.scale > 0.0))
+      throw InputError(source + ": " + kOutputQuantizationKey +
+                       " needs a positive scale; the model's metadata is corrupt");
+  }
   if (const auto* text = find(kTrainingDataKey)) {
     if (!text->empty()) {
       const json j = parse_json(*text, source, kTrainingDataKey);

@@ -51,6 +51,16 @@ struct OutputSpec {
   bool operator==(const OutputSpec&) const = default;
 };
 
+// How to read a quantized output (int8-only models): value = (q - zero_point) * scale.
+struct OutputQuantization {
+  double scale = 0.0;  // 0: the output is float, nothing to de-quantize
+  int zero_point = 0;  // in the output's integer type
+  bool present() const { return scale > 0.0; }
+  double dequantize(double q) const { return present() ? (q - zero_point) * scale : q; }
+
+  bool operator==(const OutputQuantization&) const = default;
+};
+
 struct ModelMetadata {
   PreprocessSpec preprocess;
   OutputSpec outputs;
@@ -59,6 +69,7 @@ struct ModelMetadata {
   std::string parent;                      // "file.onnx sha256:HEX" of the parent, or ""
   std::vector<std::string> training_data;  // recording folder names the model was trained on
   std::string seed;                        // training seed as text, "" if unknown
+  OutputQuantization output_quantization;  // int8-only models: how to de-quantize the output
 
   bool operator==(const ModelMetadata&) const = default;
 };
@@ -71,6 +82,7 @@ inline constexpr const char* kParentKey = "pitlane.parent";
 inline constexpr const char* kArchKey = "pitlane.arch";
 inline constexpr const char* kTrainingDataKey = "pitlane.training_data";
 inline constexpr const char* kSeedKey = "pitlane.seed";
+inline constexpr const char* kOutputQuantizationKey = "pitlane.output_quantization";
 
 std::map<std::string, std::string> to_props(const ModelMetadata& meta);
 

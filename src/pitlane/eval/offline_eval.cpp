@@ -14,6 +14,7 @@
 #ifdef PITLANE_EVAL_ON_RUNTIME
 #include <map>
 
+#include "pitlane/runtime/backends/backend.h"
 #include "pitlane/runtime/model.h"
 #endif
 
@@ -70,6 +71,10 @@ class RuntimeRunner : public ModelRunner {
       runtime::SessionOptions options;
       options.threads = threads_;
       options.batch = batch;
+      // bf16-recipe models ask for bf16 compute; CPUs without it run them in fp32.
+      const auto compute = model_.metadata().find("pitlane.compute");
+      options.bf16 = compute != model_.metadata().end() && compute->second == "bf16" &&
+                     runtime::onednn_bf16_supported();
       it = sessions_.emplace(batch, runtime::Session(model_, options)).first;
     }
     runtime::Session& session = it->second;
@@ -101,9 +106,11 @@ OpenedModel open_model(const fs::path& path, int threads) {
   const bool nchw = spec.layout == "nchw";
   const std::vector<int64_t> want = nchw ? std::vector<int64_t>{3, spec.height, spec.width}
                                          : std::vector<int64_t>{spec.height, spec.width, 3};
-  if (input.elem_type != 1 || input.dims.size() != 4) {
+  // uint8 inputs (int8-only models) take raw pixels: their preprocessing metadata says so.
+  if ((input.elem_type != 1 && input.elem_type != 2) || input.dims.size() != 4) {
     throw InputError(where + ": input '" + input.name +
-                     "' must be float32 of rank 4 (N, C, H, W); this is not a driving model");
+                     "' must be float32 (or uint8) of rank 4 (N, C, H, W); this is not a driving "
+                     "model");
   }
   for (size_t d = 1; d < 4; ++d) {
     if (input.dims[d] == -1) input.dims[d] = want[d - 1];
@@ -174,7 +181,9 @@ EvalReport evaluate_recordings(OpenedModel& model, const std::vector<data::Recor
       seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       for (size_t i = 0; i < count; ++i) {
         const data::Frame& f = recs[r].frames[index[first + i].frame];
-        const double pv = out[i * k], pw = out[i * k + 1];
+        // int8-only models: de-quantized with the scale and zero point of their metadata.
+        const auto& q = model.metadata.output_quantization;
+        const double pv = q.dequantize(out[i * k]), pw = q.dequantize(out[i * k + 1]);
         acc.add(pv, pw, batch.labels[2 * i], batch.labels[2 * i + 1], f.v, f.w,
                 outputs.denormalize(0, pv), outputs.denormalize(1, pw));
       }

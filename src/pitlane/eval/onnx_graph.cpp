@@ -95,20 +95,30 @@ OnnxTensor convert_tensor(const onnx::TensorProto& t, const std::string& where) 
       }
       break;
     case onnx::TensorProto::FLOAT16:
+    case onnx::TensorProto::BFLOAT16: {
+      // bfloat16 is the top half of a float32.
+      const bool bf16 = t.data_type() == onnx::TensorProto::BFLOAT16;
+      auto widen = [bf16](uint16_t h) {
+        if (!bf16) return half_to_float(h);
+        const uint32_t bits = static_cast<uint32_t>(h) << 16;
+        float f;
+        std::memcpy(&f, &bits, 4);
+        return f;
+      };
       if (!raw.empty()) {
         need_raw(2);
         out.floats.resize(count);
         for (int64_t i = 0; i < count; ++i) {
           uint16_t h;
           std::memcpy(&h, raw.data() + 2 * i, 2);
-          out.floats[i] = half_to_float(h);
+          out.floats[i] = widen(h);
         }
       } else {
         check_count(t.int32_data_size());
-        for (int32_t h : t.int32_data())
-          out.floats.push_back(half_to_float(static_cast<uint16_t>(h)));
+        for (int32_t h : t.int32_data()) out.floats.push_back(widen(static_cast<uint16_t>(h)));
       }
       break;
+    }
     case onnx::TensorProto::INT64:
       if (!raw.empty()) {
         need_raw(8);

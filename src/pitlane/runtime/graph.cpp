@@ -56,8 +56,46 @@ const char* op_name(Op op) {
       return "Squeeze";
     case Op::Affine:
       return "Affine";
+    case Op::QuantizeLinear:
+      return "QuantizeLinear";
+    case Op::DequantizeLinear:
+      return "DequantizeLinear";
+    case Op::QLinearConv:
+      return "QLinearConv";
+    case Op::QLinearMatMul:
+      return "QLinearMatMul";
+    case Op::QGemm:
+      return "QGemm";
+    case Op::ConvInteger:
+      return "ConvInteger";
+    case Op::MatMulInteger:
+      return "MatMulInteger";
+    case Op::DynamicQuantizeScale:
+      return "DynamicQuantizeScale";
+    case Op::DynamicQuantizeZeroPoint:
+      return "DynamicQuantizeZeroPoint";
   }
   return "?";
+}
+
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::f32:
+      return "float32";
+    case DType::i64:
+      return "int64";
+    case DType::u8:
+      return "uint8";
+    case DType::i8:
+      return "int8";
+    case DType::i32:
+      return "int32";
+  }
+  return "?";
+}
+
+bool is_quantized(DType t) {
+  return t == DType::u8 || t == DType::i8 || t == DType::i32;
 }
 
 std::string Graph::where(const Node& n) const {

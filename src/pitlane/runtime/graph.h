@@ -13,7 +13,15 @@
 
 namespace pitlane::runtime {
 
-enum class DType : uint8_t { f32, i64 };
+// Element types. Quantized tensors (u8, i8, i32) are held as exact integer-valued floats in the
+// float storage and float buffers (u8/i8 exactly; i32 exactly up to 2^24, which covers every
+// accumulator a calibrated int8 layer produces in practice), so every backend, the arena and the
+// caller's float spans carry them unchanged. Kernels that compute in integers convert on the fly;
+// the oneDNN backend keeps the tensors between its own int8 primitives as real u8/s8 bytes.
+// i32 constants also keep their exact values in `i64`.
+enum class DType : uint8_t { f32, i64, u8, i8, i32 };
+const char* dtype_name(DType t);
+bool is_quantized(DType t);  // u8, i8 or i32
 
 // Every operator the importer accepts. Some only exist before the passes (Constant, Shape,
 // Gather, ... are folded away; BatchNormalization becomes Affine or disappears into a Conv).
@@ -43,6 +51,17 @@ enum class Op : uint8_t {
   Unsqueeze,
   Squeeze,
   Affine,  // internal: y = x * scale[c] + shift[c] over axis 1 (a BatchNormalization left alone)
+  // Quantization (ONNX default domain, and com.microsoft QGemm).
+  QuantizeLinear,    // y = saturate(round(x / scale) + zero_point), per tensor or per axis
+  DequantizeLinear,  // y = (x - zero_point) * scale
+  QLinearConv,       // int8/uint8 conv, int32 bias, requantized output (+ fused activation)
+  QLinearMatMul,     // int8/uint8 matrix product, requantized output
+  QGemm,             // com.microsoft: int8 Gemm + int32 bias, quantized or float output
+  ConvInteger,       // int32 output = sum (x - x_zp) * (w - w_zp)
+  MatMulInteger,     // int32 output = (A - a_zp) * (B - b_zp)
+  // DynamicQuantizeLinear is imported as these two plus a QuantizeLinear (one output each).
+  DynamicQuantizeScale,      // internal: scalar (max(0, max x) - min(0, min x)) / 255
+  DynamicQuantizeZeroPoint,  // internal: scalar uint8 zero point for that scale
 };
 
 const char* op_name(Op op);
@@ -70,8 +89,8 @@ struct Value {
   bool has_shape = false;      // false until shape inference reaches it
   std::vector<int64_t> shape;  // dimensions; -1 = the dynamic batch dimension (symbolic graphs)
   bool is_const = false;       // an initializer or a folded result
-  std::vector<float> f32;      // constant data when dtype == f32
-  std::vector<int64_t> i64;    // constant data when dtype == i64
+  std::vector<float> f32;      // constant data when dtype is f32, u8, i8 or i32 (see DType)
+  std::vector<int64_t> i64;    // constant data when dtype is i64, and the exact i32 values
 };
 
 struct Node {

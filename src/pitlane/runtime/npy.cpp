@@ -58,8 +58,13 @@ NpyArray parse_npy(std::string_view bytes, const std::string& source) {
     fail(source, "truncated or oversized .npy header");
   const std::string header(bytes.substr(start, header_len));
   std::string descr = header_field(header, "descr", source);
-  if (descr != "'<f4'" && descr != "'float32'")
-    fail(source, "dtype " + descr + " is not supported; save the array as float32 ('<f4')");
+  // uint8 / int8 arrays (pixels for uint8-input models) are read as exact floats.
+  const bool u8 = descr == "'|u1'" || descr == "'uint8'";
+  const bool i8 = descr == "'|i1'" || descr == "'int8'";
+  if (descr != "'<f4'" && descr != "'float32'" && !u8 && !i8)
+    fail(source,
+         "dtype " + descr + " is not supported; save the array as float32 ('<f4'), or uint8/int8");
+  const size_t element_bytes = u8 || i8 ? 1 : sizeof(float);
   if (header_field(header, "fortran_order", source) != "False")
     fail(source, "Fortran-ordered arrays are not supported; save a C-ordered array");
   const std::string shape_text = header_field(header, "shape", source);
@@ -85,13 +90,21 @@ NpyArray parse_npy(std::string_view bytes, const std::string& source) {
     }
   }
   const size_t payload = start + header_len;
-  const size_t need = static_cast<size_t>(count) * sizeof(float);
+  const size_t need = static_cast<size_t>(count) * element_bytes;
   if (bytes.size() - payload != need)
     fail(source, "holds " + std::to_string(bytes.size() - payload) + " data bytes, shape " +
                      shape_text + " needs " + std::to_string(need) +
                      "; the file is truncated or corrupt");
   out.data.resize(static_cast<size_t>(count));
-  if (need) std::memcpy(out.data.data(), bytes.data() + payload, need);
+  if (u8 || i8) {
+    for (int64_t k = 0; k < count; ++k) {
+      const char c = bytes[payload + k];
+      out.data[k] = u8 ? static_cast<float>(static_cast<uint8_t>(c))
+                       : static_cast<float>(static_cast<int8_t>(c));
+    }
+  } else if (need) {
+    std::memcpy(out.data.data(), bytes.data() + payload, need);
+  }
   return out;
 }
 

@@ -1,7 +1,8 @@
 // NumPy .npy files: float32 arrays in and out of the runtime, the CLI and the tests.
 //
-// Reading is bounded and validated (magic, version, header length, dtype '<f4', C order, shape
-// against the file's size); every problem is an InputError naming the file and the fix.
+// Reading is bounded and validated (magic, version, header length, dtype '<f4' (or '|u1' / '|i1',
+// read as exact floats: pixels for uint8-input models), C order, shape against the file's size);
+// every problem is an InputError naming the file and the fix.
 //
 //   NpyArray x = read_npy("x.npy");                 // x.shape = {1, 3, 66, 200}
 //   write_npy("y.npy", {1, 2}, y_values);            // atomic: temporary file, then rename

@@ -3,6 +3,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <unordered_map>
@@ -24,6 +25,7 @@ struct OpSpec {
   Op op;
   int min_inputs, max_inputs;
   int max_outputs;
+  const char* domain = "";  // "" = the default ONNX domain
 };
 constexpr OpSpec kOps[] = {
     {"Conv", Op::Conv, 2, 3, 1},
@@ -50,12 +52,19 @@ constexpr OpSpec kOps[] = {
     {"Gather", Op::Gather, 2, 2, 1},
     {"Unsqueeze", Op::Unsqueeze, 1, 2, 1},
     {"Squeeze", Op::Squeeze, 1, 2, 1},
+    {"QuantizeLinear", Op::QuantizeLinear, 2, 3, 1},
+    {"DequantizeLinear", Op::DequantizeLinear, 2, 3, 1},
+    {"QLinearConv", Op::QLinearConv, 8, 9, 1},
+    {"QLinearMatMul", Op::QLinearMatMul, 8, 8, 1},
+    {"ConvInteger", Op::ConvInteger, 2, 4, 1},
+    {"MatMulInteger", Op::MatMulInteger, 2, 4, 1},
+    {"QGemm", Op::QGemm, 6, 9, 1, "com.microsoft"},
 };
 
 std::string supported_list() {
   std::string s;
   for (const auto& spec : kOps) s += (s.empty() ? "" : ", ") + std::string(spec.name);
-  return s + ", Constant";
+  return s + ", Constant, DynamicQuantizeLinear";
 }
 
 // Printable, bounded version of a name taken from the file.
@@ -63,6 +72,25 @@ std::string clean(const std::string& s) {
   std::string out;
   for (char c : s.substr(0, 80)) out += (c >= 32 && c < 127) ? c : '?';
   return s.size() > 80 ? out + "..." : out;
+}
+
+float bf16_to_float(uint16_t b) {
+  const uint32_t bits = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+float half_to_float(uint16_t h) {
+  const uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  float f;
+  if (exp == 0)
+    f = std::ldexp(static_cast<float>(mant), -24);  // zero and subnormals
+  else if (exp == 31)
+    f = mant ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
+  else
+    f = std::ldexp(static_cast<float>(mant | 0x400), static_cast<int>(exp) - 25);
+  return sign ? -f : f;
 }
 
 class Importer {
@@ -187,7 +215,7 @@ class Importer {
         }
         break;
       case onnx::TensorProto::INT32:
-        v.dtype = DType::i64;
+        v.dtype = DType::i32;
         if (!raw.empty() || t.int32_data_size() == 0) {
           check_count(raw.size() / 4, "raw int32");
           if (raw.size() % 4) fail(where + " raw data is not a whole number of int32s");
@@ -201,10 +229,52 @@ class Importer {
           check_count(t.int32_data_size(), "int32");
           v.i64.assign(t.int32_data().begin(), t.int32_data().end());
         }
+        v.f32.assign(v.i64.begin(), v.i64.end());  // quantized kernels read the float storage
         break;
+      case onnx::TensorProto::UINT8:
+      case onnx::TensorProto::INT8: {
+        const bool is_u8 = t.data_type() == onnx::TensorProto::UINT8;
+        v.dtype = is_u8 ? DType::u8 : DType::i8;
+        if (!raw.empty() || t.int32_data_size() == 0) {
+          check_count(raw.size(), is_u8 ? "raw uint8" : "raw int8");
+          v.f32.resize(count);
+          for (int64_t i = 0; i < count; ++i)
+            v.f32[i] = is_u8 ? static_cast<float>(static_cast<uint8_t>(raw[i]))
+                             : static_cast<float>(static_cast<int8_t>(raw[i]));
+        } else {
+          check_count(t.int32_data_size(), is_u8 ? "uint8" : "int8");
+          for (int32_t x : t.int32_data()) {
+            if (x < (is_u8 ? 0 : -128) || x > (is_u8 ? 255 : 127))
+              fail(where + " holds " + std::to_string(x) + ", out of its 8-bit range");
+            v.f32.push_back(static_cast<float>(x));
+          }
+        }
+        break;
+      }
+      case onnx::TensorProto::FLOAT16:
+      case onnx::TensorProto::BFLOAT16: {
+        // Half-precision weights (pitlane's float16 / bf16 recipes): widened to float32 here.
+        const bool half = t.data_type() == onnx::TensorProto::FLOAT16;
+        v.dtype = DType::f32;
+        std::vector<uint16_t> bits;
+        if (!raw.empty() || t.int32_data_size() == 0) {
+          check_count(raw.size() / 2, "raw 16-bit float");
+          if (raw.size() % 2) fail(where + " raw data is not a whole number of 16-bit floats");
+          bits.resize(count);
+          if (count) std::memcpy(bits.data(), raw.data(), count * 2);
+        } else {
+          check_count(t.int32_data_size(), "16-bit float");
+          for (int32_t x : t.int32_data()) bits.push_back(static_cast<uint16_t>(x));
+        }
+        v.f32.resize(count);
+        for (int64_t i = 0; i < count; ++i)
+          v.f32[i] = half ? half_to_float(bits[i]) : bf16_to_float(bits[i]);
+        break;
+      }
       default:
         fail(where + " has data type " + std::to_string(t.data_type()) +
-             ", not supported; pitlane's runtime runs float32 models (int64 for shapes)");
+             ", not supported; pitlane's runtime reads float32/16, bfloat16, (u)int8, int32 "
+             "and int64 tensors");
     }
   }
 
@@ -219,9 +289,14 @@ class Importer {
     if (!info.has_type() || !info.type().has_tensor_type())
       fail(where + " is not a tensor; pitlane models take float32 tensors");
     const auto& tt = info.type().tensor_type();
-    if (tt.elem_type() != onnx::TensorProto::FLOAT)
+    // (u)int8 inputs (int8-only models take uint8 pixels) arrive as integer-valued floats.
+    if (tt.elem_type() == onnx::TensorProto::UINT8)
+      v.dtype = DType::u8;
+    else if (tt.elem_type() == onnx::TensorProto::INT8)
+      v.dtype = DType::i8;
+    else if (tt.elem_type() != onnx::TensorProto::FLOAT)
       fail(where + " has element type " + std::to_string(tt.elem_type()) +
-           "; pitlane models take float32 inputs");
+           "; pitlane models take float32 or (u)int8 inputs");
     if (!tt.has_shape()) fail(where + " has no shape; export the model with input shapes");
     const auto& dims = tt.shape().dim();
     if (dims.size() < 1 || dims.size() > 6) fail(where + " must have 1 to 6 dimensions");
@@ -375,13 +450,16 @@ class Importer {
     const std::string name =
         n.name().empty() ? n.op_type() + "_" + std::to_string(index) : n.name();
     const std::string where = "node '" + clean(name) + "' (" + clean(n.op_type()) + ")";
-    if (!n.domain().empty() && n.domain() != "ai.onnx")
+    const std::string domain = n.domain() == "ai.onnx" ? "" : n.domain();
+    if (!domain.empty() && domain != "com.microsoft")
       fail(where + ": operator domain '" + clean(n.domain()) +
-           "' is not supported; pitlane runs default-domain float operators");
-    if (n.op_type() == "Constant") return read_constant_node(n, where);
+           "' is not supported; pitlane runs default-domain operators and com.microsoft QGemm");
+    if (domain.empty() && n.op_type() == "Constant") return read_constant_node(n, where);
+    if (domain.empty() && n.op_type() == "DynamicQuantizeLinear")
+      return read_dynamic_quantize(n, name, where);
     const OpSpec* spec = nullptr;
     for (const auto& s : kOps)
-      if (n.op_type() == s.name) spec = &s;
+      if (n.op_type() == s.name && domain == s.domain) spec = &s;
     if (!spec)
       fail(where + ": operator '" + clean(n.op_type()) +
            "' is not supported; supported: " + supported_list());
@@ -410,6 +488,30 @@ class Importer {
       node.attrs[a.name()] = read_attribute(a, where);
     }
     g_.nodes.push_back(std::move(node));
+  }
+
+  // DynamicQuantizeLinear(x) -> (y, scale, zero_point) becomes three single-output nodes:
+  // DynamicQuantizeScale(x), DynamicQuantizeZeroPoint(x), QuantizeLinear(x, scale, zero_point).
+  void read_dynamic_quantize(const onnx::NodeProto& n, const std::string& name,
+                             const std::string& where) {
+    if (n.input_size() != 1 || n.input(0).empty()) fail(where + ": needs exactly one input");
+    if (n.output_size() != 3) fail(where + ": needs three outputs (y, y_scale, y_zero_point)");
+    const int x = ids_.at(n.input(0));
+    auto out = [&](int i) {
+      return new_value(n.output(i).empty() ? name + "/output" + std::to_string(i) : n.output(i),
+                       "value");
+    };
+    const int y = out(0), scale = out(1), zp = out(2);
+    g_.nodes.push_back(Node{.op = Op::DynamicQuantizeScale,
+                            .name = name + "/scale",
+                            .inputs = {x},
+                            .outputs = {scale}});
+    g_.nodes.push_back(Node{.op = Op::DynamicQuantizeZeroPoint,
+                            .name = name + "/zero_point",
+                            .inputs = {x},
+                            .outputs = {zp}});
+    g_.nodes.push_back(
+        Node{.op = Op::QuantizeLinear, .name = name, .inputs = {x, scale, zp}, .outputs = {y}});
   }
 
   Graph g_;

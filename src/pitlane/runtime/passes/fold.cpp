@@ -85,14 +85,17 @@ void fold_node(Graph& g, const Node& n) {
   auto in = [&](size_t i) -> const Value& { return g.values[n.inputs[i]]; };
   Value result = g.values[out_id];
   result.is_const = true;
+  // f32 and the quantized types keep their values in the float storage (see DType).
+  const auto float_storage = [](DType t) { return t != DType::i64; };
   const auto copy_data = [&](const Value& src) {
-    if (result.dtype == DType::f32) {
-      if (src.dtype == DType::f32)
+    if (float_storage(result.dtype)) {
+      if (float_storage(src.dtype))
         result.f32 = src.f32;
       else
         result.f32.assign(src.i64.begin(), src.i64.end());
-    } else {
-      if (src.dtype == DType::i64)
+    }
+    if (!float_storage(result.dtype) || result.dtype == DType::i32) {
+      if (!src.i64.empty())
         result.i64 = src.i64;
       else
         for (float f : src.f32) result.i64.push_back(static_cast<int64_t>(f));
@@ -166,6 +169,7 @@ void fold_node(Graph& g, const Node& n) {
       for (int id : n.inputs) ptrs.push_back(id >= 0 ? g.values[id].f32.data() : nullptr);
       result.f32.resize(element_count(result.shape));
       reference::run_kernel(k, ptrs, result.f32.data());
+      if (result.dtype == DType::i32) result.i64.assign(result.f32.begin(), result.f32.end());
     }
   }
   g.values[out_id] = std::move(result);
@@ -175,6 +179,7 @@ Graph instantiate(const Graph& symbolic, int64_t batch) {
   if (batch < 1 || batch > (1 << 20))
     throw InputError("batch size " + std::to_string(batch) + " is out of range");
   Graph g = symbolic;
+  fuse_quantized(g);
   for (int id : g.inputs) {
     Value& v = g.values[id];
     if (v.shape[0] == -1) {

@@ -20,6 +20,13 @@
 namespace pitlane::runtime {
 
 Graph instantiate(const Graph& symbolic, int64_t batch);
+// QDQ patterns to integer operators (quantized.cpp), run first by instantiate():
+//   DequantizeLinear(x_q), DequantizeLinear(w_q const) [, bias] -> Conv [-> Relu] -> QuantizeLinear
+//     => QLinearConv (int32 bias, fused Relu)
+//   the same around Gemm / MatMul (B constant) => QGemm (quantized output, or float output when
+//     no QuantizeLinear follows)
+// Weights must be constant, activations per tensor; anything else keeps its float form.
+void fuse_quantized(Graph& g);
 void optimize(Graph& g);
 
 // Shape inference for one node whose inputs have shapes (shapes.cpp). May rewrite attributes

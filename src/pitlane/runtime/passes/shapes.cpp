@@ -54,7 +54,7 @@ struct Ctx {
   }
   std::vector<int64_t> const_ints(size_t i, const char* what) const {
     const Value& v = const_in(i, what);
-    if (v.dtype != DType::i64) fail(std::string(what) + " must be int64");
+    if (v.dtype != DType::i64 && v.dtype != DType::i32) fail(std::string(what) + " must be int64");
     return v.i64;
   }
 };
@@ -72,22 +72,32 @@ std::vector<int64_t> broadcast(const Ctx& c, const std::vector<int64_t>& a,
   return out;
 }
 
-void infer_conv(const Ctx& c) {
-  const auto& x = c.shape(0);
-  const Value& w = c.const_in(1, "Conv weights");
+// Input positions of a convolution's operands (Conv, QLinearConv and ConvInteger differ).
+struct ConvOperands {
+  size_t x = 0, w = 1;
+  int bias = 2;  // -1: none
+  bool quantized = false;
+  DType out = DType::f32;
+};
+
+void infer_conv(const Ctx& c, const ConvOperands& o = {}) {
+  const auto& x = c.shape(o.x);
+  const Value& w = c.const_in(o.w, "Conv weights");
   if (x.size() != 4)
     c.fail("input " + dims_text(x) + " is not 4-D; only 2-D convolution (NCHW) is supported");
-  if (w.shape.size() != 4 || w.dtype != DType::f32)
-    c.fail("weights " + dims_text(w.shape) + " are not 4-D float");
+  if (w.shape.size() != 4 ||
+      (o.quantized ? !(w.dtype == DType::u8 || w.dtype == DType::i8) : w.dtype != DType::f32))
+    c.fail("weights " + dims_text(w.shape) + " are not 4-D " + (o.quantized ? "(u)int8" : "float"));
   const int64_t group = c.g.attr_int(c.n, "group", 1);
   const int64_t oc = w.shape[0], kh = w.shape[2], kw = w.shape[3];
   if (group < 1 || x[1] % group || oc % group || w.shape[1] * group != x[1])
     c.fail("weights " + dims_text(w.shape) + " do not match input " + dims_text(x) +
            " with group " + std::to_string(group));
-  if (c.has_in(2)) {
-    const Value& b = c.const_in(2, "Conv bias");
-    if (b.shape != std::vector<int64_t>{oc} || b.dtype != DType::f32)
-      c.fail("bias must be float [" + std::to_string(oc) + "]");
+  if (o.bias >= 0 && c.has_in(o.bias)) {
+    const Value& b = c.const_in(o.bias, "Conv bias");
+    const DType bt = o.quantized ? DType::i32 : DType::f32;
+    if (b.shape != std::vector<int64_t>{oc} || b.dtype != bt)
+      c.fail("bias must be " + std::string(dtype_name(bt)) + " [" + std::to_string(oc) + "]");
   }
   auto ks = c.g.attr_ints(c.n, "kernel_shape", {kh, kw});
   if (ks != std::vector<int64_t>{kh, kw})
@@ -129,7 +139,7 @@ void infer_conv(const Ctx& c) {
   c.n.attrs["strides"] = Attribute{.kind = Attribute::Kind::ints, .ints = strides};
   c.n.attrs["dilations"] = Attribute{.kind = Attribute::Kind::ints, .ints = dil};
   c.n.attrs.erase("auto_pad");
-  c.set_out(0, {x[0], oc, (hp - ekh) / strides[0] + 1, (wp - ekw) / strides[1] + 1});
+  c.set_out(0, {x[0], oc, (hp - ekh) / strides[0] + 1, (wp - ekw) / strides[1] + 1}, o.out);
 }
 
 void infer_gemm(const Ctx& c) {
@@ -306,7 +316,7 @@ void infer_gather(const Ctx& c) {
     c.fail(
         "Gather is supported on constant data only (shape computations); this one reads runtime "
         "data");
-  if (idx.dtype != DType::i64) c.fail("indices must be integers");
+  if (idx.dtype != DType::i64 && idx.dtype != DType::i32) c.fail("indices must be integers");
   if (data.shape.empty()) c.fail("cannot gather from a scalar");
   const int64_t axis = c.axis(c.g.attr_int(c.n, "axis", 0), data.shape.size(), "axis");
   c.n.attrs["axis"] = Attribute{.kind = Attribute::Kind::i, .i = axis};
@@ -330,6 +340,152 @@ void infer_shape_op(const Ctx& c) {
   c.n.attrs["start"] = Attribute{.kind = Attribute::Kind::i, .i = start};
   c.n.attrs["end"] = Attribute{.kind = Attribute::Kind::i, .i = std::max(start, end)};
   c.set_out(0, {std::max<int64_t>(0, end - start)}, DType::i64);
+}
+
+bool is_8bit(DType t) {
+  return t == DType::u8 || t == DType::i8;
+}
+
+// A scale or zero point: a scalar (per tensor) or a 1-D tensor of `channels` values (per axis).
+void check_quant_param(const Ctx& c, size_t i, int64_t channels, const char* what, bool scale) {
+  if (!c.has_in(i)) return;
+  const Value& v = c.in(i);
+  if (scale ? v.dtype != DType::f32 : !(is_8bit(v.dtype) || v.dtype == DType::i32))
+    c.fail(std::string(what) + " has type " + dtype_name(v.dtype) + "; expected " +
+           (scale ? "float32" : "(u)int8"));
+  const int64_t count = element_count(v.shape);
+  if (v.shape.size() > 1 || (count != 1 && count != channels))
+    c.fail(std::string(what) + " " + dims_text(v.shape) + " must be a scalar or hold " +
+           std::to_string(channels) + " values (one per channel)");
+}
+
+// The element type a zero point input fixes for a quantized output (uint8 when absent).
+DType zero_point_type(const Ctx& c, size_t i) {
+  if (!c.has_in(i)) return DType::u8;
+  return c.in(i).dtype;
+}
+
+void infer_quantize(const Ctx& c, bool quantize) {
+  const auto& x = c.shape(0);
+  const int64_t rank = static_cast<int64_t>(x.size());
+  if (c.g.attr_int(c.n, "block_size", 0) != 0) c.fail("blocked quantization is not supported");
+  int64_t channels = 1;
+  const int64_t scale_count = element_count(c.shape(1));
+  if (scale_count != 1 || c.shape(1).size() == 1) {
+    const int64_t axis = c.axis(c.g.attr_int(c.n, "axis", 1), std::max<int64_t>(rank, 1), "axis");
+    c.n.attrs["axis"] = Attribute{.kind = Attribute::Kind::i, .i = axis};
+    channels = rank ? x[axis] : 1;
+  }
+  check_quant_param(c, 1, channels, "scale", true);
+  check_quant_param(c, 2, channels, "zero point", false);
+  if (quantize) {
+    if (c.in(0).dtype != DType::f32) c.fail("input must be float32");
+    DType out = zero_point_type(c, 2);
+    const int64_t to = c.g.attr_int(c.n, "output_dtype", 0);
+    if (to == 3) out = DType::i8;
+    if (to == 2) out = DType::u8;
+    if (!is_8bit(out)) c.fail("only uint8 and int8 outputs are supported");
+    c.set_out(0, x, out);
+  } else {
+    if (!is_quantized(c.in(0).dtype)) c.fail("input must be (u)int8 or int32");
+    if (c.has_in(2) && c.in(2).dtype != c.in(0).dtype)
+      c.fail("zero point type differs from the input's");
+    c.set_out(0, x);
+  }
+}
+
+// QLinearMatMul, MatMulInteger (A of any rank >= 2 times a 2-D B) and QGemm (2-D, transposes).
+void infer_quantized_matmul(const Ctx& c, size_t a_i, size_t b_i, DType out) {
+  const auto& a = c.shape(a_i);
+  const auto& b = c.shape(b_i);
+  if (!is_8bit(c.in(a_i).dtype) || !is_8bit(c.in(b_i).dtype)) c.fail("A and B must be (u)int8");
+  const bool gemm = c.n.op == Op::QGemm;
+  const bool ta = gemm && c.g.attr_int(c.n, "transA", 0),
+             tb = gemm && c.g.attr_int(c.n, "transB", 0);
+  if (a.size() < 2 || b.size() != 2 || (ta && a.size() != 2))
+    c.fail("expects a 2-D B and " + std::string(ta ? "a 2-D A" : "A of rank >= 2") + "; got " +
+           dims_text(a) + " x " + dims_text(b));
+  const int64_t k = ta ? a[0] : a.back(), kb = tb ? b[1] : b[0], n = tb ? b[0] : b[1];
+  if (k != kb) c.fail("inner dimensions differ: " + dims_text(a) + " x " + dims_text(b));
+  auto shape = a;
+  if (ta) shape[0] = a[1];
+  shape.back() = n;
+  c.set_out(0, shape, out);
+}
+
+void infer_quantized(const Ctx& c) {
+  switch (c.n.op) {
+    case Op::QLinearConv: {
+      if (!is_8bit(c.in(0).dtype)) c.fail("x must be (u)int8");
+      const DType out = zero_point_type(c, 7);
+      if (!is_8bit(out)) c.fail("y_zero_point must be (u)int8");
+      infer_conv(c, {.x = 0, .w = 3, .bias = 8, .quantized = true, .out = out});
+      const int64_t oc = c.g.values[c.n.outputs[0]].shape[1];
+      check_quant_param(c, 1, 1, "x_scale", true);
+      check_quant_param(c, 2, 1, "x_zero_point", false);
+      check_quant_param(c, 4, oc, "w_scale", true);
+      check_quant_param(c, 5, oc, "w_zero_point", false);
+      check_quant_param(c, 6, 1, "y_scale", true);
+      check_quant_param(c, 7, 1, "y_zero_point", false);
+      return;
+    }
+    case Op::ConvInteger: {
+      if (!is_8bit(c.in(0).dtype)) c.fail("x must be (u)int8");
+      infer_conv(c, {.x = 0, .w = 1, .bias = -1, .quantized = true, .out = DType::i32});
+      check_quant_param(c, 2, 1, "x_zero_point", false);
+      check_quant_param(c, 3, c.g.values[c.n.outputs[0]].shape[1], "w_zero_point", false);
+      return;
+    }
+    case Op::QLinearMatMul: {
+      const DType out = zero_point_type(c, 7);
+      if (!is_8bit(out)) c.fail("y_zero_point must be (u)int8");
+      infer_quantized_matmul(c, 0, 3, out);
+      const int64_t n = c.g.values[c.n.outputs[0]].shape.back();
+      check_quant_param(c, 1, 1, "a_scale", true);
+      check_quant_param(c, 2, 1, "a_zero_point", false);
+      check_quant_param(c, 4, n, "b_scale", true);
+      check_quant_param(c, 5, n, "b_zero_point", false);
+      check_quant_param(c, 6, 1, "y_scale", true);
+      check_quant_param(c, 7, 1, "y_zero_point", false);
+      return;
+    }
+    case Op::MatMulInteger: {
+      infer_quantized_matmul(c, 0, 1, DType::i32);
+      check_quant_param(c, 2, 1, "a_zero_point", false);
+      check_quant_param(c, 3, c.g.values[c.n.outputs[0]].shape.back(), "b_zero_point", false);
+      return;
+    }
+    case Op::QGemm: {
+      const bool quantized_out = c.has_in(7);
+      const DType out = quantized_out ? zero_point_type(c, 8) : DType::f32;
+      if (quantized_out && !is_8bit(out)) c.fail("y_zero_point must be (u)int8");
+      infer_quantized_matmul(c, 0, 3, out);
+      const int64_t n = c.g.values[c.n.outputs[0]].shape.back();
+      check_quant_param(c, 1, 1, "a_scale", true);
+      check_quant_param(c, 2, 1, "a_zero_point", false);
+      check_quant_param(c, 4, n, "b_scale", true);
+      check_quant_param(c, 5, n, "b_zero_point", false);
+      if (c.has_in(6)) {
+        const Value& bias = c.in(6);
+        const int64_t count = element_count(bias.shape);
+        if (bias.dtype != DType::i32 || (count != 1 && count != n))
+          c.fail("C must be int32 with 1 or " + std::to_string(n) + " values");
+      }
+      check_quant_param(c, 7, 1, "y_scale", true);
+      check_quant_param(c, 8, 1, "y_zero_point", false);
+      return;
+    }
+    case Op::DynamicQuantizeScale:
+      if (c.in(0).dtype != DType::f32) c.fail("input must be float32");
+      c.set_out(0, {}, DType::f32);
+      return;
+    case Op::DynamicQuantizeZeroPoint:
+      if (c.in(0).dtype != DType::f32) c.fail("input must be float32");
+      c.set_out(0, {}, DType::u8);
+      return;
+    default:
+      return;
+  }
 }
 
 }  // namespace
@@ -435,8 +591,11 @@ void infer_node(Graph& g, Node& n) {
         dt = DType::i64;
       else
         c.fail("cast to type " + std::to_string(to) + " is not supported (float32 and int64 only)");
-      if (!c.in(0).is_const && (dt != DType::f32 || c.in(0).dtype != DType::f32))
-        c.fail("casts of runtime data are supported between float types only");
+      // Quantized values are integer-valued floats already (see DType): casting them to float
+      // is a view.
+      if (!c.in(0).is_const &&
+          (dt != DType::f32 || !(c.in(0).dtype == DType::f32 || is_quantized(c.in(0).dtype))))
+        c.fail("casts of runtime data are supported to float32 only");
       c.set_out(0, c.shape(0), dt);
       break;
     }
@@ -454,6 +613,21 @@ void infer_node(Graph& g, Node& n) {
       break;
     case Op::Affine:
       c.set_out(0, c.shape(0));
+      break;
+    case Op::QuantizeLinear:
+      infer_quantize(c, true);
+      break;
+    case Op::DequantizeLinear:
+      infer_quantize(c, false);
+      break;
+    case Op::QLinearConv:
+    case Op::QLinearMatMul:
+    case Op::QGemm:
+    case Op::ConvInteger:
+    case Op::MatMulInteger:
+    case Op::DynamicQuantizeScale:
+    case Op::DynamicQuantizeZeroPoint:
+      infer_quantized(c);
       break;
   }
 }

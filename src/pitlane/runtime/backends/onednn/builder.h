@@ -91,6 +91,12 @@ class Builder {
 bool add_conv(Builder& b, const Node& n);
 bool add_gemm(Builder& b, const Node& n);
 bool add_eltwise(Builder& b, const Node& n);
+// quant.cpp: int8 primitives for QLinearConv, QGemm, QuantizeLinear, ConvInteger, MatMulInteger.
+bool add_quantized_conv(Builder& b, const Node& n);
+bool add_quantized_gemm(Builder& b, const Node& n);
+bool add_quantize(Builder& b, const Node& n);
+bool add_integer_conv(Builder& b, const Node& n);    // ConvInteger (s32 output)
+bool add_integer_matmul(Builder& b, const Node& n);  // MatMulInteger (s32 output)
 
 dnnl::algorithm eltwise_algorithm(Activation a);
 

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -107,6 +108,13 @@ int Builder::as_md(int buffer, const memory::desc& want) {
       return s.args[1].second;
   dnnl::primitive_attr a;
   a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  // f32 -> u8/s8 (integer-valued floats, see DType): without scaling attributes oneDNN 2.6 picks
+  // its slow RNN data reorder, and a scale of exactly 1 counts as none. The next float above 1
+  // moves a value below 2^16 by less than 0.01, so rounding still gives it back exactly.
+  const auto to = want.data_type();
+  if (buffers[buffer].md.data_type() == memory::data_type::f32 &&
+      (to == memory::data_type::u8 || to == memory::data_type::s8))
+    a.set_output_scales(0, {std::nextafter(1.0f, 2.0f)});
   dnnl::reorder::primitive_desc pd(engine, buffers[buffer].md, engine, want, a);
   const int dst = new_buffer(want);
   add_primitive("layout (reorder)", dnnl::reorder(pd), pd.scratchpad_desc(),
@@ -213,6 +221,16 @@ class OnednnPlan final : public Plan {
         done = add_conv(b, n);
       else if (n.op == Op::Gemm)
         done = add_gemm(b, n);
+      else if (n.op == Op::QLinearConv)
+        done = add_quantized_conv(b, n);
+      else if (n.op == Op::QGemm)
+        done = add_quantized_gemm(b, n);
+      else if (n.op == Op::QuantizeLinear)
+        done = add_quantize(b, n);
+      else if (n.op == Op::ConvInteger)
+        done = add_integer_conv(b, n);
+      else if (n.op == Op::MatMulInteger)
+        done = add_integer_matmul(b, n);
       else if (n.op == Op::Relu || n.op == Op::LeakyRelu || n.op == Op::Elu ||
                n.op == Op::Sigmoid || n.op == Op::Tanh)
         done = add_eltwise(b, n);

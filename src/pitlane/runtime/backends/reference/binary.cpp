@@ -46,7 +46,7 @@ void binary(const BinaryParams& p, const float* a, const float* b, float* y) {
       bo += index[d] * p.b_strides[d];
     }
     for (int64_t i = 0; i < inner; ++i) y[done + i] = apply(p.op, a[ao + i * as], b[bo + i * bs]);
-    for (size_t d = rank - 1; d-- > 0;) {
+    for (size_t d = rank > 0 ? rank - 1 : 0; d-- > 0;) {  // (rank 0: one element, no odometer)
       if (++index[d] < p.out_shape[d]) break;
       index[d] = 0;
     }

@@ -75,6 +75,54 @@ struct ConcatParams {
 };
 void concat(const ConcatParams& p, std::span<const float* const> inputs, float* y);
 
+// Quantized kernels (quant.cpp). Tensors hold integer-valued floats (see DType).
+// Quantize / dequantize with x viewed as [outer, channels, inner] around the quantization axis.
+struct QuantizeParams {
+  int64_t outer = 0, channels = 1, inner = 0;
+  bool per_channel = false;          // scale and zero point hold `channels` values
+  float qmin = 0.0f, qmax = 255.0f;  // the output type's range (quantize only)
+};
+// y = saturate(round_half_even(x / scale) + zero_point); zero_point may be null (0).
+void quantize_linear(const QuantizeParams& p, const float* x, const float* scale, const float* zp,
+                     float* y);
+// y = (x - zero_point) * scale.
+void dequantize_linear(const QuantizeParams& p, const float* x, const float* scale, const float* zp,
+                       float* y);
+// DynamicQuantizeLinear's uint8 parameters for x, as ONNX Runtime computes them.
+struct DynamicQuantization {
+  float scale = 1.0f;
+  float zero_point = 0.0f;
+};
+DynamicQuantization dynamic_quantization(std::span<const float> x);
+
+// The output of an integer convolution / matrix product.
+enum class QuantOutput : uint8_t {
+  int32,        // the raw accumulator (ConvInteger, MatMulInteger)
+  requantized,  // (u)int8 with y_scale and y_zero_point (QLinear*, QGemm with y_scale)
+  dequantized,  // float: accumulator * x_scale * w_scale (QGemm without y_scale)
+};
+// Positions of the operands among the node's inputs (-1 = absent; zero points default to 0).
+struct QuantOperands {
+  int x = -1, x_scale = -1, x_zp = -1;  // activations (per tensor)
+  int w = -1, w_scale = -1, w_zp = -1;  // weights (per tensor or per output channel)
+  int y_scale = -1, y_zp = -1;          // output (per tensor)
+  int bias = -1;                        // int32, added to the accumulator
+};
+struct QuantParams {
+  QuantOperands at;
+  QuantOutput output = QuantOutput::int32;
+  bool w_scale_per_channel = false, w_zp_per_channel = false;
+  float qmin = 0.0f, qmax = 255.0f;  // output range when requantized
+  float alpha = 1.0f;                // QGemm's alpha (scales the accumulator)
+  FusedActivation activation;        // relu only (clamps at the real value 0)
+};
+// Integer convolution: p's shapes and strides; in: the node's inputs.
+void quantized_conv2d(const ConvParams& p, const QuantParams& q, std::span<const float* const> in,
+                      float* y);
+// Integer matrix product y[m,n] = op(A) op(B) (+ bias), per output column parameters.
+void quantized_gemm(const GemmParams& p, const QuantParams& q, std::span<const float* const> in,
+                    float* y);
+
 // One prepared operator of any kind.
 struct RefKernel {
   Op op = Op::Identity;
@@ -84,6 +132,8 @@ struct RefKernel {
   AffineParams affine;
   TransposeParams transpose;
   ConcatParams concat;
+  QuantizeParams quantize;
+  QuantParams quant;
   FusedActivation activation;  // for unary eltwise ops: the function itself
   int64_t count = 0;           // output element count
 };

@@ -127,6 +127,97 @@ RefKernel prepare_kernel(const Graph& g, const Node& n) {
       }
       break;
     }
+    case Op::QuantizeLinear:
+    case Op::DequantizeLinear: {
+      const auto& x = shape(0);
+      QuantizeParams& q = k.quantize;
+      q.per_channel = element_count(shape(1)) != 1 || shape(1).size() == 1;
+      const int64_t axis = q.per_channel ? g.attr_int(n, "axis", 1) : 0;
+      q.outer = 1;
+      q.inner = 1;
+      for (int64_t d = 0; d < static_cast<int64_t>(x.size()); ++d) {
+        if (q.per_channel && d < axis) q.outer *= x[d];
+        if (!q.per_channel || d > axis) q.inner *= x[d];
+      }
+      q.channels = q.per_channel ? x[axis] : 1;
+      const DType t = g.values[n.outputs[0]].dtype;
+      q.qmin = t == DType::i8 ? -128.0f : 0.0f;
+      q.qmax = t == DType::i8 ? 127.0f : 255.0f;
+      break;
+    }
+    case Op::DynamicQuantizeScale:
+    case Op::DynamicQuantizeZeroPoint:
+      k.count = element_count(shape(0));
+      break;
+    case Op::QLinearConv:
+    case Op::ConvInteger:
+    case Op::QLinearMatMul:
+    case Op::MatMulInteger:
+    case Op::QGemm: {
+      QuantParams& q = k.quant;
+      auto opt = [&](int i) {
+        return i < static_cast<int>(n.inputs.size()) && n.inputs[i] >= 0 ? i : -1;
+      };
+      switch (n.op) {
+        case Op::QLinearConv:
+        case Op::QLinearMatMul:
+          q.at = {0, 1, opt(2), 3, 4, opt(5), 6, opt(7), opt(8)};
+          q.output = QuantOutput::requantized;
+          break;
+        case Op::QGemm:
+          q.at = {0, 1, opt(2), 3, 4, opt(5), opt(7), opt(8), opt(6)};
+          q.output = opt(7) >= 0 ? QuantOutput::requantized : QuantOutput::dequantized;
+          q.alpha = g.attr_float(n, "alpha", 1.0f);
+          break;
+        default:  // ConvInteger, MatMulInteger
+          q.at = {.x = 0, .x_zp = opt(2), .w = 1, .w_zp = opt(3)};
+          q.output = QuantOutput::int32;
+      }
+      auto per_channel = [&](int i) { return i >= 0 && element_count(shape(i)) > 1; };
+      q.w_scale_per_channel = per_channel(q.at.w_scale);
+      q.w_zp_per_channel = per_channel(q.at.w_zp);
+      const DType t = g.values[n.outputs[0]].dtype;
+      q.qmin = t == DType::i8 ? -128.0f : 0.0f;
+      q.qmax = t == DType::i8 ? 127.0f : 255.0f;
+      q.activation = n.activation;
+      if (n.activation.kind != Activation::none && n.activation.kind != Activation::relu)
+        throw InputError(g.where(n) + ": only Relu can be fused into a quantized operator");
+      const auto& x = shape(q.at.x);
+      const auto& w = shape(q.at.w);
+      if (n.op == Op::QLinearConv || n.op == Op::ConvInteger) {
+        const auto pads = g.attr_ints(n, "pads", {0, 0, 0, 0});
+        const auto strides = g.attr_ints(n, "strides", {1, 1});
+        const auto dil = g.attr_ints(n, "dilations", {1, 1});
+        k.conv = ConvParams{.n = x[0],
+                            .c = x[1],
+                            .h = x[2],
+                            .w = x[3],
+                            .oc = out[1],
+                            .oh = out[2],
+                            .ow = out[3],
+                            .kh = w[2],
+                            .kw = w[3],
+                            .sh = strides[0],
+                            .sw = strides[1],
+                            .dh = dil[0],
+                            .dw = dil[1],
+                            .pad_top = pads[0],
+                            .pad_left = pads[1],
+                            .pad_bottom = pads[2],
+                            .pad_right = pads[3],
+                            .group = g.attr_int(n, "group", 1)};
+      } else {
+        GemmParams& p = k.gemm;
+        p.trans_a = n.op == Op::QGemm && g.attr_int(n, "transA", 0) != 0;
+        p.trans_b = n.op == Op::QGemm && g.attr_int(n, "transB", 0) != 0;
+        p.n = out.back();
+        p.k = p.trans_b ? w[1] : w[0];
+        p.m = element_count(out) / p.n;
+        p.bias = q.at.bias >= 0 && element_count(shape(q.at.bias)) == 1 ? BiasKind::scalar
+                                                                        : BiasKind::per_column;
+      }
+      break;
+    }
     case Op::Reshape:
     case Op::Flatten:
     case Op::Identity:
@@ -176,6 +267,27 @@ void run_kernel(const RefKernel& k, std::span<const float* const> in, float* y) 
       return;
     case Op::Concat:
       concat(k.concat, in, y);
+      return;
+    case Op::QuantizeLinear:
+      quantize_linear(k.quantize, in[0], in[1], in.size() > 2 ? in[2] : nullptr, y);
+      return;
+    case Op::DequantizeLinear:
+      dequantize_linear(k.quantize, in[0], in[1], in.size() > 2 ? in[2] : nullptr, y);
+      return;
+    case Op::DynamicQuantizeScale:
+      y[0] = dynamic_quantization({in[0], static_cast<size_t>(k.count)}).scale;
+      return;
+    case Op::DynamicQuantizeZeroPoint:
+      y[0] = dynamic_quantization({in[0], static_cast<size_t>(k.count)}).zero_point;
+      return;
+    case Op::QLinearConv:
+    case Op::ConvInteger:
+      quantized_conv2d(k.conv, k.quant, in, y);
+      return;
+    case Op::QLinearMatMul:
+    case Op::MatMulInteger:
+    case Op::QGemm:
+      quantized_gemm(k.gemm, k.quant, in, y);
       return;
     default:
       if (y != in[0]) std::memcpy(y, in[0], k.count * sizeof(float));

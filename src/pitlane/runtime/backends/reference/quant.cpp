@@ -1,0 +1,142 @@
+// Reference quantized kernels: QuantizeLinear / DequantizeLinear, the dynamic quantization
+// parameters, and one integer convolution and one integer matrix product that serve QLinearConv,
+// ConvInteger, QLinearMatMul, MatMulInteger and QGemm. Tensor values are integer-valued floats
+// (see DType); products are accumulated exactly in int64 and requantized the way ONNX Runtime's
+// MLAS does (float multiplier x_scale * w_scale / y_scale, round half to even, saturate).
+#include <algorithm>
+#include <cmath>
+
+#include "pitlane/runtime/backends/reference/kernels.h"
+
+namespace pitlane::runtime::reference {
+namespace {
+
+float saturate(float v, float lo, float hi) {
+  return std::min(std::max(v, lo), hi);
+}
+
+// The zero point and scale of channel `c` (per tensor when the tensor holds one value).
+float param(const float* p, bool per_channel, int64_t c, float fallback) {
+  return p ? p[per_channel ? c : 0] : fallback;
+}
+
+// From the int32 accumulator of output channel `c` to the output element.
+float finish(const QuantParams& q, std::span<const float* const> in, int64_t acc, int64_t c) {
+  const float w_scale =
+      param(q.at.w_scale >= 0 ? in[q.at.w_scale] : nullptr, q.w_scale_per_channel, c, 1.0f);
+  switch (q.output) {
+    case QuantOutput::int32:
+      return static_cast<float>(acc);
+    case QuantOutput::dequantized: {
+      float v = static_cast<float>(acc) * (q.alpha * in[q.at.x_scale][0] * w_scale);
+      if (q.activation.kind == Activation::relu) v = std::max(v, 0.0f);
+      return v;
+    }
+    case QuantOutput::requantized:
+      break;
+  }
+  const float multiplier = q.alpha * in[q.at.x_scale][0] * w_scale / in[q.at.y_scale][0];
+  const float zp = q.at.y_zp >= 0 && in[q.at.y_zp] ? in[q.at.y_zp][0] : 0.0f;
+  float lo = q.qmin - zp;
+  if (q.activation.kind == Activation::relu) lo = std::max(lo, 0.0f);
+  const float v = saturate(static_cast<float>(acc) * multiplier, lo, q.qmax - zp);
+  return std::nearbyint(v) + zp;
+}
+
+}  // namespace
+
+void quantize_linear(const QuantizeParams& p, const float* x, const float* scale, const float* zp,
+                     float* y) {
+  for (int64_t o = 0; o < p.outer; ++o)
+    for (int64_t c = 0; c < p.channels; ++c) {
+      const float s = scale[p.per_channel ? c : 0];
+      const float z = param(zp, p.per_channel, c, 0.0f);
+      const int64_t base = (o * p.channels + c) * p.inner;
+      for (int64_t i = 0; i < p.inner; ++i)
+        y[base + i] = saturate(std::nearbyint(x[base + i] / s) + z, p.qmin, p.qmax);
+    }
+}
+
+void dequantize_linear(const QuantizeParams& p, const float* x, const float* scale, const float* zp,
+                       float* y) {
+  for (int64_t o = 0; o < p.outer; ++o)
+    for (int64_t c = 0; c < p.channels; ++c) {
+      const float s = scale[p.per_channel ? c : 0];
+      const float z = param(zp, p.per_channel, c, 0.0f);
+      const int64_t base = (o * p.channels + c) * p.inner;
+      for (int64_t i = 0; i < p.inner; ++i) y[base + i] = (x[base + i] - z) * s;
+    }
+}
+
+DynamicQuantization dynamic_quantization(std::span<const float> x) {
+  float lo = 0.0f, hi = 0.0f;  // the range always includes zero
+  for (float v : x) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  DynamicQuantization q;
+  q.scale = hi == lo ? 1.0f : (hi - lo) / 255.0f;
+  q.zero_point = std::nearbyint(saturate(0.0f - lo / q.scale, 0.0f, 255.0f));
+  return q;
+}
+
+void quantized_conv2d(const ConvParams& p, const QuantParams& q, std::span<const float* const> in,
+                      float* y) {
+  const float* x = in[q.at.x];
+  const float* w = in[q.at.w];
+  const float* x_zp = q.at.x_zp >= 0 ? in[q.at.x_zp] : nullptr;
+  const float* w_zp = q.at.w_zp >= 0 ? in[q.at.w_zp] : nullptr;
+  const float* bias = q.at.bias >= 0 ? in[q.at.bias] : nullptr;
+  const int64_t xz = static_cast<int64_t>(param(x_zp, false, 0, 0.0f));
+  const int64_t cg = p.c / p.group, ocg = p.oc / p.group;
+  for (int64_t n = 0; n < p.n; ++n)
+    for (int64_t oc = 0; oc < p.oc; ++oc) {
+      const int64_t g = oc / ocg;
+      const int64_t wz = static_cast<int64_t>(param(w_zp, q.w_zp_per_channel, oc, 0.0f));
+      const float* wk = w + oc * cg * p.kh * p.kw;
+      float* out = y + (n * p.oc + oc) * p.oh * p.ow;
+      for (int64_t oy = 0; oy < p.oh; ++oy)
+        for (int64_t ox = 0; ox < p.ow; ++ox) {
+          int64_t acc = bias ? static_cast<int64_t>(bias[oc]) : 0;
+          for (int64_t ci = 0; ci < cg; ++ci) {
+            const float* plane = x + (n * p.c + g * cg + ci) * p.h * p.w;
+            for (int64_t ky = 0; ky < p.kh; ++ky) {
+              const int64_t iy = oy * p.sh - p.pad_top + ky * p.dh;
+              if (iy < 0 || iy >= p.h) continue;  // padding holds the zero point: adds 0
+              for (int64_t kx = 0; kx < p.kw; ++kx) {
+                const int64_t ix = ox * p.sw - p.pad_left + kx * p.dw;
+                if (ix < 0 || ix >= p.w) continue;
+                const int64_t xv = static_cast<int64_t>(plane[iy * p.w + ix]) - xz;
+                const int64_t wv = static_cast<int64_t>(wk[(ci * p.kh + ky) * p.kw + kx]) - wz;
+                acc += xv * wv;
+              }
+            }
+          }
+          out[oy * p.ow + ox] = finish(q, in, acc, oc);
+        }
+    }
+}
+
+void quantized_gemm(const GemmParams& p, const QuantParams& q, std::span<const float* const> in,
+                    float* y) {
+  const float* a = in[q.at.x];
+  const float* b = in[q.at.w];
+  const float* a_zp = q.at.x_zp >= 0 ? in[q.at.x_zp] : nullptr;
+  const float* b_zp = q.at.w_zp >= 0 ? in[q.at.w_zp] : nullptr;
+  const float* bias = q.at.bias >= 0 ? in[q.at.bias] : nullptr;
+  const int64_t az = static_cast<int64_t>(param(a_zp, false, 0, 0.0f));
+  for (int64_t i = 0; i < p.m; ++i)
+    for (int64_t j = 0; j < p.n; ++j) {
+      const int64_t bz = static_cast<int64_t>(param(b_zp, q.w_zp_per_channel, j, 0.0f));
+      int64_t acc = 0;
+      for (int64_t l = 0; l < p.k; ++l) {
+        const float av = p.trans_a ? a[l * p.m + i] : a[i * p.k + l];
+        const float bv = p.trans_b ? b[j * p.k + l] : b[l * p.n + j];
+        acc += (static_cast<int64_t>(av) - az) * (static_cast<int64_t>(bv) - bz);
+      }
+      if (bias) acc += static_cast<int64_t>(bias[p.bias == BiasKind::scalar ? 0 : j]);
+      y[i * p.n + j] = finish(q, in, acc, j);
+    }
+}
+
+}  // namespace pitlane::runtime::reference

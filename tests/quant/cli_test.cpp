@@ -1,0 +1,124 @@
+// pitlane optimize end to end: the report table and JSON, the written model, one-line errors with
+// exit code 2 and nothing written on bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "../runtime/onnx_builder.h"
+#include "../train/synthetic.h"
+#include "pitlane/core/files.h"
+
+namespace pitlane::quant {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int code = -1;
+  std::string output;  // stdout + stderr
+};
+
+Result pitlane(const std::string& args) {
+  const std::string cmd = std::string(PITLANE_BINARY) + " " + args + " 2>&1";
+  Result r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe)) r.output.append(buf, n);
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+size_t lines(const std::string& s) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+class OptimizeCli : public ::testing::Test {
+ protected:
+  testing::TempDir dir{"optimize-cli"};
+  std::string model, rec;
+  void SetUp() override {
+    onnx::ModelProto m;
+    m.ParseFromString(runtime::testing::pilotnet_onnx(runtime::testing::Padding::valid,
+                                                      runtime::testing::Exporter::pitlane, 13, 4));
+    auto* shape = m.mutable_graph()
+                      ->mutable_output(0)
+                      ->mutable_type()
+                      ->mutable_tensor_type()
+                      ->mutable_shape();
+    shape->add_dim()->set_dim_param("N");
+    shape->add_dim()->set_dim_value(2);
+    model = (dir.path() / "m.onnx").string();
+    write_file_atomic(model, m.SerializeAsString());
+    rec = test::RecordingBuilder().frames(8).seed(1).write(dir.path() / "rec").string();
+  }
+  std::string path(const std::string& name) const { return (dir.path() / name).string(); }
+};
+
+TEST_F(OptimizeCli, Int8WritesModelReportAndTable) {
+  const Result r =
+      pitlane("optimize --model " + model + " --recipe int8 --out " + path("q.onnx") + " --calib " +
+              rec + " --calib-images 8 --calib-method percentile" + " --report " + path("r.json"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("SQNR dB"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("worst layers"), std::string::npos);
+  ASSERT_TRUE(fs::exists(path("q.onnx")));
+  const auto report = nlohmann::json::parse(read_file(path("r.json")));
+  EXPECT_EQ(report["recipe"], "int8");
+  EXPECT_EQ(report["parameters"]["calib_method"], "percentile");
+  EXPECT_EQ(report["parameters"]["calibration"]["images"], 8);
+  EXPECT_EQ(report["layers"].size(), 10u);
+  EXPECT_EQ(static_cast<int64_t>(report["size_bytes"]),
+            static_cast<int64_t>(fs::file_size(path("q.onnx"))));
+}
+
+// pitlane eval reads an int8-only model (uint8 pixels in, int8 out de-quantized with its
+// metadata) and scores it like its float parent.
+TEST_F(OptimizeCli, EvalDequantizesInt8OnlyModels) {
+  if (pitlane("eval --help").code != 0) GTEST_SKIP() << "pitlane built without eval";
+  ASSERT_EQ(pitlane("optimize --model " + model + " --recipe int8-only --out " + path("u8.onnx") +
+                    " --calib " + rec)
+                .code,
+            0);
+  ASSERT_EQ(pitlane("eval --model " + model + " --data " + rec + " --out " + path("f.json")).code,
+            0);
+  const Result r =
+      pitlane("eval --model " + path("u8.onnx") + " --data " + rec + " --out " + path("q.json"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto f = nlohmann::json::parse(read_file(path("f.json")));
+  const auto q = nlohmann::json::parse(read_file(path("q.json")));
+  const double mse_f = f["overall"]["mse"], mse_q = q["overall"]["mse"];
+  EXPECT_EQ(q["recipe"], "int8-only");
+  EXPECT_NEAR(mse_q, mse_f, 0.05 * mse_f + 1e-3) << r.output;
+}
+
+TEST_F(OptimizeCli, HelpHasExamples) {
+  const Result r = pitlane("optimize --help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.output.find("Examples"), std::string::npos);
+  EXPECT_NE(r.output.find("--calib-method"), std::string::npos);
+}
+
+TEST_F(OptimizeCli, BadInputIsOneLineExitTwoNothingWritten) {
+  const std::vector<std::string> bad = {
+      "--model " + model + " --recipe int3 --out " + path("o.onnx"),
+      "--model " + model + " --recipe int8 --out " + path("o.onnx"),  // no --calib
+      "--model " + model + " --recipe int8 --out " + path("o.onnx") + " --calib " + rec +
+          " --calib-method kl",
+      "--model " + path("missing.onnx") + " --recipe float16 --out " + path("o.onnx"),
+      "--model " + model + " --recipe int8 --out " + path("o.onnx") + " --calib " +
+          path("no_such_recording"),
+  };
+  for (const auto& args : bad) {
+    const Result r = pitlane("optimize " + args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
+    EXPECT_EQ(lines(r.output), 1u) << r.output;
+    EXPECT_FALSE(fs::exists(path("o.onnx"))) << args;
+  }
+}
+
+}  // namespace
+}  // namespace pitlane::quant
