@@ -23,7 +23,7 @@ TEST(StudyConfig, CommittedConfigsLoad) {
   EXPECT_EQ(d.record.circuits, (std::vector<std::string>{"many_curves", "nurburgring"}));
   EXPECT_EQ(d.drive.circuits, (std::vector<std::string>{"simple_circuit", "montmelo", "montreal",
                                                         "generated:1", "generated:2"}));
-  EXPECT_EQ(d.drive.slowdowns, (std::vector<double>{1.0, 30.0}));
+  EXPECT_EQ(d.drive.slowdowns, (std::vector<double>{1.0, 30.0, 150.0}));
   const StudyConfig q = load_study_config(PITLANE_SOURCE_DIR "/configs/quick.yaml");
   EXPECT_EQ(q.name, "quick");
   EXPECT_EQ(q.seed, 7u);
@@ -67,6 +67,7 @@ TEST(StudyConfig, BadValuesAreOneLineErrorsWithThePlace) {
             std::string::npos);
   EXPECT_NE(error_of("drive:\n  directions: [up]\n").find("cw or ccw"), std::string::npos);
   EXPECT_NE(error_of("drive:\n  timing: sometimes\n").find("drive.timing"), std::string::npos);
+  EXPECT_NE(error_of("optimize:\n  recipes: [int4]\n").find("'int4'"), std::string::npos);
   EXPECT_NE(error_of("train:\n  arch: resnet\n").find("pilotnet-same"), std::string::npos);
   EXPECT_NE(error_of("train:\n  output_weights: [1]\n").find("two positive"), std::string::npos);
   EXPECT_NE(error_of("name: ../x\n").find("letters, digits"), std::string::npos);

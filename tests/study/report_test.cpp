@@ -68,7 +68,9 @@ TEST(StudyReport, SummaryAggregatesRepetitionsPerModelAndSlowdown) {
 TEST(StudyReport, TablesShowEveryModelAndDevice) {
   const Json r = build_results(StudyConfig{}, stages(), {});
   const std::string text = results_tables(r, false);
-  EXPECT_NE(text.find("Closed loop: simple_circuit"), std::string::npos);
+  const size_t first = text.find("Closed loop: simple_circuit");
+  EXPECT_NE(first, std::string::npos);
+  EXPECT_EQ(text.find("Closed loop: simple_circuit", first + 1), std::string::npos);  // one table
   EXPECT_NE(text.find("x30"), std::string::npos);
   EXPECT_NE(text.find("1/2"), std::string::npos);
   EXPECT_NE(text.find("6.00"), std::string::npos);  // size MB

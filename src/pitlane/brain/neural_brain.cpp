@@ -54,6 +54,7 @@ NeuralBrain::NeuralBrain(const std::filesystem::path& model_path, const NeuralBr
   so.backend = options.backend;
   so.threads = options.threads;
   so.batch = 1;
+  so.bf16 = so.backend != runtime::Backend::reference && model_.prefers_bf16();
   session_.emplace(model_, so);
   const runtime::TensorInfo& in = session_->inputs()[0];
   const auto expected = static_cast<int64_t>(data::input_size(p));

@@ -14,7 +14,6 @@
 #ifdef PITLANE_EVAL_ON_RUNTIME
 #include <map>
 
-#include "pitlane/runtime/backends/backend.h"
 #include "pitlane/runtime/model.h"
 #endif
 
@@ -71,10 +70,7 @@ class RuntimeRunner : public ModelRunner {
       runtime::SessionOptions options;
       options.threads = threads_;
       options.batch = batch;
-      // bf16-recipe models ask for bf16 compute; CPUs without it run them in fp32.
-      const auto compute = model_.metadata().find("pitlane.compute");
-      options.bf16 = compute != model_.metadata().end() && compute->second == "bf16" &&
-                     runtime::onednn_bf16_supported();
+      options.bf16 = model_.prefers_bf16();  // CPUs without bf16 run such models in fp32
       it = sessions_.emplace(batch, runtime::Session(model_, options)).first;
     }
     runtime::Session& session = it->second;

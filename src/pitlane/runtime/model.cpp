@@ -8,6 +8,11 @@
 
 namespace pitlane::runtime {
 
+bool Model::prefers_bf16() const {
+  const auto compute = metadata().find("pitlane.compute");
+  return compute != metadata().end() && compute->second == "bf16" && onednn_bf16_supported();
+}
+
 int64_t TensorInfo::element_count() const {
   return runtime::element_count(shape);
 }
@@ -76,7 +81,8 @@ Model Model::from_bytes(std::string_view bytes, const std::string& source) {
 }
 
 Session::Session(const Model& model, const SessionOptions& options)
-    : graph_(std::make_unique<Graph>(instantiate(model.graph(), options.batch))), backend_(options.backend) {
+    : graph_(std::make_unique<Graph>(instantiate(model.graph(), options.batch))),
+      backend_(options.backend) {
   if (options.threads < 1 || options.threads > 1024)
     throw InputError("--threads " + std::to_string(options.threads) +
                      " is out of range; use 1 or more");

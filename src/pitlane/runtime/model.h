@@ -46,6 +46,9 @@ class Model {
   const std::vector<TensorInfo>& inputs() const { return inputs_; }
   const std::vector<TensorInfo>& outputs() const { return outputs_; }
   const std::map<std::string, std::string>& metadata() const { return graph_.metadata; }
+  // The model asks for bf16 compute (pitlane.compute = bf16, as the bf16 recipe writes it) and
+  // this CPU has it: sessions should set SessionOptions::bf16.
+  bool prefers_bf16() const;
   const Graph& graph() const { return graph_; }  // as imported (symbolic batch)
   int64_t opset() const { return graph_.opset; }
 

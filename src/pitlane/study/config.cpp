@@ -11,6 +11,9 @@
 #include "pitlane/sim/timing.h"
 #include "pitlane/track/circuit.h"
 #include "pitlane/track/generator.h"
+#ifdef PITLANE_STUDY_HAS_QUANT
+#include "pitlane/quant/optimize.h"
+#endif
 
 namespace pitlane::study {
 namespace {
@@ -159,6 +162,14 @@ void check_recipe(const std::string& r) {
   if (r.empty() || r == "baseline") {
     throw InputError("'" + r + "' is not a recipe (the baseline is always in the study)");
   }
+#ifdef PITLANE_STUDY_HAS_QUANT
+  const auto names = quant::recipe_names();
+  if (std::find(names.begin(), names.end(), r) == names.end()) {
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    throw InputError("'" + r + "' is not a recipe; use " + list);
+  }
+#endif
 }
 
 void check_model_name(const std::string& m) {

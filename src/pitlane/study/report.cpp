@@ -1,5 +1,6 @@
 #include "pitlane/study/report.h"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -114,7 +115,7 @@ std::string results_tables(const Json& results, bool markdown) {
   std::string out;
   out += markdown ? "## Offline (test recordings)\n\n" : "Offline (test recordings)\n";
   Table off({"model", "recipe", "size MB", "gzip MB", "MSE", "MAE", "MAE w rad/s",
-             "latency ms (median)", "p99 ms", "drives with ms"});
+             "latency ms (median)", "p99 ms", "fixed latency ms"});
   for (const auto& row : results["offline"]) {
     const Json lat = row["wall_clock"].value("latency", Json::object());
     off.add({row["model"], row["recipe"], format_fixed(mb(row["bytes"]), 2),
@@ -126,31 +127,30 @@ std::string results_tables(const Json& results, bool markdown) {
   }
   out += render(off);
 
-  std::string circuit;
-  std::unique_ptr<Table> t;
-  auto flush = [&] {
-    if (!t) return;
-    out += (markdown ? "\n## Closed loop: " : "\nClosed loop: ") + circuit + "\n" +
-           (markdown ? "\n" : "") + render(*t);
-  };
+  // One table per circuit, in the order the circuits were driven.
+  std::vector<std::string> circuits;
   for (const auto& s : results["closed_loop_summary"]) {
-    if (!t || s["circuit"] != circuit) {
-      flush();
-      circuit = s["circuit"];
-      t = std::make_unique<Table>(std::vector<std::string>{
-          "model", "device", "dir", "completed", "progress %", "avg speed m/s", "deviation m",
-          "max dev m", "BM score", "Hz", "inference ms", "wall contacts"});
+    if (std::find(circuits.begin(), circuits.end(), s["circuit"]) == circuits.end()) {
+      circuits.push_back(s["circuit"]);
     }
-    t->add({s["model"], slowdown_label(s["slowdown"]), s["direction"],
-            std::to_string(s["completed_runs"].get<int>()) + "/" +
-                std::to_string(s["runs"].get<int>()),
-            format_fixed(100 * s["completed_fraction_mean"].get<double>(), 1),
-            format_fixed(s["average_speed_mps"], 2), format_fixed(s["deviation_mean_m"], 3),
-            format_fixed(s["deviation_max_m"], 2), format_fixed(s["bm_deviation_score"], 2),
-            format_fixed(s["brain_hz"], 1), format_fixed(s["inference_ms"], 2),
-            std::to_string(s["wall_contacts"].get<int>())});
   }
-  flush();
+  for (const auto& circuit : circuits) {
+    Table t({"model", "device", "dir", "completed", "progress %", "avg speed m/s", "deviation m",
+             "max dev m", "BM score", "Hz", "inference ms", "wall contacts"});
+    for (const auto& s : results["closed_loop_summary"]) {
+      if (s["circuit"] != circuit) continue;
+      t.add({s["model"], slowdown_label(s["slowdown"]), s["direction"],
+             std::to_string(s["completed_runs"].get<int>()) + "/" +
+                 std::to_string(s["runs"].get<int>()),
+             format_fixed(100 * s["completed_fraction_mean"].get<double>(), 1),
+             format_fixed(s["average_speed_mps"], 2), format_fixed(s["deviation_mean_m"], 3),
+             format_fixed(s["deviation_max_m"], 2), format_fixed(s["bm_deviation_score"], 2),
+             format_fixed(s["brain_hz"], 1), format_fixed(s["inference_ms"], 2),
+             std::to_string(s["wall_contacts"].get<int>())});
+    }
+    out += (markdown ? "\n## Closed loop: " : "\nClosed loop: ") + circuit + "\n" +
+           (markdown ? "\n" : "") + render(t);
+  }
   return out;
 }
 

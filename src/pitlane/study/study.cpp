@@ -333,8 +333,15 @@ class StudyRun {
       o.seed = cfg_.seed;
       const fs::path out = dir_ / "models" / (recipe + ".onnx");
       const quant::OptimizeResult r = quant::optimize_model(baseline, out, o);
-      models.push_back({{"name", recipe}, {"file", rel(out)}, {"recipe", recipe}});
+      const fs::path report = dir_ / "models" / (recipe + ".report.json");
+      write_file_atomic(report, r.report.dump(2) + "\n");
+      models.push_back({{"name", recipe},
+                        {"file", rel(out)},
+                        {"recipe", recipe},
+                        {"report", rel(report)},
+                        {"worst_layers", r.report.value("worst_layers", nlohmann::json::array())}});
       files.push_back(rel(out));
+      files.push_back(rel(report));
     }
 #else
     (void)record;
