@@ -32,4 +32,18 @@ inline CommandResult run_pitlane(const std::string& args, const std::string& err
   return r;
 }
 
+// Runs pitlane with its stderr merged into `out`, for checks on everything it printed.
+inline CommandResult run_pitlane_merged(const std::string& args) {
+  const std::string cmd = std::string(PITLANE_BINARY) + " " + args + " 2>&1";
+  CommandResult r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 }  // namespace pitlane::testing

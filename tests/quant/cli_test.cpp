@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "../cli/cli_test.h"
 #include "../runtime/onnx_builder.h"
 #include "../train/synthetic.h"
 #include "pitlane/core/files.h"
@@ -22,14 +23,8 @@ struct Result {
 };
 
 Result pitlane(const std::string& args) {
-  const std::string cmd = std::string(PITLANE_BINARY) + " " + args + " 2>&1";
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, pipe)) r.output.append(buf, n);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  auto r = ::pitlane::testing::run_pitlane_merged(args);
+  return {r.exit_code, std::move(r.out)};
 }
 
 size_t lines(const std::string& s) {

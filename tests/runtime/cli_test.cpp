@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../cli/cli_test.h"
 #include "onnx_builder.h"
 #include "pitlane/runtime/npy.h"
 #include "test_util.h"
@@ -23,14 +24,8 @@ struct Result {
 };
 
 Result pitlane(const std::string& args) {
-  const std::string cmd = std::string(PITLANE_BINARY) + " " + args + " 2>&1";
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, pipe)) r.output.append(buf, n);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  auto r = ::pitlane::testing::run_pitlane_merged(args);
+  return {r.exit_code, std::move(r.out)};
 }
 
 class CliTest : public ::testing::Test {
