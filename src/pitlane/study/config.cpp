@@ -242,8 +242,9 @@ void read_drive(Section s, DriveSection& d) {
   s.finish();
 }
 
+// The items in order of first appearance (a recipe listed twice is optimized once).
 template <typename T>
-std::vector<T> sorted_unique(std::vector<T> v) {
+std::vector<T> without_repeats(std::vector<T> v) {
   std::set<T> seen;
   std::vector<T> out;
   for (auto& x : v) {
@@ -331,7 +332,7 @@ StudyConfig parse_study_config(const std::string& yaml_text, const fs::path& sou
     throw InputError(at + "optimize.calib_method '" + c.optimize.calib_method +
                      "' is unknown; use minmax, percentile, entropy or mse");
   }
-  c.optimize.recipes = sorted_unique(c.optimize.recipes);
+  c.optimize.recipes = without_repeats(c.optimize.recipes);
   return c;
 }
 

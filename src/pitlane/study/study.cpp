@@ -1,9 +1,9 @@
 #include "pitlane/study/study.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
-#include <memory>
 
 #include "pitlane/brain/explicit_brain.h"
 #include "pitlane/brain/neural_brain.h"
