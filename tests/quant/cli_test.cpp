@@ -17,15 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string output;  // stdout + stderr
-};
-
-Result pitlane(const std::string& args) {
-  auto r = ::pitlane::testing::run_pitlane_merged(args);
-  return {r.exit_code, std::move(r.out)};
-}
+using ::pitlane::testing::CommandResult;
+using ::pitlane::testing::run_pitlane_merged;
 
 size_t lines(const std::string& s) {
   return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
@@ -54,12 +47,12 @@ class OptimizeCli : public ::testing::Test {
 };
 
 TEST_F(OptimizeCli, Int8WritesModelReportAndTable) {
-  const Result r =
-      pitlane("optimize --model " + model + " --recipe int8 --out " + path("q.onnx") + " --calib " +
-              rec + " --calib-images 8 --calib-method percentile" + " --report " + path("r.json"));
-  ASSERT_EQ(r.code, 0) << r.output;
-  EXPECT_NE(r.output.find("SQNR dB"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("worst layers"), std::string::npos);
+  const CommandResult r = run_pitlane_merged(
+      "optimize --model " + model + " --recipe int8 --out " + path("q.onnx") + " --calib " + rec +
+      " --calib-images 8 --calib-method percentile" + " --report " + path("r.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("SQNR dB"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("worst layers"), std::string::npos);
   ASSERT_TRUE(fs::exists(path("q.onnx")));
   const auto report = nlohmann::json::parse(read_file(path("r.json")));
   EXPECT_EQ(report["recipe"], "int8");
@@ -73,28 +66,31 @@ TEST_F(OptimizeCli, Int8WritesModelReportAndTable) {
 // pitlane eval reads an int8-only model (uint8 pixels in, int8 out de-quantized with its
 // metadata) and scores it like its float parent.
 TEST_F(OptimizeCli, EvalDequantizesInt8OnlyModels) {
-  if (pitlane("eval --help").code != 0) GTEST_SKIP() << "pitlane built without eval";
-  ASSERT_EQ(pitlane("optimize --model " + model + " --recipe int8-only --out " + path("u8.onnx") +
-                    " --calib " + rec)
-                .code,
+  if (run_pitlane_merged("eval --help").exit_code != 0)
+    GTEST_SKIP() << "pitlane built without eval";
+  ASSERT_EQ(run_pitlane_merged("optimize --model " + model + " --recipe int8-only --out " +
+                               path("u8.onnx") + " --calib " + rec)
+                .exit_code,
             0);
-  ASSERT_EQ(pitlane("eval --model " + model + " --data " + rec + " --out " + path("f.json")).code,
-            0);
-  const Result r =
-      pitlane("eval --model " + path("u8.onnx") + " --data " + rec + " --out " + path("q.json"));
-  ASSERT_EQ(r.code, 0) << r.output;
+  ASSERT_EQ(
+      run_pitlane_merged("eval --model " + model + " --data " + rec + " --out " + path("f.json"))
+          .exit_code,
+      0);
+  const CommandResult r = run_pitlane_merged("eval --model " + path("u8.onnx") + " --data " + rec +
+                                             " --out " + path("q.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto f = nlohmann::json::parse(read_file(path("f.json")));
   const auto q = nlohmann::json::parse(read_file(path("q.json")));
   const double mse_f = f["overall"]["mse"], mse_q = q["overall"]["mse"];
   EXPECT_EQ(q["recipe"], "int8-only");
-  EXPECT_NEAR(mse_q, mse_f, 0.05 * mse_f + 1e-3) << r.output;
+  EXPECT_NEAR(mse_q, mse_f, 0.05 * mse_f + 1e-3) << r.out;
 }
 
 TEST_F(OptimizeCli, HelpHasExamples) {
-  const Result r = pitlane("optimize --help");
-  EXPECT_EQ(r.code, 0);
-  EXPECT_NE(r.output.find("Examples"), std::string::npos);
-  EXPECT_NE(r.output.find("--calib-method"), std::string::npos);
+  const CommandResult r = run_pitlane_merged("optimize --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("Examples"), std::string::npos);
+  EXPECT_NE(r.out.find("--calib-method"), std::string::npos);
 }
 
 TEST_F(OptimizeCli, BadInputIsOneLineExitTwoNothingWritten) {
@@ -108,9 +104,9 @@ TEST_F(OptimizeCli, BadInputIsOneLineExitTwoNothingWritten) {
           path("no_such_recording"),
   };
   for (const auto& args : bad) {
-    const Result r = pitlane("optimize " + args);
-    EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
-    EXPECT_EQ(lines(r.output), 1u) << r.output;
+    const CommandResult r = run_pitlane_merged("optimize " + args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.out;
+    EXPECT_EQ(lines(r.out), 1u) << r.out;
     EXPECT_FALSE(fs::exists(path("o.onnx"))) << args;
   }
 }

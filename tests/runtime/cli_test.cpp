@@ -18,15 +18,8 @@ namespace {
 using namespace testing;
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string output;  // stdout + stderr
-};
-
-Result pitlane(const std::string& args) {
-  auto r = ::pitlane::testing::run_pitlane_merged(args);
-  return {r.exit_code, std::move(r.out)};
-}
+using ::pitlane::testing::CommandResult;
+using ::pitlane::testing::run_pitlane_merged;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -46,9 +39,10 @@ TEST_F(CliTest, InferWritesOutputsForAnyBatch) {
   const auto x = random_input(3 * 3 * 66 * 200, 1);
   write_npy(path("x.npy"), std::vector<int64_t>{3, 3, 66, 200}, x);
   for (const char* backend : {"reference", "onednn"}) {
-    const Result r = pitlane("infer --model " + path("m.onnx") + " --input " + path("x.npy") +
-                             " --output " + path("y.npy") + " --backend " + backend);
-    ASSERT_EQ(r.code, 0) << r.output;
+    const CommandResult r =
+        run_pitlane_merged("infer --model " + path("m.onnx") + " --input " + path("x.npy") +
+                           " --output " + path("y.npy") + " --backend " + backend);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
     const NpyArray y = read_npy(path("y.npy"));
     EXPECT_EQ(y.shape, (std::vector<int64_t>{3, 2}));
     const Model model = Model::from_bytes(model_bytes_, "m.onnx");
@@ -75,20 +69,21 @@ TEST_F(CliTest, BadInputIsExitTwoWithOneLine) {
       "bench --model " + path("trunc.onnx") + " --runs 2",
   };
   for (const auto& args : cases) {
-    const Result r = pitlane(args);
-    EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
-    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
-    EXPECT_EQ(r.output.rfind("pitlane: error: ", 0), 0u) << r.output;
+    const CommandResult r = run_pitlane_merged(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    EXPECT_EQ(r.out.rfind("pitlane: error: ", 0), 0u) << r.out;
   }
   EXPECT_FALSE(fs::exists(path("y.npy")));
 }
 
 TEST_F(CliTest, BenchPrintsPercentilesAndWritesJson) {
-  const Result r = pitlane("bench --model " + path("m.onnx") +
-                           " --runs 5 --warmup 1 --batch 2 --json " + path("b.json"));
-  ASSERT_EQ(r.code, 0) << r.output;
+  const CommandResult r =
+      run_pitlane_merged("bench --model " + path("m.onnx") +
+                         " --runs 5 --warmup 1 --batch 2 --json " + path("b.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
   for (const char* s : {"median_us", "p99_us", "samples_per_s", "conv1", "fc1", "arena"})
-    EXPECT_NE(r.output.find(s), std::string::npos) << s;
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
   std::ifstream j(path("b.json"));
   const std::string text((std::istreambuf_iterator<char>(j)), {});
   EXPECT_NE(text.find("\"latency_us\""), std::string::npos);

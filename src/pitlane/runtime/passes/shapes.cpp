@@ -1,5 +1,6 @@
 // Shape inference, one node at a time, with every size checked before use.
 #include <algorithm>
+#include <array>
 #include <numeric>
 
 #include "pitlane/core/error.h"
@@ -359,6 +360,17 @@ void check_quant_param(const Ctx& c, size_t i, int64_t channels, const char* wha
            std::to_string(channels) + " values (one per channel)");
 }
 
+// QLinearConv / QLinearMatMul: inputs 1, 2 are the input's scale and zero point, 4, 5 the
+// weights' (one per output channel or one), 6, 7 the output's. `names`: those of 1, 2, 4, 5.
+void check_qlinear_params(const Ctx& c, const std::array<const char*, 4>& names, int64_t channels) {
+  check_quant_param(c, 1, 1, names[0], true);
+  check_quant_param(c, 2, 1, names[1], false);
+  check_quant_param(c, 4, channels, names[2], true);
+  check_quant_param(c, 5, channels, names[3], false);
+  check_quant_param(c, 6, 1, "y_scale", true);
+  check_quant_param(c, 7, 1, "y_zero_point", false);
+}
+
 // The element type a zero point input fixes for a quantized output (uint8 when absent).
 DType zero_point_type(const Ctx& c, size_t i) {
   if (!c.has_in(i)) return DType::u8;
@@ -420,13 +432,8 @@ void infer_quantized(const Ctx& c) {
       const DType out = zero_point_type(c, 7);
       if (!is_8bit(out)) c.fail("y_zero_point must be (u)int8");
       infer_conv(c, {.x = 0, .w = 3, .bias = 8, .quantized = true, .out = out});
-      const int64_t oc = c.g.values[c.n.outputs[0]].shape[1];
-      check_quant_param(c, 1, 1, "x_scale", true);
-      check_quant_param(c, 2, 1, "x_zero_point", false);
-      check_quant_param(c, 4, oc, "w_scale", true);
-      check_quant_param(c, 5, oc, "w_zero_point", false);
-      check_quant_param(c, 6, 1, "y_scale", true);
-      check_quant_param(c, 7, 1, "y_zero_point", false);
+      check_qlinear_params(c, {"x_scale", "x_zero_point", "w_scale", "w_zero_point"},
+                           c.g.values[c.n.outputs[0]].shape[1]);
       return;
     }
     case Op::ConvInteger: {
@@ -440,13 +447,8 @@ void infer_quantized(const Ctx& c) {
       const DType out = zero_point_type(c, 7);
       if (!is_8bit(out)) c.fail("y_zero_point must be (u)int8");
       infer_quantized_matmul(c, 0, 3, out);
-      const int64_t n = c.g.values[c.n.outputs[0]].shape.back();
-      check_quant_param(c, 1, 1, "a_scale", true);
-      check_quant_param(c, 2, 1, "a_zero_point", false);
-      check_quant_param(c, 4, n, "b_scale", true);
-      check_quant_param(c, 5, n, "b_zero_point", false);
-      check_quant_param(c, 6, 1, "y_scale", true);
-      check_quant_param(c, 7, 1, "y_zero_point", false);
+      check_qlinear_params(c, {"a_scale", "a_zero_point", "b_scale", "b_zero_point"},
+                           c.g.values[c.n.outputs[0]].shape.back());
       return;
     }
     case Op::MatMulInteger: {

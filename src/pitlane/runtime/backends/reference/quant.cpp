@@ -43,6 +43,22 @@ float finish(const QuantParams& q, std::span<const float* const> in, int64_t acc
   return std::nearbyint(v) + zp;
 }
 
+// The integer operands of a quantized conv or gemm, found through q.at.
+struct IntegerOperands {
+  const float* x;
+  const float* w;
+  const float* w_zp;  // null: zero
+  const float* bias;  // null: none
+  int64_t x_zero;     // the input's zero point (per tensor)
+};
+
+IntegerOperands integer_operands(const QuantParams& q, std::span<const float* const> in) {
+  const float* x_zp = q.at.x_zp >= 0 ? in[q.at.x_zp] : nullptr;
+  return {in[q.at.x], in[q.at.w], q.at.w_zp >= 0 ? in[q.at.w_zp] : nullptr,
+          q.at.bias >= 0 ? in[q.at.bias] : nullptr,
+          static_cast<int64_t>(param(x_zp, false, 0, 0.0f))};
+}
+
 }  // namespace
 
 void quantize_linear(const QuantizeParams& p, const float* x, const float* scale, const float* zp,
@@ -82,12 +98,7 @@ DynamicQuantization dynamic_quantization(std::span<const float> x) {
 
 void quantized_conv2d(const ConvParams& p, const QuantParams& q, std::span<const float* const> in,
                       float* y) {
-  const float* x = in[q.at.x];
-  const float* w = in[q.at.w];
-  const float* x_zp = q.at.x_zp >= 0 ? in[q.at.x_zp] : nullptr;
-  const float* w_zp = q.at.w_zp >= 0 ? in[q.at.w_zp] : nullptr;
-  const float* bias = q.at.bias >= 0 ? in[q.at.bias] : nullptr;
-  const int64_t xz = static_cast<int64_t>(param(x_zp, false, 0, 0.0f));
+  const auto [x, w, w_zp, bias, xz] = integer_operands(q, in);
   const int64_t cg = p.c / p.group, ocg = p.oc / p.group;
   for (int64_t n = 0; n < p.n; ++n)
     for (int64_t oc = 0; oc < p.oc; ++oc) {
@@ -119,12 +130,7 @@ void quantized_conv2d(const ConvParams& p, const QuantParams& q, std::span<const
 
 void quantized_gemm(const GemmParams& p, const QuantParams& q, std::span<const float* const> in,
                     float* y) {
-  const float* a = in[q.at.x];
-  const float* b = in[q.at.w];
-  const float* a_zp = q.at.x_zp >= 0 ? in[q.at.x_zp] : nullptr;
-  const float* b_zp = q.at.w_zp >= 0 ? in[q.at.w_zp] : nullptr;
-  const float* bias = q.at.bias >= 0 ? in[q.at.bias] : nullptr;
-  const int64_t az = static_cast<int64_t>(param(a_zp, false, 0, 0.0f));
+  const auto [a, b, b_zp, bias, az] = integer_operands(q, in);
   for (int64_t i = 0; i < p.m; ++i)
     for (int64_t j = 0; j < p.n; ++j) {
       const int64_t bz = static_cast<int64_t>(param(b_zp, q.w_zp_per_channel, j, 0.0f));
