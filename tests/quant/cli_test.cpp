@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "../cli/cli_test.h"
-#include "../runtime/onnx_builder.h"
 #include "../train/synthetic.h"
+#include "pilotnet_file.h"
 #include "pitlane/core/files.h"
 
 namespace pitlane::quant {
@@ -29,18 +29,8 @@ class OptimizeCli : public ::testing::Test {
   testing::TempDir dir{"optimize-cli"};
   std::string model, rec;
   void SetUp() override {
-    onnx::ModelProto m;
-    m.ParseFromString(runtime::testing::pilotnet_onnx(runtime::testing::Padding::valid,
-                                                      runtime::testing::Exporter::pitlane, 13, 4));
-    auto* shape = m.mutable_graph()
-                      ->mutable_output(0)
-                      ->mutable_type()
-                      ->mutable_tensor_type()
-                      ->mutable_shape();
-    shape->add_dim()->set_dim_param("N");
-    shape->add_dim()->set_dim_value(2);
     model = (dir.path() / "m.onnx").string();
-    write_file_atomic(model, m.SerializeAsString());
+    testing::write_pilotnet(model, runtime::testing::Padding::valid, 4);
     rec = test::RecordingBuilder().frames(8).seed(1).write(dir.path() / "rec").string();
   }
   std::string path(const std::string& name) const { return (dir.path() / name).string(); }

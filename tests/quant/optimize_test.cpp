@@ -8,9 +8,9 @@
 
 #include <cmath>
 
-#include "../runtime/onnx_builder.h"
 #include "../runtime/ort_oracle.h"
 #include "../train/synthetic.h"
+#include "pilotnet_file.h"
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
 #include "pitlane/core/sha256.h"
@@ -31,17 +31,7 @@ struct Fixture {
   fs::path model, rec;
   explicit Fixture(Padding padding = Padding::valid) {
     model = dir.path() / "pilotnet.onnx";
-    // The output's shape, as pitlane's writer declares it (the ONNX checker wants one).
-    onnx::ModelProto m;
-    m.ParseFromString(runtime::testing::pilotnet_onnx(padding, Exporter::pitlane, 13, 5));
-    auto* shape = m.mutable_graph()
-                      ->mutable_output(0)
-                      ->mutable_type()
-                      ->mutable_tensor_type()
-                      ->mutable_shape();
-    shape->add_dim()->set_dim_param("N");
-    shape->add_dim()->set_dim_value(2);
-    write_file_atomic(model, m.SerializeAsString());
+    testing::write_pilotnet(model, padding, 5);
     rec = test::RecordingBuilder().frames(16).seed(2).write(dir.path() / "rec_a");
   }
 };
