@@ -1,37 +1,158 @@
-// pitlane optimize: post-training optimization of an ONNX model (float16, bf16, dynamic-int8,
-// int8, int8-only) with a float-vs-optimized report.
+// pitlane optimize: post-training recipes (float16, bf16, dynamic-int8, int8, int8-only) with a
+// float-vs-optimized report, and the training-time recipes (qat, prune, prune+int8, cluster,
+// pqat, cqat, pcqat) that fine-tune the model on recordings.
 #include <iostream>
 #include <opencv2/core.hpp>
 
 #include "commands.h"
+#include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
 #include "pitlane/quant/optimize.h"
 #include "pitlane/quant/report.h"
+#ifdef PITLANE_HAS_TRAIN
+#include "pitlane/train/training_recipes.h"
+#endif
 
 namespace fs = std::filesystem;
 
 namespace pitlane::cli {
+namespace {
+
+#ifdef PITLANE_HAS_TRAIN
+// Fine-tuning parameters as given on the command line; only the ones given override the
+// recipe's study defaults.
+struct TrainingFlags {
+  std::vector<std::string> data, validation;
+  train::FineTuneData tune;
+  int prune_epochs = 0, cluster_epochs = 0, qat_epochs = 0;
+  std::string schedule = "polynomial", structure = "unstructured", block = "1x4";
+  std::string cluster_init = "kmeans++";
+  train::TrainingRecipe values;  // holder for the numeric overrides
+  bool global = false, per_layer = false, preserve_sparsity = false;
+  std::map<std::string, CLI::Option*> given;
+  bool set(const std::string& flag) const {
+    auto it = given.find(flag);
+    return it != given.end() && it->second->count() > 0;
+  }
+};
+
+void add_training_options(CLI::App* cmd, TrainingFlags& f) {
+  auto opt = [&](const std::string& flag, auto& value, const std::string& help) {
+    f.given[flag] = cmd->add_option(flag, value, help)->group("Training-time recipes");
+    return f.given[flag];
+  };
+  auto flag = [&](const std::string& name, bool& value, const std::string& help) {
+    f.given[name] = cmd->add_flag(name, value, help)->group("Training-time recipes");
+  };
+  opt("--data", f.data, "Recordings to fine-tune on (and calibrate prune+int8 with)");
+  opt("--validation", f.validation, "Validation recordings (default: a held-out share of --data)");
+  opt("--samples-per-epoch", f.tune.samples_per_epoch, "Samples per epoch (0: all)")
+      ->capture_default_str();
+  opt("--batch-size", f.tune.batch_size, "")->capture_default_str();
+  opt("--learning-rate", f.tune.learning_rate, "Adam step size")->capture_default_str();
+  opt("--output-weights", f.tune.output_weights, "Loss weight of v and w")
+      ->delimiter(',')
+      ->expected(2)
+      ->capture_default_str();
+  opt("--threads", f.tune.threads, "libtorch threads")->capture_default_str();
+  opt("--max-steps", f.tune.max_steps, "Stop each phase after this many steps (0: no limit)");
+  opt("--prune-epochs", f.prune_epochs, "Pruning phase length (recipe default if not given)");
+  opt("--cluster-epochs", f.cluster_epochs, "Clustering phase length");
+  opt("--qat-epochs", f.qat_epochs, "QAT phase length");
+  opt("--qat-data-fraction", f.values.qat_data_fraction, "Share of each epoch's samples QAT uses");
+  opt("--ema-decay", f.values.qat.ema_decay, "QAT activation-range moving average decay");
+  opt("--schedule", f.schedule, "Sparsity schedule: constant | polynomial");
+  opt("--initial-sparsity", f.values.prune.schedule.initial, "Polynomial schedule start");
+  opt("--sparsity", f.values.prune.schedule.target, "Target sparsity");
+  opt("--begin-step", f.values.prune.schedule.begin_step, "First pruning step");
+  opt("--end-step", f.values.prune.schedule.end_step, "Step the target is reached (-1: last)");
+  opt("--frequency", f.values.prune.schedule.frequency, "Steps between mask updates");
+  opt("--power", f.values.prune.schedule.power, "Polynomial decay exponent");
+  opt("--structure", f.structure, "unstructured | block | N:M (e.g. 2:4)");
+  opt("--block", f.block, "Block size RxC for --structure block");
+  flag("--global", f.global, "One magnitude threshold over all layers");
+  opt("--clusters", f.values.cluster.clusters, "Centroids per channel (or per layer)");
+  opt("--cluster-init", f.cluster_init, "kmeans++ | linear | density | random");
+  flag("--per-layer", f.per_layer, "Centroids per layer instead of per output channel");
+  flag("--preserve-sparsity", f.preserve_sparsity, "Zeros stay zero while clustering");
+}
+
+// The recipe's study defaults with the given flags applied.
+train::TrainingRecipe training_recipe(const std::string& name, const TrainingFlags& f) {
+  train::TrainingRecipe r = train::default_training_recipe(name);
+  if (f.set("--prune-epochs")) r.prune_epochs = f.prune_epochs;
+  if (f.set("--cluster-epochs")) r.cluster_epochs = f.cluster_epochs;
+  if (f.set("--qat-epochs")) r.qat_epochs = f.qat_epochs;
+  if (f.set("--qat-data-fraction")) r.qat_data_fraction = f.values.qat_data_fraction;
+  if (f.set("--ema-decay")) r.qat.ema_decay = f.values.qat.ema_decay;
+  train::SparsitySchedule& s = r.prune.schedule;
+  const train::SparsitySchedule& given = f.values.prune.schedule;
+  if (f.set("--schedule")) {
+    if (f.schedule != "constant" && f.schedule != "polynomial")
+      throw InputError("--schedule '" + f.schedule + "' is unknown; use constant or polynomial");
+    s.kind = f.schedule == "constant" ? train::SparsitySchedule::Kind::constant
+                                      : train::SparsitySchedule::Kind::polynomial;
+  }
+  if (f.set("--sparsity")) {
+    s.target = given.target;
+    if (s.initial > s.target) s.initial = s.target;
+  }
+  if (f.set("--initial-sparsity")) s.initial = given.initial;
+  if (s.kind == train::SparsitySchedule::Kind::constant) s.initial = s.target;
+  if (f.set("--begin-step")) s.begin_step = given.begin_step;
+  if (f.set("--end-step")) s.end_step = given.end_step;
+  if (f.set("--frequency")) s.frequency = given.frequency;
+  if (f.set("--power")) s.power = given.power;
+  r.prune.structure = train::parse_prune_structure(f.structure, &r.prune.n, &r.prune.m);
+  if (r.prune.structure == train::PruneStructure::block) {
+    const auto x = f.block.find('x');
+    try {
+      if (x == std::string::npos) throw std::invalid_argument("no x");
+      r.prune.block_rows = std::stoi(f.block.substr(0, x));
+      r.prune.block_cols = std::stoi(f.block.substr(x + 1));
+    } catch (const std::exception&) {
+      throw InputError("--block '" + f.block + "' is not RxC; use e.g. 1x4");
+    }
+  }
+  r.prune.global = f.global;
+  if (f.set("--clusters")) r.cluster.clusters = f.values.cluster.clusters;
+  r.cluster.init = train::parse_centroid_init(f.cluster_init);
+  r.cluster.per_channel = !f.per_layer;
+  r.cluster.preserve_sparsity = f.preserve_sparsity;
+  return r;
+}
+#endif
+
+}  // namespace
 
 void add_optimize_command(CLI::App& app) {
   struct Args {
     std::string model, out, report;
     std::vector<std::string> calib;
     quant::OptimizeOptions options;
+#ifdef PITLANE_HAS_TRAIN
+    TrainingFlags training;
+#endif
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
       "optimize",
-      "Optimize an ONNX model after training: float16, bf16, dynamic-int8, int8 (static QDQ, "
-      "calibrated on recordings) or int8-only (uint8 pixels in, int8 out); prints SQNR and "
-      "cosine similarity per layer against the float model\n\nExamples:\n"
+      "Optimize an ONNX model. After training: float16, bf16, dynamic-int8, int8 (static QDQ, "
+      "calibrated on recordings) or int8-only (uint8 pixels in, int8 out), with SQNR and cosine "
+      "similarity per layer against the float model. By fine-tuning a pitlane-written model on "
+      "recordings: qat, prune, prune+int8, cluster, pqat, cqat, pcqat (the study's defaults, "
+      "every parameter settable)\n\nExamples:\n"
       "  pitlane optimize --model pilotnet.onnx --recipe float16 --out pilotnet_fp16.onnx\n"
-      "  pitlane optimize --model pilotnet.onnx --recipe dynamic-int8 --out pilotnet_dyn.onnx\n"
       "  pitlane optimize --model pilotnet.onnx --recipe int8 --out pilotnet_int8.onnx \\\n"
       "      --calib rec/many_curves_cw --calib-method entropy --report int8.json\n"
-      "  pitlane optimize --model pilotnet.onnx --recipe int8-only --out pilotnet_u8.onnx \\\n"
-      "      --calib rec/many_curves_cw rec/simple_circuit_cw --calib-images 200");
+      "  pitlane optimize --model pilotnet.onnx --recipe prune --out pruned.onnx \\\n"
+      "      --data rec/many_curves_cw rec/nurburgring_cw --sparsity 0.9 --structure 2:4\n"
+      "  pitlane optimize --model pilotnet.onnx --recipe pcqat --out pcqat.onnx \\\n"
+      "      --data rec/many_curves_cw --clusters 16 --samples-per-epoch 4000");
   cmd->add_option("--model", a->model, "Float ONNX model")->required();
-  cmd->add_option("--recipe", a->options.recipe, "float16 | bf16 | dynamic-int8 | int8 | int8-only")
+  cmd->add_option("--recipe", a->options.recipe,
+                  "float16 | bf16 | dynamic-int8 | int8 | int8-only | qat | prune | prune+int8 | "
+                  "cluster | pqat | cqat | pcqat")
       ->required();
   cmd->add_option("--out", a->out, "Optimized ONNX model to write")->required();
   cmd->add_option("--calib", a->calib,
@@ -40,11 +161,32 @@ void add_optimize_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--calib-images", a->options.calib_images, "Frames drawn for calibration")
       ->capture_default_str();
-  cmd->add_option("--seed", a->options.seed, "Which frames are drawn")->capture_default_str();
-  cmd->add_option("--report", a->report, "Report JSON file (per-layer SQNR, cosine, worst layers)");
+  cmd->add_option("--seed", a->options.seed, "Which frames are drawn; fine-tuning's seed")
+      ->capture_default_str();
+  cmd->add_option("--report", a->report, "Report JSON file");
+#ifdef PITLANE_HAS_TRAIN
+  add_training_options(cmd, a->training);
+#endif
   cmd->callback([a] {
     if (!a->report.empty()) check_writable(a->report);
     cv::setNumThreads(1);
+#ifdef PITLANE_HAS_TRAIN
+    if (train::is_training_recipe(a->options.recipe)) {
+      TrainingFlags& f = a->training;
+      train::TrainingRecipe recipe = training_recipe(a->options.recipe, f);
+      recipe.calib_images = a->options.calib_images;
+      train::FineTuneData tune = f.tune;
+      tune.data.assign(f.data.begin(), f.data.end());
+      tune.validation.assign(f.validation.begin(), f.validation.end());
+      tune.seed = a->options.seed;
+      const train::TrainingRecipeResult r =
+          train::run_training_recipe(a->model, a->out, recipe, tune);
+      std::cout << train::training_recipe_table(r);
+      std::cout << "wrote " << a->out << " (" << r.size_bytes << " bytes)\n";
+      if (!a->report.empty()) write_file_atomic(a->report, r.report.dump(2) + "\n");
+      return;
+    }
+#endif
     a->options.calib.assign(a->calib.begin(), a->calib.end());
     const quant::OptimizeResult r = quant::optimize_model(a->model, a->out, a->options);
     std::cout << quant::report_table(r.report);

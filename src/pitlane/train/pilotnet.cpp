@@ -1,6 +1,7 @@
 #include "pitlane/train/pilotnet.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "pitlane/core/error.h"
 
@@ -82,6 +83,34 @@ PilotNetWeights pilotnet_skeleton(Arch arch, int input_height, int input_width) 
     net.dense.push_back(std::move(d));
   }
   return net;
+}
+
+bool fold_input_norm(PilotNetWeights& net) {
+  if (net.convs.empty()) return false;
+  ConvLayer& c = net.convs.front();
+  if (c.pad_top || c.pad_left || c.pad_bottom || c.pad_right) return false;
+  BatchNormLayer& bn = net.input_norm;
+  const int taps = c.kernel * c.kernel;
+  for (int o = 0; o < c.out_channels; ++o) {
+    double shift = c.bias[o];
+    for (int i = 0; i < c.in_channels; ++i) {
+      // normalized = x * a + (bias - mean * a)
+      const double a = bn.scale[i] / std::sqrt(static_cast<double>(bn.var[i]) + bn.epsilon);
+      const double b = bn.bias[i] - bn.mean[i] * a;
+      float* w = &c.weight[(static_cast<size_t>(o) * c.in_channels + i) * taps];
+      for (int k = 0; k < taps; ++k) {
+        shift += w[k] * b;
+        w[k] = static_cast<float>(w[k] * a);
+      }
+    }
+    c.bias[o] = static_cast<float>(shift);
+  }
+  bn.scale.assign(bn.channels, 1.0f);
+  bn.bias.assign(bn.channels, 0.0f);
+  bn.mean.assign(bn.channels, 0.0f);
+  bn.var.assign(bn.channels, 1.0f);
+  bn.epsilon = 0.0f;
+  return true;
 }
 
 }  // namespace pitlane::train

@@ -59,4 +59,10 @@ struct PilotNetWeights {
 // The architecture with every weight vector sized and zero-filled.
 PilotNetWeights pilotnet_skeleton(Arch arch, int input_height = 66, int input_width = 200);
 
+// Folds the input BatchNorm into the first convolution (exact when that convolution has no
+// padding: the valid variant) and leaves an identity BatchNorm (epsilon 0), so that fine-tuning
+// and int8 export see the weights the deployed model computes with. False, and `net` unchanged,
+// when the first convolution pads (folding would change the border pixels).
+bool fold_input_norm(PilotNetWeights& net);
+
 }  // namespace pitlane::train

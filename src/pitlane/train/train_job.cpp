@@ -99,23 +99,13 @@ TrainJobResult run_train_job(const TrainJob& job) {
   meta.seed = std::to_string(cfg.seed);
   const auto t0 = std::chrono::steady_clock::now();
 
-  // Explicit validation recordings, or a split of the data by recording.
-  std::vector<fs::path> all = job.data;
-  all.insert(all.end(), job.validation.begin(), job.validation.end());
-  std::vector<data::Recording> recs =
-      load_with_images(all, meta.preprocess, job.load_threads, cfg.progress);
-  r.decode_s = seconds_since(t0);
-  std::vector<int> train_ids, val_ids;
-  if (!job.validation.empty()) {
-    for (size_t i = 0; i < recs.size(); ++i) {
-      (i < job.data.size() ? train_ids : val_ids).push_back(static_cast<int>(i));
-    }
-  } else {
-    const data::RecordingSplit split =
-        data::split_by_recording(recs, job.validation_fraction, 0.0, cfg.seed);
-    train_ids = split.train;
-    val_ids = split.validation;
-  }
+  TrainingData d =
+      load_training_data(job.data, job.validation, meta.preprocess, job.validation_fraction,
+                         cfg.seed, job.load_threads, cfg.progress);
+  r.decode_s = d.decode_s;
+  std::vector<data::Recording>& recs = d.recs;
+  const std::vector<int>& train_ids = d.train_ids;
+  const std::vector<int>& val_ids = d.validation_ids;
   for (int i : train_ids) meta.training_data.push_back(recs[i].name);
   for (int i : val_ids) r.validation_names.push_back(recs[i].name);
 
@@ -127,6 +117,28 @@ TrainJobResult run_train_job(const TrainJob& job) {
       job.summary.empty() ? fs::path(job.out.string() + ".train.json") : job.summary;
   write_file_atomic(summary, r.summary.dump(2) + "\n");
   return r;
+}
+
+TrainingData load_training_data(const std::vector<fs::path>& data,
+                                const std::vector<fs::path>& validation,
+                                const data::PreprocessSpec& spec, double validation_fraction,
+                                uint64_t seed, int load_threads, bool progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<fs::path> all = data;
+  all.insert(all.end(), validation.begin(), validation.end());
+  TrainingData d;
+  d.recs = load_with_images(all, spec, load_threads, progress);
+  d.decode_s = seconds_since(t0);
+  if (!validation.empty()) {
+    for (size_t i = 0; i < d.recs.size(); ++i)
+      (i < data.size() ? d.train_ids : d.validation_ids).push_back(static_cast<int>(i));
+  } else {
+    const data::RecordingSplit split =
+        data::split_by_recording(d.recs, validation_fraction, 0.0, seed);
+    d.train_ids = split.train;
+    d.validation_ids = split.validation;
+  }
+  return d;
 }
 
 std::string train_table(const TrainJobResult& r, const fs::path& out) {

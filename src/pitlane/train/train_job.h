@@ -42,6 +42,18 @@ struct TrainJobResult {
 
 TrainJobResult run_train_job(const TrainJob& job);
 
+// Recordings decoded with `spec` and split into training and validation: the `validation`
+// folders when given, else whole recordings held out (validation_fraction, seeded).
+struct TrainingData {
+  std::vector<data::Recording> recs;
+  std::vector<int> train_ids, validation_ids;
+  double decode_s = 0.0;
+};
+TrainingData load_training_data(const std::vector<std::filesystem::path>& data,
+                                const std::vector<std::filesystem::path>& validation,
+                                const data::PreprocessSpec& spec, double validation_fraction,
+                                uint64_t seed, int load_threads, bool progress);
+
 // Per-epoch table and a short paragraph on what was trained, for the terminal.
 std::string train_table(const TrainJobResult& r, const std::filesystem::path& out);
 

@@ -12,6 +12,7 @@
 #include "pitlane/core/files.h"
 #include "pitlane/core/progress.h"
 #include "pitlane/data/loader.h"
+#include "pitlane/train/weight_constraints.h"
 
 namespace fs = std::filesystem;
 
@@ -43,23 +44,47 @@ struct PilotNetImpl : torch::nn::Module {
     }
   }
 
-  torch::Tensor forward(torch::Tensor x) {
-    x = norm->forward(x);
+  // With `constraints`, the layers compute with its effective weights and fake-quantized
+  // activations (training-time optimization); without, the plain network.
+  torch::Tensor forward(torch::Tensor x, WeightConstraints* constraints = nullptr) {
+    const bool observe = is_training();
+    auto act = [&](size_t point, torch::Tensor t) {
+      return constraints ? constraints->activation(point, t, observe) : t;
+    };
+    x = act(0, norm->forward(x));
     for (size_t i = 0; i < convs.size(); ++i) {
       const ConvLayer& c = shape_.convs[i];
       if (c.pad_top || c.pad_bottom || c.pad_left || c.pad_right) {
         x = torch::constant_pad_nd(x, {c.pad_left, c.pad_right, c.pad_top, c.pad_bottom}, 0.0);
       }
-      x = torch::relu(convs[i]->forward(x));
+      x = constraints ? torch::conv2d(x, constraints->weight(i), convs[i]->bias, c.stride)
+                      : convs[i]->forward(x);
+      x = act(i + 1, torch::relu(x));
     }
     x = x.flatten(1);
     for (size_t i = 0; i < dense.size(); ++i) {
-      x = dense[i]->forward(x);
-      if (i + 1 < dense.size()) x = torch::relu(x);
+      x = constraints ? torch::linear(x, constraints->weight(convs.size() + i), dense[i]->bias)
+                      : dense[i]->forward(x);
+      if (i + 1 < dense.size()) x = act(convs.size() + i + 1, torch::relu(x));
     }
     return x;
   }
 
+  // The conv and dense weight parameters, in PilotNetWeights order.
+  std::vector<torch::Tensor> layer_weights() {
+    std::vector<torch::Tensor> w;
+    for (auto& c : convs) w.push_back(c->weight);
+    for (auto& d : dense) w.push_back(d->weight);
+    return w;
+  }
+
+  // Training mode, with the input normalization kept in inference mode when it is frozen.
+  void set_training(bool on) {
+    train(on);
+    if (frozen_norm) norm->eval();
+  }
+
+  bool frozen_norm = false;
   PilotNetWeights shape_;
   torch::nn::BatchNorm2d norm{nullptr};
   std::vector<torch::nn::Conv2d> convs;
@@ -145,7 +170,8 @@ torch::Tensor weighted_mse(const torch::Tensor& pred, const torch::Tensor& label
 // Mean weighted MSE on normalized labels over `index` (no augmentation), in eval mode.
 double validation_loss(PilotNet& model, const std::vector<data::Recording>& recs,
                        const std::vector<data::SampleRef>& index, const data::PreprocessSpec& spec,
-                       const data::OutputSpec& outputs, const TrainConfig& config) {
+                       const data::OutputSpec& outputs, const TrainConfig& config,
+                       WeightConstraints* constraints) {
   if (index.empty()) return std::nan("");
   torch::NoGradGuard no_grad;
   model->eval();
@@ -158,11 +184,11 @@ double validation_loss(PilotNet& model, const std::vector<data::Recording>& recs
   int64_t n = 0;
   const torch::Tensor weights = output_weights_tensor(config);
   while (loader.next(batch)) {
-    const torch::Tensor pred = model->forward(images_tensor(batch, spec));
+    const torch::Tensor pred = model->forward(images_tensor(batch, spec), constraints);
     sum += weighted_mse(pred, labels_tensor(batch), weights).item<double>() * batch.size;
     n += batch.size;
   }
-  model->train();
+  model->set_training(true);
   return sum / static_cast<double>(n);
 }
 
@@ -270,7 +296,9 @@ PilotNetWeights init_pilotnet(Arch arch, uint64_t seed) {
 std::vector<float> torch_forward(const PilotNetWeights& net, std::span<const float> input,
                                  int64_t batch) {
   torch::NoGradGuard no_grad;
-  PilotNet model(pilotnet_skeleton(net.arch, net.input_height, net.input_width));
+  PilotNetWeights shape = pilotnet_skeleton(net.arch, net.input_height, net.input_width);
+  shape.input_norm.epsilon = net.input_norm.epsilon;
+  PilotNet model(shape);
   load_weights(model, net);
   model->eval();
   const torch::Tensor x =
@@ -298,23 +326,48 @@ TrainResult train_pilotnet(const std::vector<data::Recording>& recs, std::span<c
   result.train_samples = static_cast<int64_t>(train_index.size());
   result.validation_samples = static_cast<int64_t>(val_index.size());
 
-  PilotNet model(pilotnet_skeleton(config.arch, spec.height, spec.width));
-  if (config.initial_weights) {
-    const PilotNetWeights& init = *config.initial_weights;
-    if (init.arch != config.arch || init.input_height != spec.height ||
-        init.input_width != spec.width) {
-      throw InputError("train: the initial model is " + arch_name(init.arch) + " " +
-                       std::to_string(init.input_height) + "x" +
-                       std::to_string(init.input_width) + ", this run trains " +
+  const bool compressing = config.compression.has_value();
+  if (compressing && config.resume)
+    throw InputError("train: training-time optimization runs cannot resume; start them over");
+  std::optional<PilotNetWeights> init = config.initial_weights;
+  // Training-time optimization works on the weights the deployed model computes with: the input
+  // normalization folded into the first convolution where that is exact, frozen otherwise.
+  if (init && compressing) fold_input_norm(*init);
+  PilotNetWeights shape = pilotnet_skeleton(config.arch, spec.height, spec.width);
+  if (init) {
+    if (init->arch != config.arch || init->input_height != spec.height ||
+        init->input_width != spec.width) {
+      throw InputError("train: the initial model is " + arch_name(init->arch) + " " +
+                       std::to_string(init->input_height) + "x" +
+                       std::to_string(init->input_width) + ", this run trains " +
                        arch_name(config.arch) + " " + std::to_string(spec.height) + "x" +
                        std::to_string(spec.width) + "; pass the same --arch");
     }
-    load_weights(model, init);
+    shape.input_norm.epsilon = init->input_norm.epsilon;
   }
-  model->train();
+  PilotNet model(shape);
+  if (init) load_weights(model, *init);
+  model->frozen_norm = compressing;
+  if (compressing) {
+    model->norm->weight.set_requires_grad(false);
+    model->norm->bias.set_requires_grad(false);
+  }
+  model->set_training(true);
   const torch::Tensor loss_weights = output_weights_tensor(config);
-  torch::optim::Adam optimizer(model->parameters(),
-                               torch::optim::AdamOptions(config.learning_rate));
+
+  std::unique_ptr<WeightConstraints> constraints;
+  std::vector<torch::Tensor> trainable = model->parameters();
+  if (compressing) {
+    const int64_t per_epoch = static_cast<int64_t>(
+        data::epoch_order(train_index, config.seed, 1, config.samples_per_epoch).size());
+    int64_t last_step =
+        config.epochs * ((per_epoch + config.batch_size - 1) / config.batch_size) - 1;
+    if (config.max_steps > 0) last_step = std::min(last_step, config.max_steps - 1);
+    constraints = std::make_unique<WeightConstraints>(model->layer_weights(), *config.compression,
+                                                      std::max<int64_t>(0, last_step));
+    for (const auto& p : constraints->parameters()) trainable.push_back(p);
+  }
+  torch::optim::Adam optimizer(trainable, torch::optim::AdamOptions(config.learning_rate));
   TrainingState state;
   state.learning_rate = config.learning_rate;
 
@@ -388,10 +441,12 @@ TrainResult train_pilotnet(const std::vector<data::Recording>& recs, std::span<c
     while (loader.next(batch)) {
       const auto t0 = Clock::now();
       optimizer.zero_grad();
-      const torch::Tensor pred = model->forward(images_tensor(batch, spec));
+      if (constraints) constraints->before_step(state.steps);
+      const torch::Tensor pred = model->forward(images_tensor(batch, spec), constraints.get());
       const torch::Tensor loss = weighted_mse(pred, labels_tensor(batch), loss_weights);
       loss.backward();
       optimizer.step();
+      if (constraints) constraints->after_step();
       const double l = loss.item<double>();
       epoch_step_s += seconds_since(t0);
       result.step_losses.push_back(l);
@@ -415,7 +470,8 @@ TrainResult train_pilotnet(const std::vector<data::Recording>& recs, std::span<c
     rec.epoch = epoch;
     rec.train_loss = batches > 0 ? loss_sum / batches : std::nan("");
     rec.learning_rate = state.learning_rate;
-    rec.validation_loss = validation_loss(model, recs, val_index, spec, outputs, config);
+    rec.validation_loss =
+        validation_loss(model, recs, val_index, spec, outputs, config, constraints.get());
     rec.images_per_s = static_cast<double>(done) / std::max(1e-9, seconds_since(epoch_start));
     rec.loader_wait_s = loader.wait_seconds();
     rec.seconds = seconds_since(epoch_start);
@@ -440,7 +496,8 @@ TrainResult train_pilotnet(const std::vector<data::Recording>& recs, std::span<c
         state.epochs_since_decay = 0;
         set_lr(state.learning_rate);
       }
-      if (config.early_stop_patience > 0 && state.epochs_since_best >= config.early_stop_patience) {
+      if (!compressing && config.early_stop_patience > 0 &&
+          state.epochs_since_best >= config.early_stop_patience) {
         state.stopped_early = true;
       }
     }
@@ -449,6 +506,18 @@ TrainResult train_pilotnet(const std::vector<data::Recording>& recs, std::span<c
     if (!ckpt.empty()) save_checkpoint(ckpt, model, optimizer, state, config, improved);
   }
   if (state.best_epoch == 0) best_weights = weights_of(model);
+  if (constraints) {
+    // The constrained weights as they end (a schedule's target is reached only at the end, so
+    // an earlier epoch's weights would not keep its promises).
+    constraints->finish();
+    best_weights = weights_of(model);
+    const auto effective = constraints->effective_weights();
+    for (size_t i = 0; i < best_weights.convs.size(); ++i)
+      best_weights.convs[i].weight = effective[i];
+    for (size_t i = 0; i < best_weights.dense.size(); ++i)
+      best_weights.dense[i].weight = effective[best_weights.convs.size() + i];
+    result.activation_ranges = constraints->activation_ranges();
+  }
   result.best = std::move(best_weights);
   result.state = std::move(state);
   result.wall_s = seconds_since(run_start);

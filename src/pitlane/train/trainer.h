@@ -21,6 +21,7 @@
 #include "pitlane/data/augment.h"
 #include "pitlane/data/dataset.h"
 #include "pitlane/data/model_metadata.h"
+#include "pitlane/train/compression.h"
 #include "pitlane/train/pilotnet.h"
 
 namespace pitlane::train {
@@ -53,6 +54,10 @@ struct TrainConfig {
   // speed label; weighting w up spends the network on steering, which is what keeps a car on
   // the road. Validation loss uses the same weights (it picks the best epoch).
   std::vector<double> output_weights = {1.0, 1.0};
+  // Training-time optimization (pruning, clustering, QAT): weights constrained in every step,
+  // the input normalization folded or frozen, no early stopping, and the final weights returned
+  // as `best` (the schedule's promises hold only at the end). Not resumable.
+  std::optional<CompressionConfig> compression;
 };
 
 // One finished epoch.
@@ -81,6 +86,8 @@ struct TrainingState {
 
 struct TrainResult {
   PilotNetWeights best;  // weights with the lowest validation loss (last if no val)
+  // With compression.qat: each activation point's learned range (compression.h's order).
+  std::vector<ActivationRange> activation_ranges;
   TrainingState state;
   std::vector<double> step_losses;   // training loss of every step of this process
   double wall_s = 0.0;               // whole run, this process, s
