@@ -181,9 +181,9 @@ void add_optimize_command(CLI::App& app) {
       tune.seed = a->options.seed;
       const train::TrainingRecipeResult r =
           train::run_training_recipe(a->model, a->out, recipe, tune);
+      if (!a->report.empty()) write_file_atomic(a->report, r.report.dump(2) + "\n");
       std::cout << train::training_recipe_table(r);
       std::cout << "wrote " << a->out << " (" << r.size_bytes << " bytes)\n";
-      if (!a->report.empty()) write_file_atomic(a->report, r.report.dump(2) + "\n");
       return;
     }
 #endif

@@ -13,6 +13,7 @@
 #include "pitlane/track/generator.h"
 #ifdef PITLANE_STUDY_HAS_QUANT
 #include "pitlane/quant/optimize.h"
+#include "pitlane/train/training_recipes.h"
 #endif
 
 namespace pitlane::study {
@@ -163,7 +164,8 @@ void check_recipe(const std::string& r) {
     throw InputError("'" + r + "' is not a recipe (the baseline is always in the study)");
   }
 #ifdef PITLANE_STUDY_HAS_QUANT
-  const auto names = quant::recipe_names();
+  auto names = quant::recipe_names();
+  for (const auto& n : train::training_recipe_names()) names.push_back(n);
   if (std::find(names.begin(), names.end(), r) == names.end()) {
     std::string list;
     for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
@@ -206,10 +208,18 @@ void read_dagger(Section s, DaggerSection& d) {
   s.finish();
 }
 
+void read_finetune(Section s, FinetuneSection& f) {
+  s.read_int("samples_per_epoch", f.samples_per_epoch, 0, 100'000'000);
+  s.read_int("batch_size", f.batch_size, 1, 4096);
+  s.read_double("learning_rate", f.learning_rate, 1e-7, 1.0);
+  s.finish();
+}
+
 void read_optimize(Section s, OptimizeSection& o) {
   s.read_names("recipes", o.recipes, check_recipe);
   s.read("calib_method", o.calib_method);
   s.read_int("calib_images", o.calib_images, 1, 100'000);
+  read_finetune(s.child("finetune"), o.finetune);
   s.finish();
 }
 
@@ -371,8 +381,13 @@ nlohmann::ordered_json to_json(const DaggerSection& s) {
 }
 
 nlohmann::ordered_json to_json(const OptimizeSection& s) {
-  return {
-      {"recipes", s.recipes}, {"calib_method", s.calib_method}, {"calib_images", s.calib_images}};
+  return {{"recipes", s.recipes},
+          {"calib_method", s.calib_method},
+          {"calib_images", s.calib_images},
+          {"finetune",
+           {{"samples_per_epoch", s.finetune.samples_per_epoch},
+            {"batch_size", s.finetune.batch_size},
+            {"learning_rate", s.finetune.learning_rate}}}};
 }
 
 nlohmann::ordered_json to_json(const EvaluateSection& s) {

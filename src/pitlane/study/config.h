@@ -46,11 +46,20 @@ struct DaggerSection {
   double learning_rate = 3e-4;
 };
 
-// Post-training recipes applied to the baseline (pitlane optimize).
+// Fine-tuning of the training-time recipes (qat, prune, cluster, ...): each recipe's phases keep
+// the study's epoch counts (training_recipes.h); these set what an epoch is and how it steps.
+struct FinetuneSection {
+  int samples_per_epoch = 4000;  // drawn from the oversampled training index
+  int batch_size = 64;
+  double learning_rate = 1e-4;
+};
+
+// Recipes applied to the baseline (pitlane optimize): post-training ones and training-time ones.
 struct OptimizeSection {
-  std::vector<std::string> recipes;  // e.g. float16, dynamic-int8, int8, int8-only
+  std::vector<std::string> recipes;  // e.g. float16, dynamic-int8, int8, int8-only, qat, pcqat
   std::string calib_method = "minmax";
   int calib_images = 100;
+  FinetuneSection finetune;
 };
 
 // Offline evaluation on recordings of the test circuits (never seen in training).

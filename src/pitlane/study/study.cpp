@@ -19,6 +19,7 @@
 #include "pitlane/train/train_job.h"
 #ifdef PITLANE_STUDY_HAS_QUANT
 #include "pitlane/quant/optimize.h"
+#include "pitlane/train/training_recipes.h"
 #endif
 
 namespace pitlane::study {
@@ -323,23 +324,47 @@ class StudyRun {
     Json files = Json::array();
 #ifdef PITLANE_STUDY_HAS_QUANT
     const fs::path baseline = abs(dagger["model"]);
+    // Training-time recipes fine-tune on everything the baseline was trained on.
+    std::vector<fs::path> tune_data = paths(record["train_recordings"]);
+    for (const auto& round : dagger["rounds"])
+      for (const auto& r : round["recordings"]) tune_data.push_back(abs(r));
     for (const auto& recipe : cfg_.optimize.recipes) {
       log("optimize: " + recipe);
-      quant::OptimizeOptions o;
-      o.recipe = recipe;
-      o.calib = paths(record["train_recordings"]);
-      o.calib_method = cfg_.optimize.calib_method;
-      o.calib_images = cfg_.optimize.calib_images;
-      o.seed = cfg_.seed;
       const fs::path out = dir_ / "models" / (recipe + ".onnx");
-      const quant::OptimizeResult r = quant::optimize_model(baseline, out, o);
       const fs::path report = dir_ / "models" / (recipe + ".report.json");
-      write_file_atomic(report, r.report.dump(2) + "\n");
-      models.push_back({{"name", recipe},
-                        {"file", rel(out)},
-                        {"recipe", recipe},
-                        {"report", rel(report)},
-                        {"worst_layers", r.report.value("worst_layers", nlohmann::json::array())}});
+      Json j = {{"name", recipe}, {"file", rel(out)}, {"recipe", recipe}, {"report", rel(report)}};
+      if (train::is_training_recipe(recipe)) {
+        const FinetuneSection& f = cfg_.optimize.finetune;
+        train::TrainingRecipe tr = train::default_training_recipe(recipe);
+        tr.calib_images = cfg_.optimize.calib_images;
+        train::FineTuneData d{.data = tune_data,
+                              .validation_fraction = cfg_.train.validation_fraction,
+                              .samples_per_epoch = static_cast<size_t>(f.samples_per_epoch),
+                              .batch_size = f.batch_size,
+                              .learning_rate = f.learning_rate,
+                              .output_weights = cfg_.train.output_weights,
+                              .seed = cfg_.seed,
+                              .threads = cfg_.threads,
+                              .progress = !opt_.quiet};
+        const train::TrainingRecipeResult r = train::run_training_recipe(baseline, out, tr, d);
+        if (!opt_.quiet) std::fprintf(stderr, "%s", train::training_recipe_table(r).c_str());
+        Json deterministic = r.report;
+        deterministic.erase("phase_seconds");
+        write_file_atomic(report, deterministic.dump(2) + "\n");
+        j["sparsity"] = r.report["sparsity"];
+        j["wall_clock"] = {{"phase_seconds", r.report["phase_seconds"]}};
+      } else {
+        quant::OptimizeOptions o;
+        o.recipe = recipe;
+        o.calib = paths(record["train_recordings"]);
+        o.calib_method = cfg_.optimize.calib_method;
+        o.calib_images = cfg_.optimize.calib_images;
+        o.seed = cfg_.seed;
+        const quant::OptimizeResult r = quant::optimize_model(baseline, out, o);
+        write_file_atomic(report, r.report.dump(2) + "\n");
+        j["worst_layers"] = r.report.value("worst_layers", nlohmann::json::array());
+      }
+      models.push_back(j);
       files.push_back(rel(out));
       files.push_back(rel(report));
     }

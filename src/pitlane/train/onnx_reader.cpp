@@ -37,8 +37,8 @@ PilotNetWeights read_pilotnet_onnx(const std::filesystem::path& path, data::Mode
                      ": no pitlane.arch in the metadata; fine-tuning needs a model written by "
                      "pitlane train");
   }
-  PilotNetWeights net = pilotnet_skeleton(parse_arch(m.arch), m.preprocess.height,
-                                          m.preprocess.width);
+  PilotNetWeights net =
+      pilotnet_skeleton(parse_arch(m.arch), m.preprocess.height, m.preprocess.width);
   std::map<std::string, const eval::OnnxTensor*> tensors;
   for (const auto& t : g.initializers) tensors[t.name] = &t;
   take(tensors, path, "bn.scale", net.input_norm.scale);

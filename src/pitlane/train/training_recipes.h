@@ -64,8 +64,9 @@ struct FineTuneData {
 };
 
 struct TrainingRecipeResult {
-  // {"recipe", "parameters", "parent", "phases": [{"phase", "epochs", "steps", "validation_mse",
-  //  "seconds"}], "layers": [{"layer", "sparsity", "max_values_per_channel"}], "sparsity",
+  // {"recipe", "parameters", "parent", "phases": [{"phase", "epochs", "samples_per_epoch", "steps",
+  //  "validation_loss"}], "phase_seconds" (wall clock, the only non-deterministic entry),
+  //  "layers": [{"layer", "weights", "sparsity", "max_values_per_channel"}], "sparsity",
   //  "activation_params", "size_bytes", "gzip_bytes"}; parameters.learned_ranges maps each
   //  activation tensor to the [min, max] QAT learned.
   nlohmann::json report;
