@@ -328,6 +328,7 @@ class StudyRun {
     std::vector<fs::path> tune_data = paths(record["train_recordings"]);
     for (const auto& round : dagger["rounds"])
       for (const auto& r : round["recordings"]) tune_data.push_back(abs(r));
+    std::unique_ptr<train::RecipeRunner> runner;  // decodes the recordings once, when first needed
     for (const auto& recipe : cfg_.optimize.recipes) {
       log("optimize: " + recipe);
       const fs::path out = dir_ / "models" / (recipe + ".onnx");
@@ -337,16 +338,20 @@ class StudyRun {
         const FinetuneSection& f = cfg_.optimize.finetune;
         train::TrainingRecipe tr = train::default_training_recipe(recipe);
         tr.calib_images = cfg_.optimize.calib_images;
-        train::FineTuneData d{.data = tune_data,
-                              .validation_fraction = cfg_.train.validation_fraction,
-                              .samples_per_epoch = static_cast<size_t>(f.samples_per_epoch),
-                              .batch_size = f.batch_size,
-                              .learning_rate = f.learning_rate,
-                              .output_weights = cfg_.train.output_weights,
-                              .seed = cfg_.seed,
-                              .threads = cfg_.threads,
-                              .progress = !opt_.quiet};
-        const train::TrainingRecipeResult r = train::run_training_recipe(baseline, out, tr, d);
+        if (!runner) {
+          runner = std::make_unique<train::RecipeRunner>(
+              baseline,
+              train::FineTuneData{.data = tune_data,
+                                  .validation_fraction = cfg_.train.validation_fraction,
+                                  .samples_per_epoch = static_cast<size_t>(f.samples_per_epoch),
+                                  .batch_size = f.batch_size,
+                                  .learning_rate = f.learning_rate,
+                                  .output_weights = cfg_.train.output_weights,
+                                  .seed = cfg_.seed,
+                                  .threads = cfg_.threads,
+                                  .progress = !opt_.quiet});
+        }
+        const train::TrainingRecipeResult r = runner->run(tr, out);
         if (!opt_.quiet) std::fprintf(stderr, "%s", train::training_recipe_table(r).c_str());
         Json deterministic = r.report;
         deterministic.erase("phase_seconds");

@@ -162,24 +162,35 @@ TrainingRecipe default_training_recipe(const std::string& name) {
   return r;
 }
 
+RecipeRunner::RecipeRunner(const fs::path& parent, const FineTuneData& data) : data_(data) {
+  if (data.data.empty())
+    throw InputError("the training-time recipes fine-tune on recordings; pass --data DIR");
+  if (data.batch_size < 1 || !(data.learning_rate > 0.0))
+    throw InputError("fine-tuning: batch size and learning rate must be positive");
+  parent_weights_ = read_pilotnet_onnx(parent, &meta_);
+  if (meta_.recipe != "baseline" && !meta_.recipe.empty())
+    throw InputError(parent.string() + ": already optimized (recipe " + meta_.recipe +
+                     "); start from the float parent");
+  parent_ = parent.filename().string() + " sha256:" + sha256_file(parent);
+  data_set_ = std::make_shared<TrainingData>(
+      load_training_data(data.data, data.validation, meta_.preprocess, data.validation_fraction,
+                         data.seed, data.threads, data.progress));
+}
+
 TrainingRecipeResult run_training_recipe(const fs::path& in, const fs::path& out,
                                          const TrainingRecipe& recipe, const FineTuneData& data) {
   check_recipe(recipe);
-  if (data.data.empty())
-    throw InputError("recipe " + recipe.name + " fine-tunes on recordings; pass --data DIR");
-  if (data.batch_size < 1 || !(data.learning_rate > 0.0))
-    throw InputError("recipe " + recipe.name + ": batch size and learning rate must be positive");
-  check_writable(out);
+  return RecipeRunner(in, data).run(recipe, out);
+}
 
-  data::ModelMetadata meta;
-  PilotNetWeights net = read_pilotnet_onnx(in, &meta);
-  if (meta.recipe != "baseline" && !meta.recipe.empty())
-    throw InputError(in.string() + ": already optimized (recipe " + meta.recipe +
-                     "); start from the float parent");
-  const std::string parent = in.filename().string() + " sha256:" + sha256_file(in);
-  TrainingData d =
-      load_training_data(data.data, data.validation, meta.preprocess, data.validation_fraction,
-                         data.seed, data.threads, data.progress);
+TrainingRecipeResult RecipeRunner::run(const TrainingRecipe& recipe, const fs::path& out) const {
+  check_recipe(recipe);
+  check_writable(out);
+  const FineTuneData& data = data_;
+  const TrainingData& d = *data_set_;
+  data::ModelMetadata meta = meta_;
+  PilotNetWeights net = parent_weights_;
+  const std::string& parent = parent_;
 
   TrainConfig cfg;
   cfg.arch = net.arch;

@@ -26,7 +26,12 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
+#include "pitlane/data/model_metadata.h"
 #include "pitlane/train/compression.h"
+#include "pitlane/train/pilotnet.h"
+#include "pitlane/train/train_job.h"
 
 namespace pitlane::train {
 
@@ -73,9 +78,27 @@ struct TrainingRecipeResult {
   int64_t size_bytes = 0;
 };
 
-// Fine-tunes the model in `in` and writes `out` (valid ONNX, atomically, with pitlane.recipe,
-// pitlane.parent and pitlane.optimize in its metadata). InputError for bad parameters, a model
-// that is not a pitlane-written float PilotNet, or missing recordings; nothing is written then.
+// A parent model and its fine-tuning recordings, read and decoded once for any number of
+// recipes (the study runs seven on one runner).
+class RecipeRunner {
+ public:
+  // InputError for a model that is not a pitlane-written float PilotNet or missing recordings.
+  RecipeRunner(const std::filesystem::path& parent, const FineTuneData& data);
+
+  // Fine-tunes the parent and writes `out` (valid ONNX, atomically, with pitlane.recipe,
+  // pitlane.parent and pitlane.optimize in its metadata). InputError for bad parameters;
+  // nothing is written then. Deterministic: the same recipe gives the same file.
+  TrainingRecipeResult run(const TrainingRecipe& recipe, const std::filesystem::path& out) const;
+
+ private:
+  FineTuneData data_;
+  data::ModelMetadata meta_;
+  PilotNetWeights parent_weights_;
+  std::string parent_;  // "file.onnx sha256:HEX"
+  std::shared_ptr<const TrainingData> data_set_;
+};
+
+// One recipe, one runner.
 TrainingRecipeResult run_training_recipe(const std::filesystem::path& in,
                                          const std::filesystem::path& out,
                                          const TrainingRecipe& recipe, const FineTuneData& data);
