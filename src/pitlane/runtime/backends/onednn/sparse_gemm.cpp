@@ -16,9 +16,11 @@ namespace pitlane::runtime::onednn {
 
 namespace {
 
-// Columns per chunk: 8 KiB of x per batch row stays in L1 for the expanding kernel; 2048 x^T rows
-// of 64 lanes (512 KiB) stay in L2 for the transposed one.
+// Columns per chunk: 8 KiB of x per batch row stays in L1 for the expanding kernel; for the
+// transposed one, 128 x^T rows of 64 lanes (32 KiB) stay in L1 (measured: 7.0 ms for the
+// same-padding fc1 at 80% zeros, batch 64, against 8.6 ms with 2048 columns).
 constexpr int64_t kChunkColumns = 2048;
+constexpr int64_t kTransposedChunkColumns = 128;
 
 bool cpu_has_avx512() {
   __builtin_cpu_init();
@@ -101,7 +103,8 @@ bool sparse_gemm_pays(int64_t n, int64_t k, double zeros, int64_t m) {
 SparseGemm make_sparse_gemm(const float* w, int64_t n, int64_t k, const float* bias,
                             const FusedActivation& activation, int64_t m, int threads) {
   SparseGemm g{.m = m, .n = n, .k = k, .activation = activation, .threads = threads};
-  g.chunk_columns = std::min(kChunkColumns, (k + 63) / 64 * 64);
+  const int64_t chunk = m <= kExpandMaxBatch ? kChunkColumns : kTransposedChunkColumns;
+  g.chunk_columns = std::min(chunk, (k + 63) / 64 * 64);
   g.chunks = (k + g.chunk_columns - 1) / g.chunk_columns;
   g.chunk_groups = g.chunk_columns / 16;
   g.masks.assign(g.chunks * n * g.chunk_groups, 0);

@@ -2,21 +2,20 @@
 // y [m,n] = act(x [m,k] * W^T + bias), W [n,k] as canonical Gemm holds it (transB = 1).
 //
 // Format ("bitmask rows"): for every output row, one bit per weight column (set: nonzero) in
-// 16-bit groups, and the nonzero values packed in column order, fp32; columns in chunks of 2048
-// stored chunk after chunk. It costs k/8 bytes per row
+// 16-bit groups, and the nonzero values packed in column order, fp32. It costs k/8 bytes per row
 // plus 4 bytes per nonzero: 0.93 bytes per weight at 80% zeros against 4 for dense, and unlike
 // CSR (6 bytes per nonzero with uint16 indices) it stays smaller down to about 30% zeros.
+// Columns go in chunks stored chunk after chunk (all rows' chunk 0, then chunk 1, ...), so that
+// the part of x a chunk reads stays in cache while the rows stream past.
 //
 // Two kernels read it (picked from the batch at create time):
-// - few rows of x (m <= kExpandMaxBatch): per group of 16 columns, the packed values are
-//   expanded to their lanes (AVX-512 vexpandps) and multiplied with 16 contiguous inputs: no
-//   gathers, the weight is streamed once, memory traffic is what shrinks;
-// - larger batches: x is transposed into the workspace (k rows of up to 64 batch lanes) and every
-//   nonzero adds value * x^T[column] to up to four vectors of accumulators: the work shrinks with
-//   the zeros, as it cannot in a dense product. Columns go in chunks so that the x^T rows in use
-//   stay in L2.
-// Both walk the weight chunk by chunk: the 8 KiB of x (per batch row) or the x^T rows of a chunk
-// stay in cache while the rows stream past, instead of x coming from L2 for every row.
+// - few rows of x (m <= kExpandMaxBatch), chunks of 2048 columns: per group of 16 columns, the
+//   packed values are expanded to their lanes (AVX-512 vexpandps) and multiplied with 16
+//   contiguous inputs: no gathers, the weight is streamed once; memory traffic shrinks, the work
+//   per group does not (so 80% and 90% zeros cost about the same);
+// - larger batches, chunks of 128 columns: x is transposed into the workspace (k rows of up to 64
+//   batch lanes) and every nonzero adds value * x^T[column] to up to four vectors of
+//   accumulators: the work shrinks with the zeros, as it cannot in a dense product.
 // AVX-512 versions are chosen once at create time when the CPU has it (the binary itself targets
 // plain x86-64); elsewhere portable loops compute the same thing.
 //
