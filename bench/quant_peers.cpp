@@ -18,7 +18,7 @@
 #include <random>
 #include <sstream>
 
-#include "ort_oracle.h"
+#include "peers.h"
 #include "pitlane/core/stats.h"
 #include "pitlane/core/table.h"
 #include "pitlane/runtime/benchmark.h"
@@ -26,36 +26,6 @@
 namespace fs = std::filesystem;
 using namespace pitlane;
 using namespace pitlane::runtime;
-
-namespace {
-
-struct OrtRun {
-  double median_us = -1;
-  std::vector<float> output;
-};
-
-OrtRun run_ort(const fs::path& model, const std::string& input_name, const fs::path& input,
-               const std::string& output_name, const fs::path& out, int threads, int runs,
-               int warmup) {
-  const fs::path script = fs::path(PITLANE_SOURCE_DIR) / "tools/interop/ort_run.js";
-  const std::string cmd = "node " + script.string() + " " + model.string() + " " + out.string() +
-                          " " + input_name + "=" + input.string() + " --threads " +
-                          std::to_string(threads) + " --bench " + std::to_string(runs) +
-                          " --warmup " + std::to_string(warmup);
-  OrtRun r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  std::string text;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, pipe)) text.append(buf, n);
-  if (pclose(pipe) != 0 || text.find('{') == std::string::npos) return r;
-  const auto j = nlohmann::json::parse(text.substr(text.find('{')));
-  r.median_us = percentile(j.at("latency_us").get<std::vector<double>>(), 50);
-  r.output = testing::read_npy_any(out / (output_name + ".npy")).data;
-  return r;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"pitlane runtime vs ONNX Runtime on the same (quantized) ONNX models"};
@@ -87,13 +57,13 @@ int main(int argc, char** argv) {
     const fs::path input = fs::path(out_dir) / "x.npy";
     testing::write_npy_any(input, {shape, x, u8 ? "|u1" : "<f4"});
     std::vector<double> pl, ol;
-    OrtRun ort;
+    bench::PeerResult ort;
     for (int round = 0; round < rounds; ++round) {
       const BenchResult p = benchmark(model, {.backend = Backend::onednn, .threads = threads},
                                       {.runs = runs, .warmup = warmup, .profile_runs = 0});
       pl.push_back(p.median_us);
-      ort = run_ort(path, session.inputs()[0].name, input, session.outputs()[0].name,
-                    fs::path(out_dir) / "ort_out", threads, runs, warmup);
+      ort = bench::run_ort(path, session.inputs()[0].name, input, session.outputs()[0].name,
+                           fs::path(out_dir) / "ort_out", threads, runs, warmup);
       ol.push_back(ort.median_us);
     }
     std::vector<float> y(session.outputs()[0].element_count());

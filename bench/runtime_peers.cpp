@@ -25,6 +25,7 @@
 #include <sstream>
 
 #include "onnx_builder.h"
+#include "peers.h"
 #include "pitlane/core/stats.h"
 #include "pitlane/core/table.h"
 #include "pitlane/runtime/benchmark.h"
@@ -33,16 +34,12 @@
 namespace fs = std::filesystem;
 using namespace pitlane;
 using namespace pitlane::runtime;
+using pitlane::bench::max_diff;
+using pitlane::bench::parse_list;
+using pitlane::bench::PeerResult;
+using pitlane::bench::seeded_input;
 
 namespace {
-
-std::vector<float> seeded_input(int64_t n) {
-  std::mt19937 rng(42);
-  std::normal_distribution<float> d(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
 
 const Value& weight(const Graph& g, const std::string& name) {
   for (const Value& v : g.values)
@@ -106,11 +103,6 @@ struct TorchPilotNet {
   }
 };
 
-struct PeerResult {
-  double median_us = -1;
-  std::vector<float> output;
-};
-
 PeerResult run_torch(const TorchPilotNet& net, const std::vector<float>& x, int64_t batch,
                      int threads, int runs, int warmup) {
   torch::NoGradGuard no_grad;
@@ -130,41 +122,6 @@ PeerResult run_torch(const TorchPilotNet& net, const std::vector<float>& x, int6
   y = y.contiguous();
   r.output.assign(y.data_ptr<float>(), y.data_ptr<float>() + y.numel());
   return r;
-}
-
-PeerResult run_ort(const fs::path& model, const fs::path& input, const fs::path& out, int threads,
-                   int runs, int warmup) {
-  const fs::path script = fs::path(PITLANE_SOURCE_DIR) / "tools/interop/ort_run.js";
-  const std::string cmd = "node " + script.string() + " " + model.string() + " " + out.string() +
-                          " image=" + input.string() + " --threads " + std::to_string(threads) +
-                          " --bench " + std::to_string(runs) + " --warmup " +
-                          std::to_string(warmup);
-  PeerResult r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  std::string text;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, pipe)) text.append(buf, n);
-  if (pclose(pipe) != 0) return r;
-  const auto j = nlohmann::json::parse(text.substr(text.find('{')));
-  const auto lat = j.at("latency_us").get<std::vector<double>>();
-  r.median_us = percentile(lat, 50);
-  r.output = read_npy(out / "vw.npy").data;
-  return r;
-}
-
-float max_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size() || a.empty()) return -1.0f;
-  float d = 0;
-  for (size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a[i] - b[i]));
-  return d;
-}
-
-std::vector<int64_t> parse_list(const std::string& s) {
-  std::vector<int64_t> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');) out.push_back(std::stoll(item));
-  return out;
 }
 
 }  // namespace
@@ -216,7 +173,8 @@ int main(int argc, char** argv) {
               {.runs = n, .warmup = w, .profile_runs = 0});
           pl.push_back(p.median_us);
           if (!no_ort) {
-            ort = run_ort(model_path, input_path, fs::path(out_dir) / "ort_out", threads, n, w);
+            ort = bench::run_ort(model_path, "image", input_path, "vw",
+                                 fs::path(out_dir) / "ort_out", threads, n, w);
             ol.push_back(ort.median_us);
           }
           if (!no_torch) {
@@ -269,7 +227,8 @@ int main(int argc, char** argv) {
     std::ofstream(tiny, std::ios::binary) << b.bytes();
     const fs::path one = fs::path(out_dir) / "one.npy";
     write_npy(one, std::vector<int64_t>{1}, std::vector<float>{1.0f});
-    const PeerResult o = run_ort(tiny, one, fs::path(out_dir) / "ort_out", 1, runs, warmup);
+    const PeerResult o =
+        bench::run_ort(tiny, "image", one, "vw", fs::path(out_dir) / "ort_out", 1, runs, warmup);
     std::cout << "\nONNX Runtime per-call overhead through node (Identity on one value): median "
               << format_fixed(o.median_us, 1) << " us (included in ort_us above, not subtracted)\n";
   }

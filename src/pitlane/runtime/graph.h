@@ -73,6 +73,12 @@ struct FusedActivation {
   float alpha = 0.0f;  // LeakyRelu slope, Elu alpha
 };
 
+// Whether the oneDNN backend runs constant Gemm weights with many exact zeros (pruned models) on
+// its sparse kernel (backends/onednn/sparse_gemm.h): automatic = where that is expected to be
+// faster than the dense primitive, never = always dense, always = every canonical fp32 Gemm
+// with a constant weight (tests).
+enum class SparseGemmMode : uint8_t { automatic, never, always };
+
 struct Attribute {
   enum class Kind : uint8_t { i, f, s, ints, floats } kind = Kind::i;
   int64_t i = 0;

@@ -88,7 +88,8 @@ Session::Session(const Model& model, const SessionOptions& options)
                      " is out of range; use 1 or more");
   optimize(*graph_);
   if (backend_ == Backend::automatic) backend_ = Backend::onednn;
-  const PlanOptions plan_options{.threads = options.threads, .bf16 = options.bf16};
+  const PlanOptions plan_options{
+      .threads = options.threads, .bf16 = options.bf16, .sparse = options.sparse};
   if (options.bf16 && backend_ != Backend::onednn)
     throw InputError("bf16 is available on the onednn backend only");
   plan_ = backend_ == Backend::reference ? make_reference_plan(*graph_, plan_options)

@@ -62,6 +62,7 @@ struct SessionOptions {
   int threads = 1;                       // kernel threads (1 = the closed-loop default)
   int64_t batch = 1;                     // fills the dynamic batch dimension
   bool bf16 = false;                     // oneDNN bf16 compute (CPUs with AVX-512 only)
+  SparseGemmMode sparse = SparseGemmMode::automatic;  // oneDNN: sparse kernel for pruned Gemms
 };
 
 class Session {

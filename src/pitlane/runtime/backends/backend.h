@@ -20,6 +20,7 @@ namespace pitlane::runtime {
 struct PlanOptions {
   int threads = 1;    // worker threads for the backend's kernels
   bool bf16 = false;  // oneDNN only: bf16 compute for Conv/Gemm (needs avx512_core or newer)
+  SparseGemmMode sparse = SparseGemmMode::automatic;  // oneDNN only: sparse Gemm kernel
 };
 
 class Plan {

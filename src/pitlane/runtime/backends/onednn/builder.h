@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "pitlane/runtime/backends/backend.h"
+#include "pitlane/runtime/backends/onednn/sparse_gemm.h"
 #include "pitlane/runtime/backends/reference/kernels.h"
 
 namespace pitlane::runtime::onednn {
@@ -45,6 +46,10 @@ struct Step {
   std::vector<int> ref_inputs;  // buffer ids (-1: optional input left out)
   int ref_output = -1;
   std::vector<const float*> ref_ptrs;  // scratch for run()
+  // ... or the backend's own sparse Gemm kernel (sparse_gemm.h) on plain f32 buffers.
+  std::unique_ptr<const SparseGemm> sparse_gemm;
+  int kernel_input = -1, kernel_output = -1;  // buffer ids
+  float* workspace = nullptr;                 // the arena's scratchpad region (finalize())
 };
 
 class Builder {
@@ -83,6 +88,9 @@ class Builder {
   void add_primitive(const std::string& name, dnnl::primitive p, const memory::desc& scratchpad,
                      std::vector<std::pair<int, int>> args);
   void add_reference(const Node& n);
+  // Adds a sparse Gemm step from plain buffer `input` to a new plain buffer of `out_shape`.
+  int add_sparse_gemm(const std::string& name, std::unique_ptr<const SparseGemm> gemm, int input,
+                      const std::vector<int64_t>& out_shape);
   std::string step_name(const Node& n) const;
 };
 

@@ -1,12 +1,40 @@
 // oneDNN inner product for canonical Gemm (constant B as [N,K], bias [N]). When the Gemm reads a
 // flattened 4-D tensor, the primitive reads the 4-D tensor in its blocked layout directly and the
 // weights are reordered to match at load: no reorder of activations before the first dense layer.
+// Weights with many exact zeros (pruned models) go to the sparse kernel instead where it pays.
+#include <cmath>
 #include <optional>
+
 #include "pitlane/runtime/backends/onednn/builder.h"
 
 #include "pitlane/runtime/passes/passes.h"
 
 namespace pitlane::runtime::onednn {
+
+namespace {
+
+// The sparse kernel for a canonical fp32 Gemm, where the weight's zeros make it faster than the
+// dense primitive (or where the options ask for it). Reads and writes plain buffers.
+bool add_sparse_gemm(Builder& b, const Node& n, int64_t m, int64_t cols, int64_t k) {
+  const SparseGemmMode mode = b.options.sparse;
+  if (mode == SparseGemmMode::never || b.compute_type != memory::data_type::f32) return false;
+  const Value& w = b.g.values[n.inputs[1]];
+  const double zeros = zero_fraction(w.f32.data(), w.f32.size());
+  if (mode == SparseGemmMode::automatic && !sparse_gemm_pays(cols, k, zeros, m)) return false;
+  const bool has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0;
+  const float* bias = has_bias ? b.g.values[n.inputs[2]].f32.data() : nullptr;
+  auto gemm = std::make_unique<const SparseGemm>(
+      make_sparse_gemm(w.f32.data(), cols, k, bias, n.activation, m, b.options.threads));
+  const int src = b.plain(n.inputs[0]);
+  std::string name = b.step_name(n);  // "fc1 (Gemm+relu)" -> "fc1 (Gemm+relu, sparse 80%)"
+  name.pop_back();
+  name += ", sparse " + std::to_string(static_cast<int>(std::lround(zeros * 100))) + "%)";
+  const int dst = b.add_sparse_gemm(name, std::move(gemm), src, {m, cols});
+  b.native[n.outputs[0]] = b.plain_of[n.outputs[0]] = dst;
+  return true;
+}
+
+}  // namespace
 
 bool add_gemm(Builder& b, const Node& n) {
   const Graph& g = b.g;
@@ -20,6 +48,7 @@ bool add_gemm(Builder& b, const Node& n) {
   const Value& w = g.values[n.inputs[1]];
   const auto& y = g.values[n.outputs[0]].shape;
   const int64_t m = y[0], cols = y[1], k = w.shape[1];
+  if (add_sparse_gemm(b, n, m, cols, k)) return true;
   const auto dt = b.compute_type;
   const memory::desc bias_md({cols}, memory::data_type::f32, memory::format_tag::x);
   const memory::desc dst_md({m, cols}, dt, memory::format_tag::nc);

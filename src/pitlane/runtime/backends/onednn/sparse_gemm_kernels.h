@@ -1,0 +1,26 @@
+// Internal to the sparse Gemm (sparse_gemm.h): the kernels over a range of output rows
+// [r0, r1), in a portable version (sparse_gemm.cpp) and an AVX-512 one (sparse_gemm_avx512.cpp,
+// only called when the CPU has AVX-512F). run_sparse_gemm() splits the rows between threads.
+#pragma once
+
+#include <cstdint>
+
+#include "pitlane/runtime/backends/onednn/sparse_gemm.h"
+
+namespace pitlane::runtime::onednn {
+
+// One column chunk of the expanding kernel: y[b, r] (+)= sum over row r's nonzeros in the chunk
+// of value * x[b, column]; chunk 0 starts from bias[r].
+void expand_rows_portable(const SparseGemm& g, const float* x, float* y, int64_t r0, int64_t r1,
+                          int64_t chunk);
+void expand_rows_avx512(const SparseGemm& g, const float* x, float* y, int64_t r0, int64_t r1,
+                        int64_t chunk);
+
+// One column chunk of the transposed kernel: yt[r, 0:lanes] (+)= sum over row r's nonzeros in
+// the chunk of value * xt[column, 0:lanes]; chunk 0 starts from zero. lanes: 16, 32, 48 or 64.
+void transposed_rows_portable(const SparseGemm& g, const float* xt, int64_t lanes, float* yt,
+                              int64_t r0, int64_t r1, int64_t chunk);
+void transposed_rows_avx512(const SparseGemm& g, const float* xt, int64_t lanes, float* yt,
+                            int64_t r0, int64_t r1, int64_t chunk);
+
+}  // namespace pitlane::runtime::onednn
