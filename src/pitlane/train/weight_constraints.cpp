@@ -97,14 +97,9 @@ torch::Tensor WeightConstraints::activation(size_t point, const torch::Tensor& x
     }
   }
   if (!observed_[point]) return x;  // no range yet (evaluation before any training batch)
+  // libtorch's fused fake quantization: one pass, gradient passed inside the range (STE).
   const quant::AffineParams p = quant::affine_params({r.min, r.max}, false);
-  const float lo = (0.0f - static_cast<float>(p.zero_point)) * p.scale;
-  const float hi = (255.0f - static_cast<float>(p.zero_point)) * p.scale;
-  const torch::Tensor clamped = torch::clamp(x, lo, hi);
-  const torch::Tensor q =
-      (torch::clamp(torch::round(x.detach() / p.scale) + p.zero_point, 0, 255) - p.zero_point) *
-      p.scale;
-  return clamped + (q - clamped).detach();
+  return torch::fake_quantize_per_tensor_affine(x, p.scale, p.zero_point, 0, 255);
 }
 
 void WeightConstraints::before_step(int64_t step) {
