@@ -44,6 +44,9 @@ PITLANE_AVX512 void expand_rows_batch(const SparseGemm& g, const float* x_all, f
     for (int64_t w = 0; w < words; ++w) {
       uint64_t bits;
       std::memcpy(&bits, mask + w * 4, sizeof bits);
+      // 64 pruned columns in a row (block-structured pruning): nothing to add. Unstructured
+      // sparsity almost never empties a word, so the branch is free there.
+      if (bits == 0) continue;
       for (int u = 0; u < 4; ++u) {
         const uint64_t group = (bits >> (16 * u)) & 0xffff;
         const __m512 wv = _mm512_maskz_expandloadu_ps(static_cast<__mmask16>(group), v);
