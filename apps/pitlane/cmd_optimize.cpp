@@ -65,7 +65,7 @@ void add_training_options(CLI::App* cmd, TrainingFlags& f) {
   opt("--initial-sparsity", f.values.prune.schedule.initial, "Polynomial schedule start");
   opt("--sparsity", f.values.prune.schedule.target, "Target sparsity");
   opt("--begin-step", f.values.prune.schedule.begin_step, "First pruning step");
-  opt("--end-step", f.values.prune.schedule.end_step, "Step the target is reached (-1: last)");
+  opt("--end-step", f.values.prune.schedule.end_step, "Step the target is reached (-1: 3/4 into the phase)");
   opt("--frequency", f.values.prune.schedule.frequency, "Steps between mask updates");
   opt("--power", f.values.prune.schedule.power, "Polynomial decay exponent");
   opt("--structure", f.structure, "unstructured | block | N:M (e.g. 2:4)");

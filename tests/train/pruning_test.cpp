@@ -36,13 +36,17 @@ TEST(SparsitySchedule, PolynomialDecayFollowsTfmotsFormula) {
   EXPECT_FALSE(s.updates_at(135, 200));
 }
 
-TEST(SparsitySchedule, EndStepDefaultsToTheRunsLastStep) {
+TEST(SparsitySchedule, EndStepDefaultsToThreeQuartersOfTheRun) {
   const SparsitySchedule s{
       .kind = Kind::polynomial, .initial = 0.2, .target = 0.6, .frequency = 1000};
-  EXPECT_DOUBLE_EQ(s.sparsity_at(0, 39), 0.2);
-  EXPECT_DOUBLE_EQ(s.sparsity_at(39, 39), 0.6);
-  EXPECT_TRUE(s.updates_at(39, 39));
-  EXPECT_FALSE(s.updates_at(38, 39));
+  EXPECT_EQ(s.end(40), 30);
+  EXPECT_DOUBLE_EQ(s.sparsity_at(0, 40), 0.2);
+  EXPECT_DOUBLE_EQ(s.sparsity_at(15, 40), 0.6 - 0.4 * 0.125);  // halfway: (1 - 0.5)^3
+  EXPECT_DOUBLE_EQ(s.sparsity_at(30, 40), 0.6);
+  EXPECT_DOUBLE_EQ(s.sparsity_at(40, 40), 0.6);
+  EXPECT_TRUE(s.updates_at(30, 40));
+  EXPECT_FALSE(s.updates_at(29, 40));
+  EXPECT_FALSE(s.updates_at(40, 40));
 }
 
 TEST(SparsitySchedule, ConstantPrunesToTheTargetFromBeginStep) {

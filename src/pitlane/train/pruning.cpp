@@ -62,7 +62,7 @@ void n_of_m_mask(const WeightMatrix& w, int n, int m, std::vector<uint8_t>& mask
 double SparsitySchedule::sparsity_at(int64_t step, int64_t last_step) const {
   if (step < begin_step) return 0.0;
   if (kind == Kind::constant) return target;
-  const int64_t end = end_step < 0 ? last_step : end_step;
+  const int64_t end = this->end(last_step);
   const double progress = end <= begin_step ? 1.0
                                             : std::clamp(static_cast<double>(step - begin_step) /
                                                              static_cast<double>(end - begin_step),
@@ -72,7 +72,7 @@ double SparsitySchedule::sparsity_at(int64_t step, int64_t last_step) const {
 
 bool SparsitySchedule::updates_at(int64_t step, int64_t last_step) const {
   if (step < begin_step) return false;
-  const int64_t end = end_step < 0 ? last_step : end_step;
+  const int64_t end = this->end(last_step);
   if (step > end) return false;
   return step == end || (step - begin_step) % std::max<int64_t>(1, frequency) == 0;
 }

@@ -21,18 +21,23 @@ namespace pitlane::train {
 struct SparsitySchedule {
   enum class Kind { constant, polynomial };
   Kind kind = Kind::polynomial;
-  double initial = 0.5;     // polynomial: the sparsity at begin_step
-  double target = 0.8;      // the sparsity from end_step on (constant: from begin_step on)
-  int64_t begin_step = 0;   // first optimizer step that prunes
-  int64_t end_step = -1;    // polynomial: target reached here; -1 = the run's last step
+  double initial = 0.5;    // polynomial: the sparsity at begin_step
+  double target = 0.8;     // the sparsity from end_step on (constant: from begin_step on)
+  int64_t begin_step = 0;  // first optimizer step that prunes
+  // Polynomial: the target is reached here; -1 = three quarters into the run, so that the last
+  // quarter fine-tunes at the target (ending the decay on the last step left 80% sparsity no
+  // steps to recover: test MSE 0.026 against 0.014, docs/training-recipes.md).
+  int64_t end_step = -1;
   int64_t frequency = 100;  // masks are recomputed every this many steps
   double power = 3.0;       // polynomial decay exponent (TFMOT's default)
 
+  // end_step, or its default for a run whose last step is `last_step`.
+  int64_t end(int64_t last_step) const { return end_step < 0 ? 3 * last_step / 4 : end_step; }
   // The sparsity the masks have after step `step` (0-based) of a run whose last step is
   // `last_step`: TFMOT's formula target + (initial - target) * (1 - progress)^power.
   double sparsity_at(int64_t step, int64_t last_step) const;
   // Whether the masks are recomputed at `step`: every `frequency` steps from begin_step, and
-  // always at the end step, so that the run ends exactly at `target`.
+  // always at the end step, so that the sparsity ends exactly at `target`.
   bool updates_at(int64_t step, int64_t last_step) const;
 };
 
