@@ -7,10 +7,10 @@
 #include <cmath>
 #include <set>
 
+#include "decoded_recordings.h"
 #include "pitlane/core/error.h"
 #include "pitlane/core/rng.h"
 #include "pitlane/train/trainer.h"
-#include "synthetic.h"
 
 namespace fs = std::filesystem;
 
@@ -23,17 +23,10 @@ using test::TempDir;
 class CompressionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    tmp_ = new TempDir("compression");
-    std::vector<fs::path> dirs = {
-        RecordingBuilder().frames(48).seed(1).write(tmp_->path() / "train_a"),
-        RecordingBuilder().frames(16).seed(2).write(tmp_->path() / "val_b")};
-    recs_ = new std::vector<data::Recording>(data::load_recordings(dirs));
-    for (auto& r : *recs_) data::load_images(r, data::PreprocessSpec{}, 2);
+    data_ = new test::DecodedRecordings("compression");
+    recs_ = &data_->recs;
   }
-  static void TearDownTestSuite() {
-    delete recs_;
-    delete tmp_;
-  }
+  static void TearDownTestSuite() { delete data_; }
 
   // A few steps of fine-tuning from `init` under `c`.
   static TrainResult tune(const PilotNetWeights& init, const CompressionConfig& c, int epochs = 2) {
@@ -65,10 +58,10 @@ class CompressionTest : public ::testing::Test {
     return out;
   }
 
-  static TempDir* tmp_;
+  static test::DecodedRecordings* data_;
   static std::vector<data::Recording>* recs_;
 };
-TempDir* CompressionTest::tmp_ = nullptr;
+test::DecodedRecordings* CompressionTest::data_ = nullptr;
 std::vector<data::Recording>* CompressionTest::recs_ = nullptr;
 
 TEST_F(CompressionTest, PolynomialPruningEndsAtItsTargetInEveryLayer) {

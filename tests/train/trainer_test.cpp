@@ -4,8 +4,8 @@
 
 #include <numeric>
 
+#include "decoded_recordings.h"
 #include "pitlane/core/error.h"
-#include "synthetic.h"
 
 namespace fs = std::filesystem;
 
@@ -19,17 +19,10 @@ using test::TempDir;
 class TrainerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    tmp_ = new TempDir("trainer");
-    std::vector<fs::path> dirs = {
-        RecordingBuilder().frames(48).seed(1).write(tmp_->path() / "train_a"),
-        RecordingBuilder().frames(16).seed(2).write(tmp_->path() / "val_b")};
-    recs_ = new std::vector<data::Recording>(data::load_recordings(dirs));
-    for (auto& r : *recs_) data::load_images(r, data::PreprocessSpec{}, 2);
+    data_ = new test::DecodedRecordings("trainer");
+    recs_ = &data_->recs;
   }
-  static void TearDownTestSuite() {
-    delete recs_;
-    delete tmp_;
-  }
+  static void TearDownTestSuite() { delete data_; }
 
   static TrainConfig small_config() {
     TrainConfig c;
@@ -44,11 +37,11 @@ class TrainerTest : public ::testing::Test {
     return c;
   }
 
-  static TempDir* tmp_;
+  static test::DecodedRecordings* data_;
   static std::vector<data::Recording>* recs_;
   const std::vector<int> train_ = {0}, val_ = {1};
 };
-TempDir* TrainerTest::tmp_ = nullptr;
+test::DecodedRecordings* TrainerTest::data_ = nullptr;
 std::vector<data::Recording>* TrainerTest::recs_ = nullptr;
 
 TEST_F(TrainerTest, LossFallsInAFewSteps) {
