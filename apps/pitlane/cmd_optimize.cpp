@@ -28,7 +28,8 @@ struct TrainingFlags {
   std::string schedule = "polynomial", structure = "unstructured", block = "1x4";
   std::string cluster_init = "kmeans++";
   train::TrainingRecipe values;  // holder for the numeric overrides
-  bool global = false, per_layer = false, preserve_sparsity = false;
+  bool per_layer = false, preserve_sparsity = false;
+  std::string scope = "global";
   std::map<std::string, CLI::Option*> given;
   bool set(const std::string& flag) const {
     auto it = given.find(flag);
@@ -65,12 +66,13 @@ void add_training_options(CLI::App* cmd, TrainingFlags& f) {
   opt("--initial-sparsity", f.values.prune.schedule.initial, "Polynomial schedule start");
   opt("--sparsity", f.values.prune.schedule.target, "Target sparsity");
   opt("--begin-step", f.values.prune.schedule.begin_step, "First pruning step");
-  opt("--end-step", f.values.prune.schedule.end_step, "Step the target is reached (-1: 3/4 into the phase)");
+  opt("--end-step", f.values.prune.schedule.end_step,
+      "Step the target is reached (-1: 3/4 into the phase)");
   opt("--frequency", f.values.prune.schedule.frequency, "Steps between mask updates");
   opt("--power", f.values.prune.schedule.power, "Polynomial decay exponent");
   opt("--structure", f.structure, "unstructured | block | N:M (e.g. 2:4)");
   opt("--block", f.block, "Block size RxC for --structure block");
-  flag("--global", f.global, "One magnitude threshold over all layers");
+  opt("--scope", f.scope, "Pruning threshold: global (over all layers) | layer (each layer)");
   opt("--clusters", f.values.cluster.clusters, "Centroids per channel (or per layer)");
   opt("--cluster-init", f.cluster_init, "kmeans++ | linear | density | random");
   flag("--per-layer", f.per_layer, "Centroids per layer instead of per output channel");
@@ -114,7 +116,9 @@ train::TrainingRecipe training_recipe(const std::string& name, const TrainingFla
       throw InputError("--block '" + f.block + "' is not RxC; use e.g. 1x4");
     }
   }
-  r.prune.global = f.global;
+  if (f.scope != "global" && f.scope != "layer")
+    throw InputError("--scope '" + f.scope + "' is unknown; use global or layer");
+  r.prune.global = f.scope == "global";
   if (f.set("--clusters")) r.cluster.clusters = f.values.cluster.clusters;
   r.cluster.init = train::parse_centroid_init(f.cluster_init);
   r.cluster.per_channel = !f.per_layer;

@@ -67,6 +67,7 @@ std::vector<data::Recording>* CompressionTest::recs_ = nullptr;
 TEST_F(CompressionTest, PolynomialPruningEndsAtItsTargetInEveryLayer) {
   CompressionConfig c;
   c.prune = PruneOptions{};
+  c.prune->global = false;
   c.prune->schedule = {
       .kind = SparsitySchedule::Kind::polynomial, .initial = 0.5, .target = 0.8, .frequency = 2};
   const TrainResult r = tune(init_pilotnet(Arch::valid, 1), c);

@@ -69,6 +69,7 @@ TEST_F(TrainingRecipeCli, BadParametersAreOneLineExitTwoNothingWritten) {
       base("prune") + " --structure 5:4",
       base("prune") + " --sparsity 1.2",
       base("prune") + " --schedule cubic",
+      base("prune") + " --scope both",
       base("prune") + " --structure block --block 3",
       base("cluster") + " --cluster-init kmeans",
       base("cluster") + " --clusters 1",

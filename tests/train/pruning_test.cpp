@@ -67,7 +67,7 @@ TEST(MagnitudeMasks, UnstructuredPrunesTheSmallestMagnitudesPerLayer) {
   const std::vector<float> a = {0.5f, -0.1f, 0.3f, -0.7f, 0.05f, 0.2f};  // 2 x 3
   const std::vector<float> b = {10.0f, -20.0f, 30.0f, 40.0f};            // 1 x 4
   const WeightMatrix layers[] = {{a, 2, 3}, {b, 1, 4}};
-  const auto masks = magnitude_masks(layers, 0.5, {});
+  const auto masks = magnitude_masks(layers, 0.5, {.schedule = {}, .global = false});
   EXPECT_EQ(masks[0], (std::vector<uint8_t>{1, 0, 1, 1, 0, 0}));  // 0.05, 0.1, 0.2 go
   EXPECT_EQ(masks[1], (std::vector<uint8_t>{0, 0, 1, 1}));
 }

@@ -86,13 +86,16 @@ TEST_P(TrainingRecipes, WriteCheckedModelsThatKeepTheirPromises) {
   const bool int8 = recipe.qat_epochs > 0 || recipe.int8_after;
   const auto weights = stored_weights(written);
   ASSERT_EQ(weights.size(), 10u);
+  // Pruning is global by default: the zeros over all layers reach the target (int8 rounding
+  // may add a few more).
+  double zeros = 0.0, count = 0.0;
+  for (const auto& w : weights) {
+    zeros += zero_fraction(w.values) * static_cast<double>(w.values.size());
+    count += static_cast<double>(w.values.size());
+  }
+  if (recipe.prune_epochs > 0) EXPECT_GE(zeros / count, recipe.prune.schedule.target - 1e-3);
   for (const auto& w : weights) {
     const int64_t cols = static_cast<int64_t>(w.values.size()) / w.rows;
-    const double sparsity = zero_fraction(w.values);
-    const double step = 1.0 / static_cast<double>(w.values.size());
-    if (recipe.prune_epochs > 0) {
-      EXPECT_GE(sparsity, recipe.prune.schedule.target - step) << w.name;
-    }
     if (recipe.cluster_epochs > 0) {
       // k centroids per channel, plus the zero that pruning leaves.
       const int k = recipe.cluster.clusters + (recipe.prune_epochs > 0 ? 1 : 0);

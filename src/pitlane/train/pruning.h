@@ -51,8 +51,12 @@ struct PruneOptions {
   SparsitySchedule schedule;
   PruneStructure structure = PruneStructure::unstructured;
   int block_rows = 1, block_cols = 4;
-  int n = 2, m = 4;     // n_of_m: the sparsity is 1 - n/m whatever the schedule says
-  bool global = false;  // one magnitude threshold over all layers instead of one per layer
+  int n = 2, m = 4;  // n_of_m: the sparsity is 1 - n/m whatever the schedule says
+  // One magnitude threshold over all layers (the default) or one sparsity per layer (TFMOT's
+  // prune_low_magnitude). Per layer, 80% leaves the 20-weight output layer 4 weights and the
+  // car leaves the road; global keeps small layers dense: test MSE 0.0121 against 0.0150, and
+  // every lap completed (docs/training-recipes.md).
+  bool global = true;
 };
 
 // "unstructured" | "block" | "n:m" (e.g. "2:4"); InputError naming the choices otherwise.
