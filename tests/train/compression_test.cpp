@@ -5,20 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <set>
 
 #include "decoded_recordings.h"
 #include "pitlane/core/error.h"
 #include "pitlane/core/rng.h"
 #include "pitlane/train/trainer.h"
 
-namespace fs = std::filesystem;
-
 namespace pitlane::train {
 namespace {
-
-using test::RecordingBuilder;
-using test::TempDir;
 
 class CompressionTest : public ::testing::Test {
  protected:
