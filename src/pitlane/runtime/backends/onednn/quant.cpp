@@ -132,6 +132,18 @@ bool integer_weights_ok(const Graph& g, const Node& n, size_t w, size_t wzp) {
   return true;
 }
 
+// The common end of every int8 builder: the source zero point (a buffer, or -1 for none), the
+// destination in the primitive's layout, the step, and the node's output bound to it.
+void add_int8_step(Builder& b, const Node& n, dnnl::primitive p, const memory::desc& scratchpad,
+                   const memory::desc& dst_md, std::vector<std::pair<int, int>> args,
+                   int zero_point) {
+  if (zero_point >= 0) args.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, zero_point);
+  const int dst = b.new_buffer(dst_md);
+  args.emplace_back(DNNL_ARG_DST, dst);
+  b.add_primitive(b.step_name(n) + " [int8]", std::move(p), scratchpad, std::move(args));
+  b.native[n.outputs[0]] = dst;
+}
+
 }  // namespace
 
 bool add_integer_conv(Builder& b, const Node& n) {
@@ -171,12 +183,9 @@ bool add_integer_conv(Builder& b, const Node& n) {
       {DNNL_ARG_SRC, b.as_md(in, pd.src_desc())},
       {DNNL_ARG_WEIGHTS, b.constant(memory::desc(wdims, dt::f32, memory::format_tag::oihw),
                                     w.f32.data(), pd.weights_desc())}};
-  if (zp) args.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, runtime_zero_point(b, n, 2));
-  const int dst = b.new_buffer(pd.dst_desc());
-  args.emplace_back(DNNL_ARG_DST, dst);
-  b.add_primitive(b.step_name(n) + " [int8]", dnnl::convolution_forward(pd), pd.scratchpad_desc(),
-                  std::move(args));
-  b.native[n.outputs[0]] = dst;
+  const int zero_point = zp ? runtime_zero_point(b, n, 2) : -1;
+  add_int8_step(b, n, dnnl::convolution_forward(pd), pd.scratchpad_desc(), pd.dst_desc(),
+                std::move(args), zero_point);
   return true;
 }
 
@@ -208,12 +217,9 @@ bool add_integer_matmul(Builder& b, const Node& n) {
   std::vector<std::pair<int, int>> args = {
       {DNNL_ARG_SRC, b.as_md(b.plain(n.inputs[0]), pd.src_desc())},
       {DNNL_ARG_WEIGHTS, b.constant(w_user, w.f32.data(), pd.weights_desc())}};
-  if (zp) args.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, runtime_zero_point(b, n, 2));
-  const int dst = b.new_buffer(pd.dst_desc());
-  args.emplace_back(DNNL_ARG_DST, dst);
-  b.add_primitive(b.step_name(n) + " [int8]", dnnl::inner_product_forward(pd), pd.scratchpad_desc(),
-                  std::move(args));
-  b.native[n.outputs[0]] = dst;
+  const int zero_point = zp ? runtime_zero_point(b, n, 2) : -1;
+  add_int8_step(b, n, dnnl::inner_product_forward(pd), pd.scratchpad_desc(), pd.dst_desc(),
+                std::move(args), zero_point);
   return true;
 }
 
@@ -257,14 +263,9 @@ bool add_quantized_conv(Builder& b, const Node& n) {
   const int wb = b.constant(w_user, w.f32.data(), pd.weights_desc());
   std::vector<std::pair<int, int>> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wb}};
   if (has_bias) args.emplace_back(DNNL_ARG_BIAS, bias_buffer(b, g.values[n.inputs[8]]));
-  if (src_zp)
-    args.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC,
-                      zero_point_buffer(b, static_cast<int>(*scalar(g, n, 2))));
-  const int dst = b.new_buffer(pd.dst_desc());
-  args.emplace_back(DNNL_ARG_DST, dst);
-  b.add_primitive(b.step_name(n) + " [int8]", dnnl::convolution_forward(pd), pd.scratchpad_desc(),
-                  std::move(args));
-  b.native[n.outputs[0]] = dst;
+  const int zero_point = src_zp ? zero_point_buffer(b, static_cast<int>(*scalar(g, n, 2))) : -1;
+  add_int8_step(b, n, dnnl::convolution_forward(pd), pd.scratchpad_desc(), pd.dst_desc(),
+                std::move(args), zero_point);
   return true;
 }
 
@@ -322,14 +323,9 @@ bool add_quantized_gemm(Builder& b, const Node& n) {
   const int wb = b.constant(w_user, w.f32.data(), pd->weights_desc());
   std::vector<std::pair<int, int>> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wb}};
   if (has_bias) args.emplace_back(DNNL_ARG_BIAS, bias_buffer(b, g.values[n.inputs[6]]));
-  if (src_zp)
-    args.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC,
-                      zero_point_buffer(b, static_cast<int>(*scalar(g, n, 2))));
-  const int dst = b.new_buffer(pd->dst_desc());
-  args.emplace_back(DNNL_ARG_DST, dst);
-  b.add_primitive(b.step_name(n) + " [int8]", dnnl::inner_product_forward(*pd),
-                  pd->scratchpad_desc(), std::move(args));
-  b.native[n.outputs[0]] = dst;
+  const int zero_point = src_zp ? zero_point_buffer(b, static_cast<int>(*scalar(g, n, 2))) : -1;
+  add_int8_step(b, n, dnnl::inner_product_forward(*pd), pd->scratchpad_desc(), pd->dst_desc(),
+                std::move(args), zero_point);
   return true;
 }
 
