@@ -34,6 +34,15 @@ std::vector<float> uniform(size_t n, float lo, float hi, uint32_t seed) {
   return v;
 }
 
+// How many steps of the oneDNN plan run as int8 primitives (the rest: reference kernels).
+int int8_steps(const std::string& bytes) {
+  const Model model = Model::from_bytes(bytes, "int8_steps");
+  Session s(model, {.backend = Backend::onednn});
+  int count = 0;
+  for (size_t i = 0; i < s.num_steps(); ++i) count += s.step_name(i).ends_with("[int8]");
+  return count;
+}
+
 struct Input {
   std::string name;
   std::vector<int64_t> shape;
@@ -199,6 +208,8 @@ void dynamic_conv_integer(int w_type) {
   b.node("Mul", {"xs", "ws"}, {"scale"});
   b.node("Mul", {"accf", "scale"}, {"y"});
   b.output("y").output("xzp", TensorProto::UINT8).output("acc", TensorProto::INT32);
+  // Symmetric int8 weights run on oneDNN's int8 convolution with a runtime source zero point.
+  EXPECT_EQ(int8_steps(b.bytes()), u8 ? 0 : 1);
   expect_matches_ort("dyn_conv", b.bytes(), {{"x", {2, c, 8, 10}, uniform(480, -1.5f, 3, 16)}},
                      1e-4f);
 }
@@ -213,7 +224,7 @@ TEST(QuantOps, DynamicConvIntegerInt8Weights) {
 
 // Per-column uint8 zero points (reference kernel) and int8 symmetric weights (oneDNN).
 void dynamic_matmul_integer(int w_type) {
-  const int64_t k = 20, n = 7;
+  const int64_t k = 300, n = 37;
   const bool u8 = w_type == TensorProto::UINT8;
   OnnxBuilder b(13);
   b.input("a", {-1, k});
@@ -226,7 +237,9 @@ void dynamic_matmul_integer(int w_type) {
   b.node("Mul", {"as", "bs"}, {"scale"});
   b.node("Mul", {"accf", "scale"}, {"y"});
   b.output("y").output("as");
-  expect_matches_ort("dyn_matmul", b.bytes(), {{"a", {3, k}, uniform(60, -3, 2, 20)}}, 1e-4f);
+  // Symmetric int8 weights run on oneDNN's int8 matmul with a runtime source zero point.
+  EXPECT_EQ(int8_steps(b.bytes()), u8 ? 0 : 1);
+  expect_matches_ort("dyn_matmul", b.bytes(), {{"a", {3, k}, uniform(3 * k, -3, 2, 20)}}, 1e-4f);
 }
 
 TEST(QuantOps, DynamicMatMulIntegerPerColumnUint8) {

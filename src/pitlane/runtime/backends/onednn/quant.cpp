@@ -189,12 +189,14 @@ bool add_integer_conv(Builder& b, const Node& n) {
   return true;
 }
 
+// A matmul primitive, not an inner product: oneDNN 2.6's inner products take no zero points, and
+// DynamicQuantizeLinear's uint8 activations always carry one.
 bool add_integer_matmul(Builder& b, const Node& n) {
   const Graph& g = b.g;
   if (n.op != Op::MatMulInteger || !integer_weights_ok(g, n, 1, 3)) return false;
   const auto& a = g.values[n.inputs[0]].shape;
   const Value& w = g.values[n.inputs[1]];
-  if (a.size() != 2) return false;
+  if (a.size() != 2 || w.shape.size() != 2) return false;
   const int64_t m = a[0], k = a[1], cols = w.shape[1];
   const bool zp =
       present(n, 2) && !(g.values[n.inputs[2]].is_const && g.values[n.inputs[2]].f32.at(0) == 0.0f);
@@ -202,24 +204,22 @@ bool add_integer_matmul(Builder& b, const Node& n) {
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   if (zp) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
   const dt src_dt = dnnl_type(g.values[n.inputs[0]].dtype);
-  dnnl::inner_product_forward::primitive_desc pd;
+  dnnl::matmul::primitive_desc pd;
   try {
-    dnnl::inner_product_forward::desc d(
-        dnnl::prop_kind::forward_inference, memory::desc({m, k}, src_dt, memory::format_tag::nc),
-        memory::desc({cols, k}, dt::s8, memory::format_tag::any), memory::desc(),
-        memory::desc({m, cols}, dt::s32, memory::format_tag::nc));
-    pd = dnnl::inner_product_forward::primitive_desc(d, attr, b.engine);
+    dnnl::matmul::desc d(memory::desc({m, k}, src_dt, memory::format_tag::ab),
+                         memory::desc({k, cols}, dt::s8, memory::format_tag::any),
+                         memory::desc({m, cols}, dt::s32, memory::format_tag::ab));
+    pd = dnnl::matmul::primitive_desc(d, attr, b.engine);
   } catch (const dnnl::error&) {
     return false;
   }
-  // B is [K, N]: as an inner product's [N, K] weights that is the "io" layout.
-  const memory::desc w_user({cols, k}, dt::f32, memory::format_tag::io);
+  const memory::desc w_user({k, cols}, dt::f32, memory::format_tag::ab);
   std::vector<std::pair<int, int>> args = {
       {DNNL_ARG_SRC, b.as_md(b.plain(n.inputs[0]), pd.src_desc())},
       {DNNL_ARG_WEIGHTS, b.constant(w_user, w.f32.data(), pd.weights_desc())}};
   const int zero_point = zp ? runtime_zero_point(b, n, 2) : -1;
-  add_int8_step(b, n, dnnl::inner_product_forward(pd), pd.scratchpad_desc(), pd.dst_desc(),
-                std::move(args), zero_point);
+  add_int8_step(b, n, dnnl::matmul(pd), pd.scratchpad_desc(), pd.dst_desc(), std::move(args),
+                zero_point);
   return true;
 }
 
