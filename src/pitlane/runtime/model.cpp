@@ -89,7 +89,8 @@ Session::Session(const Model& model, const SessionOptions& options)
   optimize(*graph_);
   if (backend_ == Backend::automatic) backend_ = Backend::onednn;
   const PlanOptions plan_options{
-      .threads = options.threads, .bf16 = options.bf16, .sparse = options.sparse};
+      .threads = options.threads, .bf16 = options.bf16, .sparse = options.sparse,
+      .skip_zero_inputs = options.skip_zero_inputs};
   if (options.bf16 && backend_ != Backend::onednn)
     throw InputError("bf16 is available on the onednn backend only");
   plan_ = backend_ == Backend::reference ? make_reference_plan(*graph_, plan_options)

@@ -63,6 +63,9 @@ struct SessionOptions {
   int64_t batch = 1;                     // fills the dynamic batch dimension
   bool bf16 = false;                     // oneDNN bf16 compute (CPUs with AVX-512 only)
   SparseGemmMode sparse = SparseGemmMode::automatic;  // oneDNN: sparse kernel for pruned Gemms
+  // oneDNN: large fp32 Gemms at batch <= 4 read only the weights of nonzero inputs
+  // (backends/onednn/zero_skip_gemm.h); false = oneDNN's dense inner product.
+  bool skip_zero_inputs = true;
 };
 
 class Session {

@@ -21,6 +21,7 @@ struct PlanOptions {
   int threads = 1;    // worker threads for the backend's kernels
   bool bf16 = false;  // oneDNN only: bf16 compute for Conv/Gemm (needs avx512_core or newer)
   SparseGemmMode sparse = SparseGemmMode::automatic;  // oneDNN only: sparse Gemm kernel
+  bool skip_zero_inputs = true;  // oneDNN only: zero-skipping kernel for large batch <= 4 Gemms
 };
 
 class Plan {

@@ -9,6 +9,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -16,7 +17,9 @@
 
 #include "pitlane/runtime/backends/backend.h"
 #include "pitlane/runtime/backends/onednn/sparse_gemm.h"
+#include "pitlane/runtime/backends/onednn/zero_skip_gemm.h"
 #include "pitlane/runtime/backends/reference/kernels.h"
+#include "pitlane/runtime/large_buffer.h"
 
 namespace pitlane::runtime::onednn {
 
@@ -29,8 +32,9 @@ struct Buffer {
   int alias_of = -1;          // storage owner for views (-1: owns its storage)
   int first = -1, last = -1;  // steps that write it first and read it last (storage owners)
   memory constant_memory;     // kind constant: holds the data (possibly reordered weights)
-  memory mem;                 // created at finalize()
-  float* ptr = nullptr;       // data pointer during run()
+  std::shared_ptr<const LargeBuffer> constant_storage;  // constant_memory's storage, when ours
+  memory mem;                                           // created at finalize()
+  float* ptr = nullptr;                                 // data pointer during run()
 };
 
 struct Step {
@@ -46,8 +50,10 @@ struct Step {
   std::vector<int> ref_inputs;  // buffer ids (-1: optional input left out)
   int ref_output = -1;
   std::vector<const float*> ref_ptrs;  // scratch for run()
-  // ... or the backend's own sparse Gemm kernel (sparse_gemm.h) on plain f32 buffers.
-  std::unique_ptr<const SparseGemm> sparse_gemm;
+  // ... or one of the backend's own Gemm kernels (sparse_gemm.h, zero_skip_gemm.h) on plain f32
+  // buffers: own_kernel(x, y, workspace), the callable holding the kernel's packed weights.
+  std::function<void(const float*, float*, float*)> own_kernel;
+  size_t own_kernel_bytes = 0;                // its packed weights, as held
   int kernel_input = -1, kernel_output = -1;  // buffer ids
   float* workspace = nullptr;                 // the arena's scratchpad region (finalize())
 };
@@ -88,9 +94,11 @@ class Builder {
   void add_primitive(const std::string& name, dnnl::primitive p, const memory::desc& scratchpad,
                      std::vector<std::pair<int, int>> args);
   void add_reference(const Node& n);
-  // Adds a sparse Gemm step from plain buffer `input` to a new plain buffer of `out_shape`.
-  int add_sparse_gemm(const std::string& name, std::unique_ptr<const SparseGemm> gemm, int input,
-                      const std::vector<int64_t>& out_shape);
+  // Adds a step of the backend's own kernels from plain buffer `input` to a new plain buffer of
+  // `out_shape`; the kernel gets workspace_floats of the arena's scratchpad.
+  int add_own_kernel(const std::string& name, std::function<void(const float*, float*, float*)> run,
+                     size_t workspace_floats, size_t weight_bytes, int input,
+                     const std::vector<int64_t>& out_shape);
   std::string step_name(const Node& n) const;
 };
 

@@ -23,13 +23,38 @@ bool add_sparse_gemm(Builder& b, const Node& n, int64_t m, int64_t cols, int64_t
   if (mode == SparseGemmMode::automatic && !sparse_gemm_pays(cols, k, zeros, m)) return false;
   const bool has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0;
   const float* bias = has_bias ? b.g.values[n.inputs[2]].f32.data() : nullptr;
-  auto gemm = std::make_unique<const SparseGemm>(
+  auto gemm = std::make_shared<const SparseGemm>(
       make_sparse_gemm(w.f32.data(), cols, k, bias, n.activation, m, b.options.threads));
   const int src = b.plain(n.inputs[0]);
   std::string name = b.step_name(n);  // "fc1 (Gemm+relu)" -> "fc1 (Gemm+relu, sparse 80%)"
   name.pop_back();
   name += ", sparse " + std::to_string(static_cast<int>(std::lround(zeros * 100))) + "%)";
-  const int dst = b.add_sparse_gemm(name, std::move(gemm), src, {m, cols});
+  const size_t workspace = gemm->workspace_floats, bytes = gemm->storage_bytes();
+  const int dst = b.add_own_kernel(
+      name, [gemm](const float* x, float* y, float* ws) { run_sparse_gemm(*gemm, x, y, ws); },
+      workspace, bytes, src, {m, cols});
+  b.native[n.outputs[0]] = b.plain_of[n.outputs[0]] = dst;
+  return true;
+}
+
+// The zero-skipping kernel for a canonical fp32 Gemm at batch <= 4 with weights too large for
+// L2: it reads only the weights of nonzero inputs (ReLU outputs are about half zeros).
+bool add_zero_skip_gemm(Builder& b, const Node& n, int64_t m, int64_t cols, int64_t k) {
+  if (!b.options.skip_zero_inputs || b.compute_type != memory::data_type::f32 ||
+      !zero_skip_gemm_pays(cols, k, m))
+    return false;
+  const Value& w = b.g.values[n.inputs[1]];
+  const bool has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0;
+  const float* bias = has_bias ? b.g.values[n.inputs[2]].f32.data() : nullptr;
+  auto gemm = std::make_shared<const ZeroSkipGemm>(
+      make_zero_skip_gemm(w.f32.data(), cols, k, bias, n.activation, m, b.options.threads));
+  std::string name = b.step_name(n);  // "fc1 (Gemm+relu)" -> "fc1 (Gemm+relu, zero-skipping)"
+  name.pop_back();
+  name += ", zero-skipping)";
+  const size_t workspace = gemm->workspace_floats, bytes = gemm->storage_bytes();
+  const int dst = b.add_own_kernel(
+      name, [gemm](const float* x, float* y, float* ws) { run_zero_skip_gemm(*gemm, x, y, ws); },
+      workspace, bytes, b.plain(n.inputs[0]), {m, cols});
   b.native[n.outputs[0]] = b.plain_of[n.outputs[0]] = dst;
   return true;
 }
@@ -48,7 +73,7 @@ bool add_gemm(Builder& b, const Node& n) {
   const Value& w = g.values[n.inputs[1]];
   const auto& y = g.values[n.outputs[0]].shape;
   const int64_t m = y[0], cols = y[1], k = w.shape[1];
-  if (add_sparse_gemm(b, n, m, cols, k)) return true;
+  if (add_sparse_gemm(b, n, m, cols, k) || add_zero_skip_gemm(b, n, m, cols, k)) return true;
   const auto dt = b.compute_type;
   const memory::desc bias_md({cols}, memory::data_type::f32, memory::format_tag::x);
   const memory::desc dst_md({m, cols}, dt, memory::format_tag::nc);

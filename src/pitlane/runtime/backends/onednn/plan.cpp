@@ -124,12 +124,14 @@ int Builder::as_md(int buffer, const memory::desc& want) {
 
 int Builder::constant(const memory::desc& from, const float* data, const memory::desc& want) {
   memory user(from, engine, const_cast<float*>(data));
-  memory owned(want, engine);
+  auto storage = std::make_shared<const LargeBuffer>(want.get_size());
+  memory owned(want, engine, storage->data());
   dnnl::reorder(user, owned).execute(stream, user, owned);
   stream.wait();
   const int b = new_buffer(want);
   buffers[b].kind = Buffer::constant;
   buffers[b].constant_memory = owned;
+  buffers[b].constant_storage = std::move(storage);
   return b;
 }
 
@@ -164,15 +166,20 @@ void Builder::add_reference(const Node& n) {
   native[n.outputs[0]] = plain_of[n.outputs[0]] = out;
 }
 
-int Builder::add_sparse_gemm(const std::string& name, std::unique_ptr<const SparseGemm> gemm,
-                             int input, const std::vector<int64_t>& out_shape) {
+int Builder::add_own_kernel(const std::string& name,
+                            std::function<void(const float*, float*, float*)> run,
+                            size_t workspace_floats, size_t weight_bytes, int input,
+                            const std::vector<int64_t>& out_shape) {
   const int s = static_cast<int>(steps.size());
   use(input, s);
   const int out = new_buffer(plain_md(out_shape));
   buffers[out].first = buffers[out].last = s;
-  max_scratchpad = std::max(max_scratchpad, gemm->workspace_floats * sizeof(float));
-  steps.push_back(Step{
-      .name = name, .sparse_gemm = std::move(gemm), .kernel_input = input, .kernel_output = out});
+  max_scratchpad = std::max(max_scratchpad, workspace_floats * sizeof(float));
+  steps.push_back(Step{.name = name,
+                       .own_kernel = std::move(run),
+                       .own_kernel_bytes = weight_bytes,
+                       .kernel_input = input,
+                       .kernel_output = out});
   return out;
 }
 
@@ -265,9 +272,9 @@ class OnednnPlan final : public Plan {
       const auto t0 = step_us.empty() ? std::chrono::steady_clock::time_point{}
                                       : std::chrono::steady_clock::now();
       Step& step = b.steps[s];
-      if (step.sparse_gemm) {
-        run_sparse_gemm(*step.sparse_gemm, b.buffers[step.kernel_input].ptr,
-                        b.buffers[step.kernel_output].ptr, step.workspace);
+      if (step.own_kernel) {
+        step.own_kernel(b.buffers[step.kernel_input].ptr, b.buffers[step.kernel_output].ptr,
+                        step.workspace);
       } else if (step.is_reference) {
         for (size_t i = 0; i < step.ref_inputs.size(); ++i)
           step.ref_ptrs[i] = step.ref_inputs[i] >= 0 ? b.buffers[step.ref_inputs[i]].ptr : nullptr;
@@ -296,8 +303,7 @@ class OnednnPlan final : public Plan {
     size_t bytes = 0;
     for (const Buffer& buf : builder_->buffers)
       if (buf.kind == Buffer::constant && buf.alias_of < 0) bytes += buf.md.get_size();
-    for (const Step& s : builder_->steps)
-      if (s.sparse_gemm) bytes += s.sparse_gemm->storage_bytes();
+    for (const Step& s : builder_->steps) bytes += s.own_kernel_bytes;
     return bytes;
   }
 
@@ -367,8 +373,8 @@ class OnednnPlan final : public Plan {
       buf.mem = memory(buf.md, b.engine, buf.ptr ? static_cast<void*>(buf.ptr) : DNNL_MEMORY_NONE);
     }
     for (Step& s : b.steps) {
-      if (s.sparse_gemm) s.workspace = reinterpret_cast<float*>(scratch);
-      if (s.is_reference || s.sparse_gemm) continue;
+      if (s.own_kernel) s.workspace = reinterpret_cast<float*>(scratch);
+      if (s.is_reference || s.own_kernel) continue;
       for (const auto& [arg, id] : s.args) s.exec_args.push_back({arg, b.buffers[id].mem.get()});
       if (s.scratchpad_md.get_size() > 0) {
         scratch_memories_.emplace_back(s.scratchpad_md, b.engine, scratch);

@@ -1,0 +1,129 @@
+// Zero-skipping Gemm: packing at create time, the load-time choice, the column list, the
+// portable panel kernel and the run (threads over panels). The AVX-512 panel kernel is in
+// zero_skip_gemm_avx512.cpp.
+#include "pitlane/runtime/backends/onednn/zero_skip_gemm.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "pitlane/runtime/backends/reference/kernels.h"
+
+namespace pitlane::runtime::onednn {
+
+namespace {
+
+bool cpu_has_avx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f");
+}
+
+// The columns where some batch row of x is nonzero, in order; returns how many. Branch-free:
+// whether a ReLU output is zero is a coin toss the branch predictor cannot learn.
+int64_t nonzero_columns(const ZeroSkipGemm& g, const float* x, uint32_t* columns) {
+  int64_t count = 0;
+  for (int64_t c = 0; c < g.k; ++c) {
+    bool nonzero = false;
+    for (int64_t b = 0; b < g.m; ++b) nonzero |= x[b * g.k + c] != 0.0f;
+    columns[count] = static_cast<uint32_t>(c);
+    count += nonzero;
+  }
+  return count;
+}
+
+void panel_portable(const ZeroSkipGemm& g, int64_t p, const float* x, const uint32_t* columns,
+                    int64_t count, float* y) {
+  const int64_t width = g.width(p), outputs = std::min(width, g.n - p * kZeroSkipPanel);
+  const float* w = g.panel(p);
+  float acc[kZeroSkipMaxBatch][kZeroSkipPanel] = {};
+  for (int64_t i = 0; i < count; ++i) {
+    const float* row = w + columns[i] * width;
+    for (int64_t b = 0; b < g.m; ++b) {
+      const float xv = x[b * g.k + columns[i]];
+      for (int64_t j = 0; j < width; ++j) acc[b][j] += xv * row[j];
+    }
+  }
+  for (int64_t b = 0; b < g.m; ++b)
+    std::copy(acc[b], acc[b] + outputs, y + b * g.n + p * kZeroSkipPanel);
+}
+
+// One thread's share: its own column list, then its range of panels, bias and activation.
+void run_share(const ZeroSkipGemm& g, const float* x, float* y, uint32_t* columns, int64_t p0,
+               int64_t p1) {
+  const int64_t count = nonzero_columns(g, x, columns);
+  for (int64_t p = p0; p < p1; ++p) {
+    if (g.avx512)
+      zero_skip_panel_avx512(g, p, x, columns, count, y);
+    else
+      panel_portable(g, p, x, columns, count, y);
+    const int64_t j0 = p * kZeroSkipPanel, j1 = std::min(g.n, j0 + kZeroSkipPanel);
+    for (int64_t b = 0; b < g.m; ++b) {
+      float* out = y + b * g.n;
+      for (int64_t j = j0; j < j1; ++j) out[j] += g.bias[j];
+      reference::apply_activation(g.activation, {out + j0, static_cast<size_t>(j1 - j0)});
+    }
+  }
+}
+
+}  // namespace
+
+int64_t ZeroSkipGemm::width(int64_t p) const {
+  const int64_t rest = n - p * kZeroSkipPanel;
+  return rest >= kZeroSkipPanel ? kZeroSkipPanel : (rest + 15) / 16 * 16;
+}
+
+const float* ZeroSkipGemm::panel(int64_t p) const {
+  return static_cast<const float*>(weights->data()) + p * kZeroSkipPanel * k;
+}
+
+size_t ZeroSkipGemm::storage_bytes() const {
+  return weights->size() + bias.size() * sizeof(float);
+}
+
+bool zero_skip_gemm_pays(int64_t n, int64_t k, int64_t m) {
+  // Below 256K weights (1 MiB) the layer stays in L2 between runs, where oneDNN's dense kernel
+  // is at its best and the column list would be overhead.
+  return m <= kZeroSkipMaxBatch && n * k >= 256 * 1024;
+}
+
+ZeroSkipGemm make_zero_skip_gemm(const float* w, int64_t n, int64_t k, const float* bias,
+                                 const FusedActivation& activation, int64_t m, int threads) {
+  ZeroSkipGemm g{.m = m, .n = n, .k = k, .activation = activation, .threads = threads};
+  g.panels = (n + kZeroSkipPanel - 1) / kZeroSkipPanel;
+  const int64_t stored = (g.panels - 1) * kZeroSkipPanel + g.width(g.panels - 1);
+  g.weights = std::make_unique<LargeBuffer>(static_cast<size_t>(stored * k) * sizeof(float));
+  auto* packed = static_cast<float*>(g.weights->data());
+  for (int64_t p = 0; p < g.panels; ++p) {
+    const int64_t width = g.width(p);
+    float* panel = packed + p * kZeroSkipPanel * k;
+    for (int64_t c = 0; c < k; ++c)
+      for (int64_t j = 0; j < width; ++j) {
+        const int64_t row = p * kZeroSkipPanel + j;
+        panel[c * width + j] = row < n ? w[row * k + c] : 0.0f;
+      }
+  }
+  g.bias.assign(n, 0.0f);
+  if (bias) std::copy(bias, bias + n, g.bias.begin());
+  g.avx512 = cpu_has_avx512();
+  g.workspace_floats = static_cast<size_t>(k * std::max(threads, 1));
+  return g;
+}
+
+void run_zero_skip_gemm(const ZeroSkipGemm& g, const float* x, float* y, float* workspace) {
+  static_assert(sizeof(float) == sizeof(uint32_t));
+  auto* columns = reinterpret_cast<uint32_t*>(workspace);
+  // One thread runs without a parallel region: libgomp allocates the team of a region even
+  // when it runs serially.
+  if (g.threads <= 1) {
+    run_share(g, x, y, columns, 0, g.panels);
+    return;
+  }
+#pragma omp parallel num_threads(g.threads)
+  {
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    run_share(g, x, y, columns + t * g.k, g.panels * t / nt, g.panels * (t + 1) / nt);
+  }
+}
+
+}  // namespace pitlane::runtime::onednn

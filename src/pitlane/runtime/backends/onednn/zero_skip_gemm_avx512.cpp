@@ -1,0 +1,85 @@
+// AVX-512 panel kernel of the zero-skipping Gemm (see zero_skip_gemm.h for the format). Compiled
+// for AVX-512F through function attributes, so that the rest of the binary still runs on plain
+// x86-64; make_zero_skip_gemm() checks the CPU once and the run calls this only where it has it.
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "pitlane/runtime/backends/onednn/zero_skip_gemm.h"
+
+#define PITLANE_AVX512 __attribute__((target("avx512f")))
+
+namespace pitlane::runtime::onednn {
+
+namespace {
+
+// Listed columns ahead at which a run's weights are prefetched. Skipped columns leave holes in
+// the stream that the hardware prefetcher does not jump (measured on the same-padding fc1 at 45%
+// zeros: 1.68 ms with, 1.77 ms without).
+constexpr int64_t kPrefetchColumns = 8;
+
+// M batch rows, V vectors of 16 outputs: M * V accumulators stay in registers for the panel.
+template <int M, int V>
+PITLANE_AVX512 void panel_kernel(const ZeroSkipGemm& g, int64_t p, const float* x,
+                                 const uint32_t* columns, int64_t count, float* y) {
+  const float* w = g.panel(p);
+  constexpr int64_t width = 16 * V;
+  __m512 acc[M][V];
+  for (int b = 0; b < M; ++b)
+    for (int v = 0; v < V; ++v) acc[b][v] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < count; ++i) {
+    const uint32_t c = columns[i];
+    const float* ahead = w + columns[std::min(i + kPrefetchColumns, count - 1)] * width;
+    for (int v = 0; v < V; ++v)
+      _mm_prefetch(reinterpret_cast<const char*>(ahead + 16 * v), _MM_HINT_T0);
+    const float* row = w + c * width;
+    for (int b = 0; b < M; ++b) {
+      const __m512 xv = _mm512_set1_ps(x[b * g.k + c]);
+      for (int v = 0; v < V; ++v)
+        acc[b][v] = _mm512_fmadd_ps(_mm512_load_ps(row + 16 * v), xv, acc[b][v]);
+    }
+  }
+  // The last panel's padding lanes are left out.
+  const int64_t outputs = std::min(width, g.n - p * kZeroSkipPanel);
+  for (int b = 0; b < M; ++b) {
+    float* out = y + b * g.n + p * kZeroSkipPanel;
+    for (int v = 0; v < V; ++v) {
+      const int64_t lanes = std::clamp<int64_t>(outputs - 16 * v, 0, 16);
+      const auto mask = static_cast<__mmask16>((1u << lanes) - 1);
+      _mm512_mask_storeu_ps(out + 16 * v, mask, acc[b][v]);
+    }
+  }
+}
+
+template <int M>
+PITLANE_AVX512 void panel_batch(const ZeroSkipGemm& g, int64_t p, const float* x,
+                                const uint32_t* columns, int64_t count, float* y) {
+  switch (g.width(p) / 16) {
+    case 1:
+      return panel_kernel<M, 1>(g, p, x, columns, count, y);
+    case 2:
+      return panel_kernel<M, 2>(g, p, x, columns, count, y);
+    case 3:
+      return panel_kernel<M, 3>(g, p, x, columns, count, y);
+    default:
+      return panel_kernel<M, 4>(g, p, x, columns, count, y);
+  }
+}
+
+}  // namespace
+
+void zero_skip_panel_avx512(const ZeroSkipGemm& g, int64_t p, const float* x,
+                            const uint32_t* columns, int64_t count, float* y) {
+  switch (g.m) {
+    case 1:
+      return panel_batch<1>(g, p, x, columns, count, y);
+    case 2:
+      return panel_batch<2>(g, p, x, columns, count, y);
+    case 3:
+      return panel_batch<3>(g, p, x, columns, count, y);
+    default:
+      return panel_batch<4>(g, p, x, columns, count, y);
+  }
+}
+
+}  // namespace pitlane::runtime::onednn
