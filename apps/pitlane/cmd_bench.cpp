@@ -1,28 +1,61 @@
 // pitlane bench: latency percentiles, throughput, per-layer profile and memory of a model on the
 // runtime (one backend, thread count and batch per call).
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
 #include "pitlane/core/table.h"
 #include "pitlane/runtime/benchmark.h"
+#include "pitlane/runtime/npy.h"
+
+#ifdef PITLANE_HAS_NEURAL
+#include <opencv2/imgcodecs.hpp>
+
+#include "pitlane/brain/neural_brain.h"
+#endif
 
 namespace pitlane::cli {
+
+namespace {
+
+// One sample of the model's input: a camera frame through the model's own preprocessing, a
+// .npy holding one sample, or (neither given) empty for seeded normals.
+std::vector<float> bench_input(const std::string& model, const std::string& frame,
+                               const std::string& npy) {
+  if (!npy.empty()) return runtime::read_npy(npy).data;
+  if (frame.empty()) return {};
+#ifdef PITLANE_HAS_NEURAL
+  if (!std::filesystem::is_regular_file(frame))
+    throw InputError(frame + ": no such file; give a camera frame (PNG or JPEG)");
+  const cv::Mat image = cv::imread(frame, cv::IMREAD_COLOR);
+  if (image.empty())
+    throw InputError(frame + ": not a readable image; give a PNG or JPEG camera frame");
+  return brain::NeuralBrain(model, {}).model_input(image);
+#else
+  (void)model;
+  throw InputError("--frame needs the neural brain module (OpenCV); give --input X.npy");
+#endif
+}
+
+}  // namespace
 
 void add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Latency benchmark of a model on pitlane's runtime")
                   ->footer(
-                      "Example:\n  pitlane bench --model pilotnet.onnx --backend onednn --threads "
+                      "Examples:\n  pitlane bench --model pilotnet.onnx --backend onednn --threads "
                       "1 --batch 1 --runs 500\n"
+                      "  pitlane bench --model pilotnet.onnx --frame rec/montreal_cw/100.png\n"
                       "Warm-up, then min/median/p90/p99/max latency, throughput, a per-layer\n"
                       "profile (separate pass) and memory; --json writes all of it.");
   struct Args {
-    std::string model, backend = "auto", json;
+    std::string model, backend = "auto", json, frame, input;
     int threads = 1, runs = 200, warmup = 20;
     int64_t batch = 1;
-    bool bf16 = false;
+    bool bf16 = false, no_zero_skip = false;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--model", args->model, "ONNX model")->required();
@@ -40,19 +73,34 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
   cmd->add_flag("--bf16", args->bf16, "oneDNN bf16 compute (CPUs with AVX-512 only)");
+  auto* frame = cmd->add_option(
+      "--frame", args->frame,
+      "camera frame (PNG/JPEG) as the input, through the model's preprocessing; the default "
+      "input is seeded normals, whose ReLU zeros differ from a real frame's");
+  cmd->add_option("--input", args->input, ".npy holding one sample of the input")->excludes(frame);
+  cmd->add_flag("--no-zero-skip", args->no_zero_skip,
+                "oneDNN's dense inner product for every Gemm (no zero-skipping kernel)");
   cmd->add_option("--json", args->json, "write the results as JSON");
   cmd->callback([args] {
     using namespace pitlane::runtime;
     const Backend backend = parse_backend(args->backend);
     if (!args->json.empty()) check_writable(args->json);
     const Model model = Model::load(args->model);
-    const BenchResult r = benchmark(
-        model,
-        {.backend = backend, .threads = args->threads, .batch = args->batch, .bf16 = args->bf16},
-        {.runs = args->runs, .warmup = args->warmup});
+    const std::string input_name = !args->frame.empty()   ? "frame " + args->frame
+                                   : !args->input.empty() ? args->input
+                                                          : "seeded normals";
+    const BenchResult r = benchmark(model,
+                                    {.backend = backend,
+                                     .threads = args->threads,
+                                     .batch = args->batch,
+                                     .bf16 = args->bf16,
+                                     .skip_zero_inputs = !args->no_zero_skip},
+                                    {.runs = args->runs,
+                                     .warmup = args->warmup,
+                                     .input = bench_input(args->model, args->frame, args->input)});
     std::cout << args->model << ": backend " << r.backend << (args->bf16 ? " bf16" : " fp32")
               << ", " << r.threads << " thread(s), batch " << r.batch << ", " << args->runs
-              << " runs after " << args->warmup << " warm-up\n";
+              << " runs after " << args->warmup << " warm-up, input " << input_name << "\n";
     Table lat({"min_us", "median_us", "p90_us", "p99_us", "max_us", "samples_per_s"});
     lat.add({format_fixed(r.min_us, 1), format_fixed(r.median_us, 1), format_fixed(r.p90_us, 1),
              format_fixed(r.p99_us, 1), format_fixed(r.max_us, 1),
@@ -76,6 +124,8 @@ void add_bench_command(CLI::App& app) {
                           {"batch", r.batch},
                           {"runs", args->runs},
                           {"warmup", args->warmup},
+                          {"input", input_name},
+                          {"zero_skip", !args->no_zero_skip},
                           {"min_us", r.min_us},
                           {"median_us", r.median_us},
                           {"p90_us", r.p90_us},

@@ -67,6 +67,8 @@ TEST_F(CliTest, BadInputIsExitTwoWithOneLine) {
       "infer --model " + path("m.onnx") + " --input " + path("x.npy") + " --output " +
           path("y.npy") + " --backend gpu",
       "bench --model " + path("trunc.onnx") + " --runs 2",
+      "bench --model " + path("m.onnx") + " --input " + path("wrong.npy") + " --runs 2",
+      "bench --model " + path("m.onnx") + " --frame " + path("missing.png") + " --runs 2",
   };
   for (const auto& args : cases) {
     const CommandResult r = run_pitlane_merged(args);
@@ -87,6 +89,21 @@ TEST_F(CliTest, BenchPrintsPercentilesAndWritesJson) {
   std::ifstream j(path("b.json"));
   const std::string text((std::istreambuf_iterator<char>(j)), {});
   EXPECT_NE(text.find("\"latency_us\""), std::string::npos);
+}
+
+// One given sample as the input, and the dense inner product on request.
+TEST_F(CliTest, BenchTakesAnInputAndTheDenseKernelOnRequest) {
+  write_npy(path("x.npy"), std::vector<int64_t>{1, 3, 66, 200}, random_input(3 * 66 * 200, 2));
+  const std::string base = "bench --model " + path("m.onnx") + " --runs 3 --warmup 1 --input " +
+                           path("x.npy");
+  const CommandResult skip = run_pitlane_merged(base);
+  ASSERT_EQ(skip.exit_code, 0) << skip.out;
+  EXPECT_NE(skip.out.find("input " + path("x.npy")), std::string::npos) << skip.out;
+  EXPECT_NE(skip.out.find("fc1 (Gemm+relu, zero-skipping)"), std::string::npos) << skip.out;
+  const CommandResult dense = run_pitlane_merged(base + " --no-zero-skip");
+  ASSERT_EQ(dense.exit_code, 0) << dense.out;
+  EXPECT_NE(dense.out.find("fc1 (Gemm+relu) "), std::string::npos) << dense.out;
+  EXPECT_EQ(dense.out.find("zero-skipping"), std::string::npos) << dense.out;
 }
 
 }  // namespace

@@ -75,6 +75,12 @@ NeuralBrain::NeuralBrain(const std::filesystem::path& model_path, const NeuralBr
   output_.assign(static_cast<size_t>(out.element_count()), 0.0f);
 }
 
+std::vector<float> NeuralBrain::model_input(const cv::Mat& frame_bgr) const {
+  std::vector<float> input(input_.size());
+  data::preprocess(frame_bgr, data::PixelOrder::bgr, metadata_.preprocess, input);
+  return input;
+}
+
 sim::Command NeuralBrain::act(const cv::Mat& frame_bgr) {
   data::preprocess(frame_bgr, data::PixelOrder::bgr, metadata_.preprocess, input_);
   const auto t0 = std::chrono::steady_clock::now();

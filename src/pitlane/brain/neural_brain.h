@@ -42,6 +42,8 @@ class NeuralBrain : public Brain {
   double last_inference_ms() const override { return last_ms_; }
 
   const data::ModelMetadata& metadata() const { return metadata_; }
+  // The model input act() makes of a frame (benchmarks on real frames).
+  std::vector<float> model_input(const cv::Mat& frame_bgr) const;
   // The last raw outputs (normalized), for HUDs and tests.
   const std::vector<float>& last_outputs() const { return output_; }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <random>
 
+#include "pitlane/core/error.h"
 #include "pitlane/core/stats.h"
 
 namespace pitlane::runtime {
@@ -19,6 +20,16 @@ BenchResult benchmark(const Model& model, const SessionOptions& options,
   for (const auto& i : session.inputs()) {
     ins.emplace_back(i.element_count());
     for (float& v : ins.back()) v = normal(rng);
+  }
+  if (!bench.input.empty()) {
+    std::vector<float>& first = ins.at(0);
+    if (first.size() % bench.input.size() != 0 ||
+        first.size() / bench.input.size() != static_cast<size_t>(options.batch))
+      throw InputError("benchmark input holds " + std::to_string(bench.input.size()) +
+                       " values; input '" + session.inputs()[0].name + "' takes " +
+                       std::to_string(first.size() / options.batch) + " per sample");
+    for (size_t at = 0; at < first.size(); at += bench.input.size())
+      std::copy(bench.input.begin(), bench.input.end(), first.begin() + at);
   }
   for (const auto& o : session.outputs()) outs.emplace_back(o.element_count());
   const std::vector<std::span<const float>> in_spans(ins.begin(), ins.end());

@@ -1,6 +1,7 @@
 // Latency benchmark of a Session: warm-up, then timed runs (wall clock per run()), then a
 // separate profiled pass for the per-step breakdown so that profiling never perturbs the
-// headline numbers. Inputs are seeded random normals.
+// headline numbers. Inputs are seeded random normals, or one given sample (a real camera frame:
+// the zero-skipping Gemm's speed depends on how many of the ReLU outputs are zero).
 //
 //   BenchResult r = benchmark(model, {.backend = Backend::onednn, .threads = 1, .batch = 1},
 //                             {.runs = 200, .warmup = 20});
@@ -18,6 +19,8 @@ struct BenchOptions {
   int runs = 200;         // timed runs
   int warmup = 20;        // untimed runs first
   int profile_runs = 50;  // runs of the per-step profile (0: none)
+  // One sample of the first input, repeated over the batch; empty: seeded normals.
+  std::vector<float> input;
 };
 
 struct StepProfile {

@@ -52,7 +52,7 @@ struct ZeroSkipGemm {
 };
 
 // Whether the kernel is expected to beat oneDNN's dense inner product: small batches and weights
-// large enough to stream from beyond L2 (measured: see docs/runtime.md).
+// too large for L1 (measured: see docs/runtime.md).
 bool zero_skip_gemm_pays(int64_t n, int64_t k, int64_t m);
 
 // Packs W [n,k] (row-major) for batch m <= kZeroSkipMaxBatch; bias [n] may be null.
@@ -62,7 +62,7 @@ ZeroSkipGemm make_zero_skip_gemm(const float* w, int64_t n, int64_t k, const flo
 void run_zero_skip_gemm(const ZeroSkipGemm& g, const float* x, float* y, float* workspace);
 
 // Internal to the kernel (zero_skip_gemm_avx512.cpp): one panel's outputs y[b, 64p + j] over
-// the listed columns, before bias and activation.
+// the listed columns, bias added and ReLU applied when that is the activation.
 void zero_skip_panel_avx512(const ZeroSkipGemm& g, int64_t p, const float* x,
                             const uint32_t* columns, int64_t count, float* y);
 

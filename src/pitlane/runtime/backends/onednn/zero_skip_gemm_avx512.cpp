@@ -39,14 +39,17 @@ PITLANE_AVX512 void panel_kernel(const ZeroSkipGemm& g, int64_t p, const float* 
         acc[b][v] = _mm512_fmadd_ps(_mm512_load_ps(row + 16 * v), xv, acc[b][v]);
     }
   }
-  // The last panel's padding lanes are left out.
-  const int64_t outputs = std::min(width, g.n - p * kZeroSkipPanel);
-  for (int b = 0; b < M; ++b) {
-    float* out = y + b * g.n + p * kZeroSkipPanel;
-    for (int v = 0; v < V; ++v) {
-      const int64_t lanes = std::clamp<int64_t>(outputs - 16 * v, 0, 16);
-      const auto mask = static_cast<__mmask16>((1u << lanes) - 1);
-      _mm512_mask_storeu_ps(out + 16 * v, mask, acc[b][v]);
+  // Bias, then ReLU where that is the activation; the last panel's padding lanes are left out.
+  const int64_t j0 = p * kZeroSkipPanel, outputs = std::min(width, g.n - j0);
+  const bool relu = g.activation.kind == Activation::relu;
+  for (int v = 0; v < V; ++v) {
+    const int64_t lanes = std::clamp<int64_t>(outputs - 16 * v, 0, 16);
+    const auto mask = static_cast<__mmask16>((1u << lanes) - 1);
+    const __m512 bias = _mm512_maskz_loadu_ps(mask, g.bias.data() + j0 + 16 * v);
+    for (int b = 0; b < M; ++b) {
+      __m512 out = _mm512_add_ps(acc[b][v], bias);
+      if (relu) out = _mm512_max_ps(out, _mm512_setzero_ps());
+      _mm512_mask_storeu_ps(y + b * g.n + j0 + 16 * v, mask, out);
     }
   }
 }
