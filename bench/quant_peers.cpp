@@ -9,7 +9,8 @@
 // graphOptimizationLevel all), so that a noisy machine hits both alike; the table shows the
 // median of the round medians. ORT's figure includes the node binding's per-call cost (an async
 // session.run(), about 30 to 40 us), as in runtime_peers. uint8-input models get random pixels,
-// float ones seeded normals.
+// float ones seeded normals; --frame gives every model a real camera frame through its own
+// preprocessing instead (the zero-skipping Gemm's speed depends on the ReLU zeros a frame makes).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -23,6 +24,12 @@
 #include "pitlane/core/table.h"
 #include "pitlane/runtime/benchmark.h"
 
+#ifdef PITLANE_HAS_NEURAL
+#include <opencv2/imgcodecs.hpp>
+
+#include "pitlane/brain/neural_brain.h"
+#endif
+
 namespace fs = std::filesystem;
 using namespace pitlane;
 using namespace pitlane::runtime;
@@ -30,7 +37,7 @@ using namespace pitlane::runtime;
 int main(int argc, char** argv) {
   CLI::App app{"pitlane runtime vs ONNX Runtime on the same (quantized) ONNX models"};
   int runs = 300, warmup = 30, rounds = 5, threads = 1;
-  std::string models_s, out_dir = "build/bench_quant", json_path;
+  std::string models_s, out_dir = "build/bench_quant", json_path, frame;
   app.add_option("--models", models_s, "comma-separated ONNX files")->required();
   app.add_option("--runs", runs, "timed runs per round");
   app.add_option("--warmup", warmup, "warm-up runs");
@@ -38,6 +45,10 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "threads for both runtimes");
   app.add_option("--out", out_dir, "folder for inputs and outputs");
   app.add_option("--json", json_path, "also write the results as JSON");
+#ifdef PITLANE_HAS_NEURAL
+  app.add_option("--frame", frame, "camera frame (PNG) as every model's input")
+      ->check(CLI::ExistingFile);
+#endif
   CLI11_PARSE(app, argc, argv);
   fs::create_directories(out_dir);
 
@@ -53,14 +64,18 @@ int main(int argc, char** argv) {
     std::normal_distribution<float> normal(0.0f, 1.0f);
     std::uniform_int_distribution<int> pixel(0, 255);
     for (float& v : x) v = u8 ? static_cast<float>(pixel(rng)) : normal(rng);
+#ifdef PITLANE_HAS_NEURAL
+    if (!frame.empty()) x = brain::NeuralBrain(path, {}).model_input(cv::imread(frame));
+#endif
     std::vector<int64_t> shape = session.inputs()[0].shape;
     const fs::path input = fs::path(out_dir) / "x.npy";
     testing::write_npy_any(input, {shape, x, u8 ? "|u1" : "<f4"});
     std::vector<double> pl, ol;
     bench::PeerResult ort;
     for (int round = 0; round < rounds; ++round) {
-      const BenchResult p = benchmark(model, {.backend = Backend::onednn, .threads = threads},
-                                      {.runs = runs, .warmup = warmup, .profile_runs = 0});
+      const BenchResult p =
+          benchmark(model, {.backend = Backend::onednn, .threads = threads},
+                    {.runs = runs, .warmup = warmup, .profile_runs = 0, .input = x});
       pl.push_back(p.median_us);
       ort = bench::run_ort(path, session.inputs()[0].name, input, session.outputs()[0].name,
                            fs::path(out_dir) / "ort_out", threads, runs, warmup);
@@ -85,7 +100,8 @@ int main(int argc, char** argv) {
                        {"max_abs_diff", d},
                        {"threads", threads},
                        {"runs", runs},
-                       {"rounds", rounds}});
+                       {"rounds", rounds},
+                       {"input", frame.empty() ? "seeded" : frame}});
   }
   std::cout << table.render();
   if (!json_path.empty()) std::ofstream(json_path) << results.dump(2) << "\n";
