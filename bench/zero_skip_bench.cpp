@@ -80,8 +80,8 @@ int main(int argc, char** argv) {
   const Layer layers[] = {{"same fc1 14400x1164", 1164, 14400},
                           {"valid fc1 1152x1164", 1164, 1152},
                           {"fc2 1164x100", 100, 1164}};
-  Table table({"layer", "zeros_%", "batch", "threads", "dense_us", "skip_us", "skip/dense",
-               "max|d|"});
+  Table table(
+      {"layer", "zeros_%", "batch", "threads", "dense_us", "skip_us", "skip/dense", "max|d|"});
   nlohmann::json results = nlohmann::json::array();
   for (const Layer& layer : layers) {
     const Model model = Model::from_bytes(dense_layer(layer.n, layer.k), layer.name);

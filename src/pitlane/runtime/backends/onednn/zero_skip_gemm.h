@@ -51,8 +51,8 @@ struct ZeroSkipGemm {
   size_t storage_bytes() const;         // weights and bias as held
 };
 
-// Whether the kernel is expected to beat oneDNN's dense inner product: small batches and weights
-// too large for L1 (measured: see docs/runtime.md).
+// Whether the kernel is expected to beat oneDNN's dense inner product: batch 1, or batches up to
+// 4 with weights too large for L2 (measured: see docs/runtime.md).
 bool zero_skip_gemm_pays(int64_t n, int64_t k, int64_t m);
 
 // Packs W [n,k] (row-major) for batch m <= kZeroSkipMaxBatch; bias [n] may be null.
