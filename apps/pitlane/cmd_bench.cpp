@@ -52,7 +52,7 @@ void add_bench_command(CLI::App& app) {
                       "Warm-up, then min/median/p90/p99/max latency, throughput, a per-layer\n"
                       "profile (separate pass) and memory; --json writes all of it.");
   struct Args {
-    std::string model, backend = "auto", json, frame, input;
+    std::string model, backend = "auto", json, frame, input, sparse = "auto";
     int threads = 1, runs = 200, warmup = 20;
     int64_t batch = 1;
     bool bf16 = false, no_zero_skip = false;
@@ -78,6 +78,10 @@ void add_bench_command(CLI::App& app) {
       "camera frame (PNG/JPEG) as the input, through the model's preprocessing; the default "
       "input is seeded normals, whose ReLU zeros differ from a real frame's");
   cmd->add_option("--input", args->input, ".npy holding one sample of the input")->excludes(frame);
+  cmd->add_option("--sparse", args->sparse,
+                  "sparse kernel for pruned Gemm weights: auto (where it pays) | never | always")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "never", "always"}));
   cmd->add_flag("--no-zero-skip", args->no_zero_skip,
                 "oneDNN's dense inner product for every Gemm (no zero-skipping kernel)");
   cmd->add_option("--json", args->json, "write the results as JSON");
@@ -89,15 +93,19 @@ void add_bench_command(CLI::App& app) {
     const std::string input_name = !args->frame.empty()   ? "frame " + args->frame
                                    : !args->input.empty() ? args->input
                                                           : "seeded normals";
-    const BenchResult r = benchmark(model,
-                                    {.backend = backend,
-                                     .threads = args->threads,
-                                     .batch = args->batch,
-                                     .bf16 = args->bf16,
-                                     .skip_zero_inputs = !args->no_zero_skip},
-                                    {.runs = args->runs,
-                                     .warmup = args->warmup,
-                                     .input = bench_input(args->model, args->frame, args->input)});
+    const BenchResult r =
+        benchmark(model,
+                  {.backend = backend,
+                   .threads = args->threads,
+                   .batch = args->batch,
+                   .bf16 = args->bf16,
+                   .sparse = args->sparse == "never"    ? SparseGemmMode::never
+                             : args->sparse == "always" ? SparseGemmMode::always
+                                                        : SparseGemmMode::automatic,
+                   .skip_zero_inputs = !args->no_zero_skip},
+                  {.runs = args->runs,
+                   .warmup = args->warmup,
+                   .input = bench_input(args->model, args->frame, args->input)});
     std::cout << args->model << ": backend " << r.backend << (args->bf16 ? " bf16" : " fp32")
               << ", " << r.threads << " thread(s), batch " << r.batch << ", " << args->runs
               << " runs after " << args->warmup << " warm-up, input " << input_name << "\n";
@@ -126,6 +134,7 @@ void add_bench_command(CLI::App& app) {
                           {"warmup", args->warmup},
                           {"input", input_name},
                           {"zero_skip", !args->no_zero_skip},
+                          {"sparse", args->sparse},
                           {"min_us", r.min_us},
                           {"median_us", r.median_us},
                           {"p90_us", r.p90_us},
