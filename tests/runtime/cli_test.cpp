@@ -94,8 +94,8 @@ TEST_F(CliTest, BenchPrintsPercentilesAndWritesJson) {
 // One given sample as the input, and the dense inner product on request.
 TEST_F(CliTest, BenchTakesAnInputAndTheDenseKernelOnRequest) {
   write_npy(path("x.npy"), std::vector<int64_t>{1, 3, 66, 200}, random_input(3 * 66 * 200, 2));
-  const std::string base = "bench --model " + path("m.onnx") + " --runs 3 --warmup 1 --input " +
-                           path("x.npy");
+  const std::string base =
+      "bench --model " + path("m.onnx") + " --runs 3 --warmup 1 --input " + path("x.npy");
   const CommandResult skip = run_pitlane_merged(base);
   ASSERT_EQ(skip.exit_code, 0) << skip.out;
   EXPECT_NE(skip.out.find("input " + path("x.npy")), std::string::npos) << skip.out;

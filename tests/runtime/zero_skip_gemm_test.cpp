@@ -1,6 +1,7 @@
 // The oneDNN backend's zero-skipping Gemm (backends/onednn/zero_skip_gemm.h): the kernel against
 // a double-precision sum on awkward shapes (outputs not a multiple of 16 or 64, batch 1 to 4,
-// no zeros, half zeros, only zeros, -0, NaN), the AVX-512 and portable kernels, 1 and 2 threads;
+// no zeros, half zeros, only zeros, -0, NaN; pruned weights as dense and as compressed runs),
+// the AVX-512 and portable kernels, 1 and 2 threads;
 // in a plan: where it is chosen, agreement with the reference backend behind a ReLU and on
 // PilotNet valid and same, and no allocation per inference.
 #include <gtest/gtest.h>
@@ -56,12 +57,14 @@ void expect_close(std::span<const float> got, std::span<const float> want,
 // Runs the kernel with each instruction set the CPU has and each thread count.
 void expect_kernel_matches(const std::vector<float>& x, const std::vector<float>& w, int64_t m,
                            int64_t n, int64_t k, const std::string& what) {
-  std::mt19937 rng(static_cast<uint32_t>(n * 31 + k));
   const auto bias = random_input(n, static_cast<uint32_t>(k));
   const auto want = oracle(x, w, bias, m, n, k, /*relu=*/true);
-  for (int threads : {1, 2}) {
-    onednn::ZeroSkipGemm g = onednn::make_zero_skip_gemm(w.data(), n, k, bias.data(),
-                                                         {.kind = Activation::relu}, m, threads);
+  using onednn::ZeroSkipWeights;
+  for (auto [threads, format] :
+       {std::pair{1, ZeroSkipWeights::dense}, std::pair{2, ZeroSkipWeights::dense},
+        std::pair{1, ZeroSkipWeights::sparse}, std::pair{2, ZeroSkipWeights::sparse}}) {
+    onednn::ZeroSkipGemm g = onednn::make_zero_skip_gemm(
+        w.data(), n, k, bias.data(), {.kind = Activation::relu}, m, threads, format);
     std::vector<float> workspace(g.workspace_floats), y(m * n);
     const bool avx512 = g.avx512;
     for (bool use_avx512 : {false, true}) {
@@ -69,9 +72,10 @@ void expect_kernel_matches(const std::vector<float>& x, const std::vector<float>
       g.avx512 = use_avx512;
       std::fill(y.begin(), y.end(), NAN);
       onednn::run_zero_skip_gemm(g, x.data(), y.data(), workspace.data());
-      expect_close(
-          y, want,
-          what + (use_avx512 ? " avx512" : " portable") + " threads " + std::to_string(threads));
+      expect_close(y, want,
+                   what + (use_avx512 ? " avx512" : " portable") + " threads " +
+                       std::to_string(threads) +
+                       (format == ZeroSkipWeights::sparse ? " compressed runs" : ""));
     }
   }
 }
@@ -80,7 +84,12 @@ TEST(ZeroSkipGemm, MatchesDoubleSumOnAwkwardShapes) {
   const std::pair<int64_t, int64_t> shapes[] = {{1, 1},      {15, 37},   {17, 100}, {64, 33},
                                                 {100, 1000}, {130, 257}, {200, 64}};
   for (const auto& [n, k] : shapes) {
-    const auto w = random_input(n * k, static_cast<uint32_t>(n + k));
+    // About 60% of the weights pruned, and a third of the first panel's runs empty.
+    auto w = random_input(n * k, static_cast<uint32_t>(n + k));
+    std::mt19937 rng(static_cast<uint32_t>(n));
+    std::bernoulli_distribution pruned(0.6);
+    for (int64_t i = 0; i < n * k; ++i)
+      if (pruned(rng) || (i / k < 64 && i % k < k / 3)) w[i] = 0.0f;
     for (int64_t m = 1; m <= onednn::kZeroSkipMaxBatch; ++m)
       for (double zeros : {0.0, 0.5, 1.0}) {
         const auto x = sparse_input(m, k, zeros, static_cast<uint32_t>(m + 10 * zeros));

@@ -1,7 +1,8 @@
 // oneDNN inner product for canonical Gemm (constant B as [N,K], bias [N]). When the Gemm reads a
 // flattened 4-D tensor, the primitive reads the 4-D tensor in its blocked layout directly and the
 // weights are reordered to match at load: no reorder of activations before the first dense layer.
-// Weights with many exact zeros (pruned models) go to the sparse kernel instead where it pays.
+// Batch <= 4 goes to the zero-skipping kernel (pruned weights in its compressed runs); weights with
+// many exact zeros (pruned models) at larger batches go to the sparse kernel where it pays.
 #include <cmath>
 #include <optional>
 
@@ -37,19 +38,28 @@ bool add_sparse_gemm(Builder& b, const Node& n, int64_t m, int64_t cols, int64_t
   return true;
 }
 
-// The zero-skipping kernel for a canonical fp32 Gemm at batch <= 4 with weights too large for
-// L2: it reads only the weights of nonzero inputs (ReLU outputs are about half zeros).
+// The zero-skipping kernel for a canonical fp32 Gemm at batch <= 4: it reads only the weights of
+// nonzero inputs (ReLU outputs are about half zeros). Pruned weights (40% zeros or more) go in
+// its compressed runs, which skip both kinds of zeros; SparseGemmMode::always keeps them for the
+// sparse kernel, never keeps them dense.
 bool add_zero_skip_gemm(Builder& b, const Node& n, int64_t m, int64_t cols, int64_t k) {
+  const SparseGemmMode mode = b.options.sparse;
   if (!b.options.skip_zero_inputs || b.compute_type != memory::data_type::f32 ||
-      !zero_skip_gemm_pays(cols, k, m))
+      mode == SparseGemmMode::always || !zero_skip_gemm_pays(cols, k, m))
     return false;
   const Value& w = b.g.values[n.inputs[1]];
+  const double zeros = zero_fraction(w.f32.data(), w.f32.size());
+  const bool sparse = mode == SparseGemmMode::automatic && zeros >= kZeroSkipSparseRunsMinZeros;
   const bool has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0;
   const float* bias = has_bias ? b.g.values[n.inputs[2]].f32.data() : nullptr;
   auto gemm = std::make_shared<const ZeroSkipGemm>(
-      make_zero_skip_gemm(w.f32.data(), cols, k, bias, n.activation, m, b.options.threads));
-  std::string name = b.step_name(n);  // "fc1 (Gemm+relu)" -> "fc1 (Gemm+relu, zero-skipping)"
+      make_zero_skip_gemm(w.f32.data(), cols, k, bias, n.activation, m, b.options.threads,
+                          sparse ? ZeroSkipWeights::sparse : ZeroSkipWeights::dense));
+  // "fc1 (Gemm+relu)" -> "fc1 (Gemm+relu, zero-skipping)" or "(Gemm+relu, sparse 80%, ...)"
+  std::string name = b.step_name(n);
   name.pop_back();
+  if (sparse)
+    name += ", sparse " + std::to_string(static_cast<int>(std::lround(zeros * 100))) + "%";
   name += ", zero-skipping)";
   const size_t workspace = gemm->workspace_floats, bytes = gemm->storage_bytes();
   const int dst = b.add_own_kernel(
@@ -73,7 +83,7 @@ bool add_gemm(Builder& b, const Node& n) {
   const Value& w = g.values[n.inputs[1]];
   const auto& y = g.values[n.outputs[0]].shape;
   const int64_t m = y[0], cols = y[1], k = w.shape[1];
-  if (add_sparse_gemm(b, n, m, cols, k) || add_zero_skip_gemm(b, n, m, cols, k)) return true;
+  if (add_zero_skip_gemm(b, n, m, cols, k) || add_sparse_gemm(b, n, m, cols, k)) return true;
   const auto dt = b.compute_type;
   const memory::desc bias_md({cols}, memory::data_type::f32, memory::format_tag::x);
   const memory::desc dst_md({m, cols}, dt, memory::format_tag::nc);

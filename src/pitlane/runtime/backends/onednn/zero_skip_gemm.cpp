@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "pitlane/runtime/backends/reference/kernels.h"
@@ -40,11 +41,16 @@ void panel_portable(const ZeroSkipGemm& g, int64_t p, const float* x, const uint
   const float* w = g.panel(p);
   float acc[kZeroSkipMaxBatch][kZeroSkipPanel] = {};
   for (int64_t i = 0; i < count; ++i) {
-    const float* row = w + columns[i] * width;
-    for (int64_t b = 0; b < g.m; ++b) {
-      const float xv = x[b * g.k + columns[i]];
-      for (int64_t j = 0; j < width; ++j) acc[b][j] += xv * row[j];
+    const int64_t c = columns[i];
+    if (g.format == ZeroSkipWeights::dense) {
+      const float* row = w + c * width;
+      for (int64_t b = 0; b < g.m; ++b)
+        for (int64_t j = 0; j < width; ++j) acc[b][j] += x[b * g.k + c] * row[j];
+      continue;
     }
+    const float* v = w + g.run_start[p * g.k + c];
+    for (uint64_t bits = g.run_masks[p * g.k + c]; bits; bits &= bits - 1, ++v)
+      for (int64_t b = 0; b < g.m; ++b) acc[b][std::countr_zero(bits)] += x[b * g.k + c] * *v;
   }
   for (int64_t b = 0; b < g.m; ++b)
     for (int64_t j = 0; j < outputs; ++j) y[b * g.n + j0 + j] = acc[b][j] + g.bias[j0 + j];
@@ -58,10 +64,12 @@ void run_share(const ZeroSkipGemm& g, const float* x, float* y, uint32_t* column
   const bool activation_done =
       g.activation.kind == Activation::none || (g.avx512 && g.activation.kind == Activation::relu);
   for (int64_t p = p0; p < p1; ++p) {
-    if (g.avx512)
+    if (!g.avx512)
+      panel_portable(g, p, x, columns, count, y);
+    else if (g.format == ZeroSkipWeights::dense)
       zero_skip_panel_avx512(g, p, x, columns, count, y);
     else
-      panel_portable(g, p, x, columns, count, y);
+      zero_skip_sparse_panel_avx512(g, p, x, columns, count, y);
     if (activation_done) continue;
     const int64_t j0 = p * kZeroSkipPanel, j1 = std::min(g.n, j0 + kZeroSkipPanel);
     for (int64_t b = 0; b < g.m; ++b)
@@ -77,11 +85,18 @@ int64_t ZeroSkipGemm::width(int64_t p) const {
 }
 
 const float* ZeroSkipGemm::panel(int64_t p) const {
-  return static_cast<const float*>(weights->data()) + p * kZeroSkipPanel * k;
+  const auto* values = static_cast<const float*>(weights->data());
+  return format == ZeroSkipWeights::dense ? values + p * kZeroSkipPanel * k : values;
+}
+
+double ZeroSkipGemm::zero_fraction() const {
+  if (format == ZeroSkipWeights::dense) return 0.0;
+  return 1.0 - static_cast<double>(weights->size() / sizeof(float)) / static_cast<double>(n * k);
 }
 
 size_t ZeroSkipGemm::storage_bytes() const {
-  return weights->size() + bias.size() * sizeof(float);
+  return weights->size() + bias.size() * sizeof(float) + run_masks.size() * sizeof(uint64_t) +
+         run_start.size() * sizeof(uint32_t);
 }
 
 bool zero_skip_gemm_pays(int64_t n, int64_t k, int64_t m) {
@@ -92,20 +107,41 @@ bool zero_skip_gemm_pays(int64_t n, int64_t k, int64_t m) {
 }
 
 ZeroSkipGemm make_zero_skip_gemm(const float* w, int64_t n, int64_t k, const float* bias,
-                                 const FusedActivation& activation, int64_t m, int threads) {
-  ZeroSkipGemm g{.m = m, .n = n, .k = k, .activation = activation, .threads = threads};
+                                 const FusedActivation& activation, int64_t m, int threads,
+                                 ZeroSkipWeights format) {
+  ZeroSkipGemm g{
+      .m = m, .n = n, .k = k, .format = format, .activation = activation, .threads = threads};
   g.panels = (n + kZeroSkipPanel - 1) / kZeroSkipPanel;
-  const int64_t stored = (g.panels - 1) * kZeroSkipPanel + g.width(g.panels - 1);
-  g.weights = std::make_unique<LargeBuffer>(static_cast<size_t>(stored * k) * sizeof(float));
-  auto* packed = static_cast<float*>(g.weights->data());
-  for (int64_t p = 0; p < g.panels; ++p) {
-    const int64_t width = g.width(p);
-    float* panel = packed + p * kZeroSkipPanel * k;
-    for (int64_t c = 0; c < k; ++c)
-      for (int64_t j = 0; j < width; ++j) {
-        const int64_t row = p * kZeroSkipPanel + j;
-        panel[c * width + j] = row < n ? w[row * k + c] : 0.0f;
+  const auto weight = [&](int64_t p, int64_t c, int64_t j) {
+    const int64_t row = p * kZeroSkipPanel + j;
+    return row < n ? w[row * k + c] : 0.0f;
+  };
+  if (format == ZeroSkipWeights::dense) {
+    const int64_t stored = (g.panels - 1) * kZeroSkipPanel + g.width(g.panels - 1);
+    g.weights = std::make_unique<LargeBuffer>(static_cast<size_t>(stored * k) * sizeof(float));
+    auto* packed = static_cast<float*>(g.weights->data());
+    for (int64_t p = 0; p < g.panels; ++p) {
+      const int64_t width = g.width(p);
+      float* panel = packed + p * kZeroSkipPanel * k;
+      for (int64_t c = 0; c < k; ++c)
+        for (int64_t j = 0; j < width; ++j) panel[c * width + j] = weight(p, c, j);
+    }
+  } else {
+    std::vector<float> values;
+    g.run_masks.assign(g.panels * k, 0);
+    g.run_start.assign(g.panels * k, 0);
+    for (int64_t p = 0; p < g.panels; ++p)
+      for (int64_t c = 0; c < k; ++c) {
+        g.run_start[p * k + c] = static_cast<uint32_t>(values.size());
+        for (int64_t j = 0; j < g.width(p); ++j) {
+          const float v = weight(p, c, j);
+          if (v == 0.0f) continue;
+          g.run_masks[p * k + c] |= uint64_t{1} << j;
+          values.push_back(v);
+        }
       }
+    g.weights = std::make_unique<LargeBuffer>(values.size() * sizeof(float));
+    std::copy(values.begin(), values.end(), static_cast<float*>(g.weights->data()));
   }
   g.bias.assign(n, 0.0f);
   if (bias) std::copy(bias, bias + n, g.bias.begin());

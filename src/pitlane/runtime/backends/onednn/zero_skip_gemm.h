@@ -10,6 +10,11 @@
 //
 // Format: W^T in panels of 64 outputs (the last one narrower, a multiple of 16), each panel
 // k-major ([k][64]): the weights input c multiplies in a panel are one contiguous 256-byte run.
+// Pruned weights (ZeroSkipWeights::sparse) store each run compressed instead: a 64-bit mask of
+// its nonzero outputs and only the nonzero values, which the kernel expands to their lanes
+// (AVX-512 vexpandps). Both zeros then save work: the pruned weights and the zero inputs (the
+// same-padding fc1 pruned to 80% with 45% zero inputs: 0.69 ms against 1.10 ms for the sparse
+// kernel of sparse_gemm.h, which cannot skip inputs).
 // A run first lists the columns where some batch row is nonzero, then every panel streams only
 // those runs, accumulating in registers. With no zeros it streams the same bytes as a dense
 // product; zeros (+0 and -0 alike) are skipped exactly, so the result equals the dense product
@@ -34,20 +39,30 @@ namespace pitlane::runtime::onednn {
 inline constexpr int64_t kZeroSkipMaxBatch = 4;
 inline constexpr int64_t kZeroSkipPanel = 64;  // outputs per panel (4 AVX-512 vectors)
 
+// How the runs of weights are stored: all values, or a mask and the nonzero values (pruned).
+enum class ZeroSkipWeights : uint8_t { dense, sparse };
+// Weights with at least this fraction of zeros take the sparse runs (as for sparse_gemm.h).
+inline constexpr double kZeroSkipSparseRunsMinZeros = 0.4;
+
 struct ZeroSkipGemm {
   int64_t m = 0, n = 0, k = 0;  // x [m,k], W [n,k], y [m,n]
   int64_t panels = 0;           // ceil(n / 64); panel p holds outputs [64p, 64p + width(p))
-  // Panels one after another, each [k][width]; the last panel's width is n's remainder rounded
-  // up to 16 (its extra outputs hold zero weights and are never stored).
+  // Dense: panels one after another, each [k][width]; the last panel's width is n's remainder
+  // rounded up to 16 (its extra outputs hold zero weights and are never stored).
+  // Sparse: the nonzero values of every run, run after run (panel-major, then column).
   std::unique_ptr<LargeBuffer> weights;
-  std::vector<float> bias;  // [n], zeros when the Gemm has none
+  ZeroSkipWeights format = ZeroSkipWeights::dense;
+  std::vector<uint64_t> run_masks;  // sparse: [panels][k], bit j = output 64p + j is nonzero
+  std::vector<uint32_t> run_start;  // sparse: [panels][k], the run's first value in `weights`
+  std::vector<float> bias;          // [n], zeros when the Gemm has none
   FusedActivation activation;
   int threads = 1;
   bool avx512 = false;          // the AVX-512 kernel runs (checked once, at create time)
   size_t workspace_floats = 0;  // one list of up to k column numbers per thread
 
   int64_t width(int64_t panel) const;   // outputs stored in the panel (16, 32, 48 or 64)
-  const float* panel(int64_t p) const;  // the panel's [k][width] block
+  const float* panel(int64_t p) const;  // dense: the panel's [k][width] block; sparse: values
+  double zero_fraction() const;         // of the weights as packed (sparse), 0 for dense
   size_t storage_bytes() const;         // weights and bias as held
 };
 
@@ -57,7 +72,8 @@ bool zero_skip_gemm_pays(int64_t n, int64_t k, int64_t m);
 
 // Packs W [n,k] (row-major) for batch m <= kZeroSkipMaxBatch; bias [n] may be null.
 ZeroSkipGemm make_zero_skip_gemm(const float* w, int64_t n, int64_t k, const float* bias,
-                                 const FusedActivation& activation, int64_t m, int threads);
+                                 const FusedActivation& activation, int64_t m, int threads,
+                                 ZeroSkipWeights format = ZeroSkipWeights::dense);
 // x [m,k] and y [m,n] row-major; workspace: g.workspace_floats floats. Does not allocate.
 void run_zero_skip_gemm(const ZeroSkipGemm& g, const float* x, float* y, float* workspace);
 
@@ -65,5 +81,7 @@ void run_zero_skip_gemm(const ZeroSkipGemm& g, const float* x, float* y, float* 
 // the listed columns, bias added and ReLU applied when that is the activation.
 void zero_skip_panel_avx512(const ZeroSkipGemm& g, int64_t p, const float* x,
                             const uint32_t* columns, int64_t count, float* y);
+void zero_skip_sparse_panel_avx512(const ZeroSkipGemm& g, int64_t p, const float* x,
+                                   const uint32_t* columns, int64_t count, float* y);
 
 }  // namespace pitlane::runtime::onednn
