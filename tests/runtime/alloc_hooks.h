@@ -3,6 +3,7 @@
 // one source file of a test executable (the definitions replace the C library's).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -94,3 +95,19 @@ void operator delete(void* p, size_t, std::align_val_t) noexcept {
 void operator delete[](void* p, size_t, std::align_val_t) noexcept {
   free(p);
 }
+
+namespace {
+// The most allocations any of `calls` calls of `run` made, after one call first (which may start
+// a thread pool).
+template <class Run>
+long most_allocations_per_call(Run&& run, int calls = 5) {
+  run();
+  long most = 0;
+  for (int i = 0; i < calls; ++i) {
+    const long before = g_allocations.load();
+    run();
+    most = std::max(most, g_allocations.load() - before);
+  }
+  return most;
+}
+}  // namespace
