@@ -58,9 +58,7 @@ std::vector<float> run_once(const Model& model, const SessionOptions& options,
   return y;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"zero-skipping Gemm vs oneDNN's dense inner product on PilotNet's dense layers"};
   int runs = 300, warmup = 30, rounds = 3;
   std::string zeros_s = "0,25,45,70,90", batches_s = "1,4", threads_s = "1", json_path;
@@ -122,4 +120,15 @@ int main(int argc, char** argv) {
   std::cout << table.render();
   if (!json_path.empty()) std::ofstream(json_path) << results.dump(2) << "\n";
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "zero_skip_bench: error: " << e.what() << "\n";
+    return 2;
+  }
 }

@@ -91,7 +91,8 @@ const float* ZeroSkipGemm::panel(int64_t p) const {
 
 double ZeroSkipGemm::zero_fraction() const {
   if (format == ZeroSkipWeights::dense) return 0.0;
-  return 1.0 - static_cast<double>(weights->size() / sizeof(float)) / static_cast<double>(n * k);
+  const double nonzeros = static_cast<double>(weights->size()) / sizeof(float);
+  return 1.0 - nonzeros / static_cast<double>(n * k);
 }
 
 size_t ZeroSkipGemm::storage_bytes() const {
