@@ -16,21 +16,26 @@ std::vector<int64_t> broadcast_strides(const std::vector<int64_t>& shape,
 }
 
 namespace {
-inline float apply(Op op, float a, float b) {
-  switch (op) {
-    case Op::Add:
-      return a + b;
-    case Op::Sub:
-      return a - b;
-    case Op::Mul:
-      return a * b;
-    default:
-      return a / b;
+
+// One row of the output: y[i] = f(a[i * as], b[i * bs]), with the common stride patterns (both
+// contiguous, one broadcast along the row) as separate loops the compiler can vectorize.
+template <class F>
+void row(F f, const float* a, int64_t as, const float* b, int64_t bs, float* y, int64_t n) {
+  if (as == 1 && bs == 1) {
+    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], b[i]);
+  } else if (as == 1 && bs == 0) {
+    const float bv = b[0];
+    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], bv);
+  } else if (as == 0 && bs == 1) {
+    const float av = a[0];
+    for (int64_t i = 0; i < n; ++i) y[i] = f(av, b[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i * as], b[i * bs]);
   }
 }
-}  // namespace
 
-void binary(const BinaryParams& p, const float* a, const float* b, float* y) {
+template <class F>
+void binary_with(F f, const BinaryParams& p, const float* a, const float* b, float* y) {
   const size_t rank = p.out_shape.size();
   int64_t count = 1;
   for (int64_t d : p.out_shape) count *= d;
@@ -45,11 +50,26 @@ void binary(const BinaryParams& p, const float* a, const float* b, float* y) {
       ao += index[d] * p.a_strides[d];
       bo += index[d] * p.b_strides[d];
     }
-    for (int64_t i = 0; i < inner; ++i) y[done + i] = apply(p.op, a[ao + i * as], b[bo + i * bs]);
+    row(f, a + ao, as, b + bo, bs, y + done, inner);
     for (size_t d = rank > 0 ? rank - 1 : 0; d-- > 0;) {  // (rank 0: one element, no odometer)
       if (++index[d] < p.out_shape[d]) break;
       index[d] = 0;
     }
+  }
+}
+
+}  // namespace
+
+void binary(const BinaryParams& p, const float* a, const float* b, float* y) {
+  switch (p.op) {
+    case Op::Add:
+      return binary_with([](float u, float v) { return u + v; }, p, a, b, y);
+    case Op::Sub:
+      return binary_with([](float u, float v) { return u - v; }, p, a, b, y);
+    case Op::Mul:
+      return binary_with([](float u, float v) { return u * v; }, p, a, b, y);
+    default:
+      return binary_with([](float u, float v) { return u / v; }, p, a, b, y);
   }
 }
 

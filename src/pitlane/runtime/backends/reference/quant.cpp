@@ -15,6 +15,14 @@ float saturate(float v, float lo, float hi) {
   return std::min(std::max(v, lo), hi);
 }
 
+// std::nearbyint for |v| < 2^22 in the default rounding mode (half to even), as plain adds the
+// compiler can vectorize on any x86-64 (nearbyint is a library call without SSE4.1): adding
+// 1.5 * 2^23 leaves no fraction bits, so the add rounds, and subtracting it back is exact.
+float round_half_even(float v) {
+  constexpr float shift = 12582912.0f;  // 1.5 * 2^23
+  return (v + shift) - shift;
+}
+
 // The zero point and scale of channel `c` (per tensor when the tensor holds one value).
 float param(const float* p, bool per_channel, int64_t c, float fallback) {
   return p ? p[per_channel ? c : 0] : fallback;
@@ -68,8 +76,9 @@ void quantize_linear(const QuantizeParams& p, const float* x, const float* scale
       const float s = scale[p.per_channel ? c : 0];
       const float z = param(zp, p.per_channel, c, 0.0f);
       const int64_t base = (o * p.channels + c) * p.inner;
+      // Saturating before rounding is the same (the bounds are integers) and keeps |v| small.
       for (int64_t i = 0; i < p.inner; ++i)
-        y[base + i] = saturate(std::nearbyint(x[base + i] / s) + z, p.qmin, p.qmax);
+        y[base + i] = round_half_even(saturate(x[base + i] / s, p.qmin - z, p.qmax - z)) + z;
     }
 }
 
@@ -85,10 +94,25 @@ void dequantize_linear(const QuantizeParams& p, const float* x, const float* sca
 }
 
 DynamicQuantization dynamic_quantization(std::span<const float> x) {
-  float lo = 0.0f, hi = 0.0f;  // the range always includes zero
-  for (float v : x) {
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
+  // The range always includes zero. Sixteen running minima and maxima, so that the loop is
+  // elementwise (vectorized) rather than one dependent chain; min and max give the same result in
+  // any order.
+  constexpr size_t kLanes = 16;
+  float lo_lanes[kLanes] = {}, hi_lanes[kLanes] = {};
+  size_t i = 0;
+  for (; i + kLanes <= x.size(); i += kLanes)
+    for (size_t j = 0; j < kLanes; ++j) {
+      lo_lanes[j] = std::min(lo_lanes[j], x[i + j]);
+      hi_lanes[j] = std::max(hi_lanes[j], x[i + j]);
+    }
+  for (size_t j = 0; i + j < x.size(); ++j) {
+    lo_lanes[j] = std::min(lo_lanes[j], x[i + j]);
+    hi_lanes[j] = std::max(hi_lanes[j], x[i + j]);
+  }
+  float lo = 0.0f, hi = 0.0f;
+  for (size_t j = 0; j < kLanes; ++j) {
+    lo = std::min(lo, lo_lanes[j]);
+    hi = std::max(hi, hi_lanes[j]);
   }
   DynamicQuantization q;
   q.scale = hi == lo ? 1.0f : (hi - lo) / 255.0f;
