@@ -95,10 +95,11 @@ class Builder {
                      std::vector<std::pair<int, int>> args);
   void add_reference(const Node& n);
   // Adds a step of the backend's own kernels from plain buffer `input` to a new plain buffer of
-  // `out_shape`; the kernel gets workspace_floats of the arena's scratchpad.
+  // `out_shape` and `out_type`; the kernel gets workspace_floats of the arena's scratchpad.
   int add_own_kernel(const std::string& name, std::function<void(const float*, float*, float*)> run,
                      size_t workspace_floats, size_t weight_bytes, int input,
-                     const std::vector<int64_t>& out_shape);
+                     const std::vector<int64_t>& out_shape,
+                     memory::data_type out_type = memory::data_type::f32);
   std::string step_name(const Node& n) const;
 };
 

@@ -169,10 +169,10 @@ void Builder::add_reference(const Node& n) {
 int Builder::add_own_kernel(const std::string& name,
                             std::function<void(const float*, float*, float*)> run,
                             size_t workspace_floats, size_t weight_bytes, int input,
-                            const std::vector<int64_t>& out_shape) {
+                            const std::vector<int64_t>& out_shape, memory::data_type out_type) {
   const int s = static_cast<int>(steps.size());
   use(input, s);
-  const int out = new_buffer(plain_md(out_shape));
+  const int out = new_buffer(plain_md(out_shape, out_type));
   buffers[out].first = buffers[out].last = s;
   max_scratchpad = std::max(max_scratchpad, workspace_floats * sizeof(float));
   steps.push_back(Step{.name = name,

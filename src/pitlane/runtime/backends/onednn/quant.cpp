@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "pitlane/runtime/backends/onednn/builder.h"
+#include "pitlane/runtime/backends/onednn/zero_skip_gemm_int8.h"
 
 namespace pitlane::runtime::onednn {
 namespace {
@@ -269,6 +270,51 @@ bool add_quantized_conv(Builder& b, const Node& n) {
   return true;
 }
 
+// QGemm at batch <= 4 on the zero-skipping int8 kernel (zero_skip_gemm_int8.h): reads plain
+// (u)int8 inputs, writes the output type the node declares. Call after quant_attr() accepted the
+// node (constant scales and zero points, int8 weights without zero points, Relu or nothing).
+bool add_zero_skip_qgemm(Builder& b, const Node& n, int64_t m, int64_t cols, int64_t k) {
+  const Graph& g = b.g;
+  const DType x_type = g.values[n.inputs[0]].dtype, y_type = g.values[n.outputs[0]].dtype;
+  if (!b.options.skip_zero_inputs || !zero_skip_gemm_pays(cols, k, m) ||
+      (x_type != DType::u8 && x_type != DType::i8))
+    return false;
+  const bool requantize = present(n, 7);
+  onednn::QuantizedGemmParams params{
+      .x_scale = *scalar(g, n, 1),
+      .x_zero = static_cast<int32_t>(scalar(g, n, 2).value_or(0.0f)),
+      .x_signed = x_type == DType::i8,
+      .w_scale = g.values[n.inputs[4]].f32,
+      .alpha = g.attr_float(n, "alpha", 1.0f),
+      .requantize = requantize,
+      .y_scale = requantize ? *scalar(g, n, 7) : 1.0f,
+      .y_zero = static_cast<int32_t>(present(n, 8) ? *scalar(g, n, 8) : 0.0f),
+      .y_signed = y_type == DType::i8,
+      .relu = n.activation.kind == Activation::relu};
+  const float* bias = present(n, 6) ? g.values[n.inputs[6]].f32.data() : nullptr;
+  auto gemm = std::make_shared<const ZeroSkipGemmInt8>(make_zero_skip_gemm_int8(
+      g.values[n.inputs[3]].f32.data(), cols, k, bias, params, m, b.options.threads));
+  // The input as plain bytes, [m, k] in ONNX order (a flattened 4-D input in nchw).
+  const dt src_dt = dnnl_type(x_type);
+  const int a = n.inputs[0], r = b.root[a];
+  const auto& rs = g.values[r].shape;
+  int src;
+  if (r != a && rs.size() == 4 && b.native[r] >= 0)
+    src = b.as_md(b.native[r], Builder::plain_md(rs, src_dt));
+  else
+    src = b.as_md(b.native[a] >= 0 ? b.native[a] : b.plain(a), Builder::plain_md({m, k}, src_dt));
+  std::string name = b.step_name(n);  // "fc1 (QGemm+relu)" -> "fc1 (QGemm+relu, zero-skipping)"
+  name.pop_back();
+  const size_t workspace = gemm->workspace_floats, bytes = gemm->storage_bytes();
+  const int dst = b.add_own_kernel(
+      name + ", zero-skipping) [int8]",
+      [gemm](const float* x, float* y, float* ws) { run_zero_skip_gemm_int8(*gemm, x, y, ws); },
+      workspace, bytes, src, {m, cols}, dnnl_type(y_type));
+  b.native[n.outputs[0]] = dst;
+  if (y_type == DType::f32) b.plain_of[n.outputs[0]] = dst;
+  return true;
+}
+
 bool add_quantized_gemm(Builder& b, const Node& n) {
   const Graph& g = b.g;
   if (n.op != Op::QGemm || g.attr_int(n, "transA", 0) != 0 || g.attr_int(n, "transB", 0) != 1)
@@ -280,9 +326,12 @@ bool add_quantized_gemm(Builder& b, const Node& n) {
   const Operands o{.ws = 4, .wzp = 5, .ys = 7, .yzp = 8, .bias = 6};
   dnnl::primitive_attr attr;
   bool src_zp = false;
-  if (!quant_attr(b, n, o, cols, attr, src_zp, /*zero_points=*/false)) return false;
+  bool zero_skip_ok = quant_attr(b, n, o, cols, attr, src_zp, /*zero_points=*/true);
   const bool has_bias = present(n, 6);
   if (has_bias && g.values[n.inputs[6]].f32.size() != static_cast<size_t>(cols)) return false;
+  if (zero_skip_ok && add_zero_skip_qgemm(b, n, m, cols, k)) return true;
+  attr = dnnl::primitive_attr();
+  if (!quant_attr(b, n, o, cols, attr, src_zp, /*zero_points=*/false)) return false;
   const dt src_dt = dnnl_type(g.values[n.inputs[0]].dtype);
   const memory::desc bias_md({cols}, dt::s32, memory::format_tag::x);
   const memory::desc dst_md({m, cols}, dnnl_type(g.values[n.outputs[0]].dtype),
