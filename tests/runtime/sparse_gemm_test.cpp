@@ -125,15 +125,11 @@ TEST(SparseGemm, PortableAndAvx512KernelsAgree) {
     onednn::SparseGemm g = onednn::make_sparse_gemm(w.data(), n, k, bias.data(), {}, m, 1);
     EXPECT_NEAR(g.zero_fraction(), 0.8, 0.05);
     std::vector<float> workspace(g.workspace_floats), y(m * n);
-    const bool avx512 = g.avx512;
-    for (bool use_avx512 : {false, true}) {
-      if (use_avx512 && !avx512) continue;
-      g.avx512 = use_avx512;
+    for_each_instruction_set(g, [&](const std::string& isa) {
       std::fill(y.begin(), y.end(), NAN);
       onednn::run_sparse_gemm(g, x.data(), y.data(), workspace.data());
-      expect_close(y, naive,
-                   std::string(use_avx512 ? "avx512" : "portable") + " batch " + std::to_string(m));
-    }
+      expect_close(y, naive, isa + " batch " + std::to_string(m));
+    });
   }
 }
 

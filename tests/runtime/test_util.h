@@ -40,4 +40,17 @@ inline std::vector<float> random_input(int64_t n, uint32_t seed) {
   return v;
 }
 
+// Runs `check(name)` once per instruction set a kernel of the oneDNN backend has and the CPU
+// runs: the portable loops, then AVX-512 where the CPU has it (kernel.avx512 says which runs).
+template <class Kernel, class Check>
+void for_each_instruction_set(Kernel& kernel, Check check) {
+  const bool avx512 = kernel.avx512;
+  for (bool use_avx512 : {false, true}) {
+    if (use_avx512 && !avx512) continue;
+    kernel.avx512 = use_avx512;
+    check(std::string(use_avx512 ? " avx512" : " portable"));
+  }
+  kernel.avx512 = avx512;
+}
+
 }  // namespace pitlane::runtime::testing

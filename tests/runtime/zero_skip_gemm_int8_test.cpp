@@ -81,10 +81,7 @@ TEST(ZeroSkipGemmInt8, MatchesTheDefinitionExactly) {
       ZeroSkipGemmInt8 g =
           onednn::make_zero_skip_gemm_int8(w.data(), c.n, c.k, bias.data(), q, c.m, threads);
       std::vector<float> workspace(g.workspace_floats);
-      const bool avx512 = g.avx512;
-      for (bool use_avx512 : {false, true}) {
-        if (use_avx512 && !avx512) continue;
-        g.avx512 = use_avx512;
+      for_each_instruction_set(g, [&](const std::string& isa) {
         std::vector<float> y_float(c.m * c.n, NAN);
         std::vector<uint8_t> y_bytes(c.m * c.n, 0xAB);
         onednn::run_zero_skip_gemm_int8(
@@ -98,10 +95,9 @@ TEST(ZeroSkipGemmInt8, MatchesTheDefinitionExactly) {
                               : c.y_signed  ? static_cast<float>(static_cast<int8_t>(byte))
                                             : static_cast<float>(byte);
             ASSERT_EQ(got, oracle(c, q, x, w, bias, b, j))
-                << what << (use_avx512 ? " avx512" : " portable") << " threads " << threads
-                << " at " << b << "," << j;
+                << what << isa << " threads " << threads << " at " << b << "," << j;
           }
-      }
+      });
     }
   }
 }

@@ -66,17 +66,13 @@ void expect_kernel_matches(const std::vector<float>& x, const std::vector<float>
     onednn::ZeroSkipGemm g = onednn::make_zero_skip_gemm(
         w.data(), n, k, bias.data(), {.kind = Activation::relu}, m, threads, format);
     std::vector<float> workspace(g.workspace_floats), y(m * n);
-    const bool avx512 = g.avx512;
-    for (bool use_avx512 : {false, true}) {
-      if (use_avx512 && !avx512) continue;
-      g.avx512 = use_avx512;
+    for_each_instruction_set(g, [&](const std::string& isa) {
       std::fill(y.begin(), y.end(), NAN);
       onednn::run_zero_skip_gemm(g, x.data(), y.data(), workspace.data());
       expect_close(y, want,
-                   what + (use_avx512 ? " avx512" : " portable") + " threads " +
-                       std::to_string(threads) +
+                   what + isa + " threads " + std::to_string(threads) +
                        (format == ZeroSkipWeights::sparse ? " compressed runs" : ""));
-    }
+    });
   }
 }
 
