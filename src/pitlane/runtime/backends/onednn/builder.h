@@ -50,8 +50,10 @@ struct Step {
   std::vector<int> ref_inputs;  // buffer ids (-1: optional input left out)
   int ref_output = -1;
   std::vector<const float*> ref_ptrs;  // scratch for run()
-  // ... or one of the backend's own Gemm kernels (sparse_gemm.h, zero_skip_gemm.h) on plain f32
-  // buffers: own_kernel(x, y, workspace), the callable holding the kernel's packed weights.
+  // ... or one of the backend's own Gemm kernels (sparse_gemm.h, zero_skip_gemm.h,
+  // zero_skip_gemm_int8.h) on plain buffers: own_kernel(x, y, workspace), the callable holding
+  // the kernel's packed weights. The pointers are the buffers' (float* whatever their type: the
+  // int8 kernel reads and writes bytes through them).
   std::function<void(const float*, float*, float*)> own_kernel;
   size_t own_kernel_bytes = 0;                // its packed weights, as held
   int kernel_input = -1, kernel_output = -1;  // buffer ids
