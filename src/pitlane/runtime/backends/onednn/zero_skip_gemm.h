@@ -10,16 +10,16 @@
 //
 // Format: W^T in panels of 64 outputs (the last one narrower, a multiple of 16), each panel
 // k-major ([k][64]): the weights input c multiplies in a panel are one contiguous 256-byte run.
-// Pruned weights (ZeroSkipWeights::sparse) store each run compressed instead: a 64-bit mask of
-// its nonzero outputs and only the nonzero values, which the kernel expands to their lanes
-// (AVX-512 vexpandps). Both zeros then save work: the pruned weights and the zero inputs (the
-// same-padding fc1 pruned to 80% with 45% zero inputs: 0.69 ms against 1.10 ms for the sparse
-// kernel of sparse_gemm.h, which cannot skip inputs).
 // A run first lists the columns where some batch row is nonzero, then every panel streams only
 // those runs, accumulating in registers. With no zeros it streams the same bytes as a dense
 // product; zeros (+0 and -0 alike) are skipped exactly, so the result equals the dense product
 // up to summation order. AVX-512 where the CPU has it (checked once, at create time), portable
 // loops elsewhere.
+//
+// Pruned weights (ZeroSkipWeights::sparse) store each run compressed instead: a 64-bit mask of
+// its nonzero outputs and only the nonzero values, which the kernel expands to their lanes
+// (AVX-512 vexpandps). Both kinds of zeros then save work (the same-padding fc1 pruned to 80%, on
+// a camera frame: 0.64 ms, against 0.99 ms on sparse_gemm.h's kernel, which cannot skip inputs).
 //
 //   ZeroSkipGemm g = make_zero_skip_gemm(w.data(), n, k, bias, act, m, threads);
 //   std::vector<float> workspace(g.workspace_floats);  // the plan keeps it in its arena
