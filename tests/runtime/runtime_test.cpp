@@ -292,14 +292,22 @@ TEST(OnednnBf16, MatchesReferenceWhereAvailable) {
     EXPECT_THROW(Session(model, {.backend = Backend::onednn, .bf16 = true}), InputError);
     GTEST_SKIP() << "this CPU has no AVX-512: bf16 not testable here";
   }
-  const auto x = random_input(2 * 3 * 66 * 200, 4);
-  const auto ref = run_model(model, Backend::reference, 2, x);
-  Session s(model, {.backend = Backend::onednn, .batch = 2, .bf16 = true});
-  std::vector<float> y(4);
-  s.run(x, y);
-  float scale = 1.0f;
-  for (float v : ref) scale = std::max(scale, std::abs(v));
-  EXPECT_LT(max_abs_diff(ref, y), 0.05f * scale);
+  // Batch 8: oneDNN's bf16 primitives throughout; batch 1: the dense layers on the
+  // zero-skipping kernel with bf16 weights.
+  for (int64_t batch : {8, 1}) {
+    const auto x = random_input(batch * 3 * 66 * 200, 4);
+    const auto ref = run_model(model, Backend::reference, batch, x);
+    Session s(model, {.backend = Backend::onednn, .batch = batch, .bf16 = true});
+    bool zero_skip = false;
+    for (size_t i = 0; i < s.num_steps(); ++i)
+      zero_skip |= s.step_name(i).find("zero-skipping") != std::string::npos;
+    EXPECT_EQ(zero_skip, batch == 1);
+    std::vector<float> y(2 * batch);
+    s.run(x, y);
+    float scale = 1.0f;
+    for (float v : ref) scale = std::max(scale, std::abs(v));
+    EXPECT_LT(max_abs_diff(ref, y), 0.05f * scale) << "batch " << batch;
+  }
 }
 
 TEST(Planner, OverlappingLifetimesNeverShareBytes) {

@@ -6,6 +6,8 @@
 // PilotNet valid and same, and no allocation per inference.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "alloc_hooks.h"
 #include "onnx_builder.h"
 #include "pitlane/runtime/backends/onednn/zero_skip_gemm.h"
@@ -93,6 +95,38 @@ TEST(ZeroSkipGemm, MatchesDoubleSumOnAwkwardShapes) {
                               "n " + std::to_string(n) + " k " + std::to_string(k) + " m " +
                                   std::to_string(m) + " zeros " + std::to_string(zeros));
       }
+  }
+}
+
+// bf16 runs: the weights rounded to nearest even bf16, inputs and sums fp32. The oracle rounds the
+// weights itself (by the float's bits: keep the top 16, rounding the rest half to even).
+TEST(ZeroSkipGemm, Bf16RunsMatchASumOverRoundedWeights) {
+  auto to_bf16 = [](float v) {
+    uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    const uint32_t rest = bits & 0xffffu, keep = bits & 0xffff0000u;
+    const bool up = rest > 0x8000u || (rest == 0x8000u && (keep & 0x10000u));
+    const uint32_t rounded = keep + (up ? 0x10000u : 0u);
+    float r;
+    std::memcpy(&r, &rounded, 4);
+    return r;
+  };
+  for (auto [m, n, k] :
+       {std::tuple<int64_t, int64_t, int64_t>{1, 17, 100}, {3, 130, 257}, {4, 64, 1000}}) {
+    const auto w = random_input(n * k, static_cast<uint32_t>(n));
+    std::vector<float> rounded(w.size());
+    for (size_t i = 0; i < w.size(); ++i) rounded[i] = to_bf16(w[i]);
+    const auto bias = random_input(n, 5);
+    const auto x = sparse_input(m, k, 0.5, 6);
+    const auto want = oracle(x, rounded, bias, m, n, k, /*relu=*/false);
+    onednn::ZeroSkipGemm g = onednn::make_zero_skip_gemm(w.data(), n, k, bias.data(), {}, m, 1,
+                                                         onednn::ZeroSkipWeights::bf16);
+    std::vector<float> workspace(g.workspace_floats), y(m * n);
+    for_each_instruction_set(g, [&](const std::string& isa) {
+      std::fill(y.begin(), y.end(), NAN);
+      onednn::run_zero_skip_gemm(g, x.data(), y.data(), workspace.data());
+      expect_close(y, want, "bf16" + isa + " n " + std::to_string(n));
+    });
   }
 }
 

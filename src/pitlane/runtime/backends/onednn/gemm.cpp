@@ -38,23 +38,27 @@ bool add_sparse_gemm(Builder& b, const Node& n, int64_t m, int64_t cols, int64_t
   return true;
 }
 
-// The zero-skipping kernel for a canonical fp32 Gemm at batch <= 4: it reads only the weights of
+// The zero-skipping kernel for a canonical Gemm at batch <= 4: it reads only the weights of
 // nonzero inputs (ReLU outputs are about half zeros). Pruned weights (40% zeros or more) go in
 // its compressed runs, which skip both kinds of zeros; SparseGemmMode::always keeps them for the
-// sparse kernel, never keeps them dense.
+// sparse kernel, never keeps them dense. bf16 plans store the weights in bf16.
 bool add_zero_skip_gemm(Builder& b, const Node& n, int64_t m, int64_t cols, int64_t k) {
   const SparseGemmMode mode = b.options.sparse;
-  if (!b.options.skip_zero_inputs || b.compute_type != memory::data_type::f32 ||
-      mode == SparseGemmMode::always || !zero_skip_gemm_pays(cols, k, m))
+  if (!b.options.skip_zero_inputs || mode == SparseGemmMode::always ||
+      !zero_skip_gemm_pays(cols, k, m))
     return false;
   const Value& w = b.g.values[n.inputs[1]];
   const double zeros = zero_fraction(w.f32.data(), w.f32.size());
-  const bool sparse = mode == SparseGemmMode::automatic && zeros >= kZeroSkipSparseRunsMinZeros;
+  const bool bf16 = b.compute_type == memory::data_type::bf16;
+  const bool sparse =
+      !bf16 && mode == SparseGemmMode::automatic && zeros >= kZeroSkipSparseRunsMinZeros;
+  const ZeroSkipWeights format = bf16     ? ZeroSkipWeights::bf16
+                                 : sparse ? ZeroSkipWeights::sparse
+                                          : ZeroSkipWeights::dense;
   const bool has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0;
   const float* bias = has_bias ? b.g.values[n.inputs[2]].f32.data() : nullptr;
   auto gemm = std::make_shared<const ZeroSkipGemm>(
-      make_zero_skip_gemm(w.f32.data(), cols, k, bias, n.activation, m, b.options.threads,
-                          sparse ? ZeroSkipWeights::sparse : ZeroSkipWeights::dense));
+      make_zero_skip_gemm(w.f32.data(), cols, k, bias, n.activation, m, b.options.threads, format));
   // "fc1 (Gemm+relu)" -> "fc1 (Gemm+relu, zero-skipping)" or "(Gemm+relu, sparse 80%, ...)"
   std::string name = b.step_name(n);
   name.pop_back();

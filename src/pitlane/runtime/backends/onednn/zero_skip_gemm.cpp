@@ -33,6 +33,15 @@ int64_t nonzero_columns(const ZeroSkipGemm& g, const float* x, uint32_t* columns
   return count;
 }
 
+uint16_t float_to_bf16(float v) {
+  const auto bits = std::bit_cast<uint32_t>(v);
+  return static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);  // nearest even
+}
+
+float bf16_to_float(uint16_t v) {
+  return std::bit_cast<float>(static_cast<uint32_t>(v) << 16);
+}
+
 // Bias included, activation not.
 void panel_portable(const ZeroSkipGemm& g, int64_t p, const float* x, const uint32_t* columns,
                     int64_t count, float* y) {
@@ -46,6 +55,12 @@ void panel_portable(const ZeroSkipGemm& g, int64_t p, const float* x, const uint
       const float* row = w + c * width;
       for (int64_t b = 0; b < g.m; ++b)
         for (int64_t j = 0; j < width; ++j) acc[b][j] += x[b * g.k + c] * row[j];
+      continue;
+    }
+    if (g.format == ZeroSkipWeights::bf16) {
+      const uint16_t* row = g.bf16_panel(p) + c * width;
+      for (int64_t b = 0; b < g.m; ++b)
+        for (int64_t j = 0; j < width; ++j) acc[b][j] += x[b * g.k + c] * bf16_to_float(row[j]);
       continue;
     }
     const float* v = w + g.run_start[p * g.k + c];
@@ -68,8 +83,10 @@ void run_share(const ZeroSkipGemm& g, const float* x, float* y, uint32_t* column
       panel_portable(g, p, x, columns, count, y);
     else if (g.format == ZeroSkipWeights::dense)
       zero_skip_panel_avx512(g, p, x, columns, count, y);
-    else
+    else if (g.format == ZeroSkipWeights::sparse)
       zero_skip_sparse_panel_avx512(g, p, x, columns, count, y);
+    else
+      zero_skip_bf16_panel_avx512(g, p, x, columns, count, y);
     if (activation_done) continue;
     const int64_t j0 = p * kZeroSkipPanel, j1 = std::min(g.n, j0 + kZeroSkipPanel);
     for (int64_t b = 0; b < g.m; ++b)
@@ -84,13 +101,17 @@ int64_t ZeroSkipGemm::width(int64_t p) const {
   return rest >= kZeroSkipPanel ? kZeroSkipPanel : (rest + 15) / 16 * 16;
 }
 
+const uint16_t* ZeroSkipGemm::bf16_panel(int64_t p) const {
+  return static_cast<const uint16_t*>(weights->data()) + p * kZeroSkipPanel * k;
+}
+
 const float* ZeroSkipGemm::panel(int64_t p) const {
   const auto* values = static_cast<const float*>(weights->data());
   return format == ZeroSkipWeights::dense ? values + p * kZeroSkipPanel * k : values;
 }
 
 double ZeroSkipGemm::zero_fraction() const {
-  if (format == ZeroSkipWeights::dense) return 0.0;
+  if (format != ZeroSkipWeights::sparse) return 0.0;
   const double nonzeros = static_cast<double>(weights->size()) / sizeof(float);
   return 1.0 - nonzeros / static_cast<double>(n * k);
 }
@@ -117,8 +138,8 @@ ZeroSkipGemm make_zero_skip_gemm(const float* w, int64_t n, int64_t k, const flo
     const int64_t row = p * kZeroSkipPanel + j;
     return row < n ? w[row * k + c] : 0.0f;
   };
+  const int64_t stored = (g.panels - 1) * kZeroSkipPanel + g.width(g.panels - 1);
   if (format == ZeroSkipWeights::dense) {
-    const int64_t stored = (g.panels - 1) * kZeroSkipPanel + g.width(g.panels - 1);
     g.weights = std::make_unique<LargeBuffer>(static_cast<size_t>(stored * k) * sizeof(float));
     auto* packed = static_cast<float*>(g.weights->data());
     for (int64_t p = 0; p < g.panels; ++p) {
@@ -126,6 +147,15 @@ ZeroSkipGemm make_zero_skip_gemm(const float* w, int64_t n, int64_t k, const flo
       float* panel = packed + p * kZeroSkipPanel * k;
       for (int64_t c = 0; c < k; ++c)
         for (int64_t j = 0; j < width; ++j) panel[c * width + j] = weight(p, c, j);
+    }
+  } else if (format == ZeroSkipWeights::bf16) {
+    g.weights = std::make_unique<LargeBuffer>(static_cast<size_t>(stored * k) * sizeof(uint16_t));
+    auto* packed = static_cast<uint16_t*>(g.weights->data());
+    for (int64_t p = 0; p < g.panels; ++p) {
+      const int64_t width = g.width(p);
+      uint16_t* panel = packed + p * kZeroSkipPanel * k;
+      for (int64_t c = 0; c < k; ++c)
+        for (int64_t j = 0; j < width; ++j) panel[c * width + j] = float_to_bf16(weight(p, c, j));
     }
   } else {
     std::vector<float> values;

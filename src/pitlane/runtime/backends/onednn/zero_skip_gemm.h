@@ -39,8 +39,9 @@ namespace pitlane::runtime::onednn {
 inline constexpr int64_t kZeroSkipMaxBatch = 4;
 inline constexpr int64_t kZeroSkipPanel = 64;  // outputs per panel (4 AVX-512 vectors)
 
-// How the runs of weights are stored: all values, or a mask and the nonzero values (pruned).
-enum class ZeroSkipWeights : uint8_t { dense, sparse };
+// How the runs of weights are stored: all values, a mask and the nonzero values (pruned), or all
+// values rounded to bf16 (bf16 plans: half the bytes again; inputs and sums stay fp32).
+enum class ZeroSkipWeights : uint8_t { dense, sparse, bf16 };
 // Weights with at least this fraction of zeros take the sparse runs (as for sparse_gemm.h).
 inline constexpr double kZeroSkipSparseRunsMinZeros = 0.4;
 
@@ -50,6 +51,7 @@ struct ZeroSkipGemm {
   // Dense: panels one after another, each [k][width]; the last panel's width is n's remainder
   // rounded up to 16 (its extra outputs hold zero weights and are never stored).
   // Sparse: the nonzero values of every run, run after run (panel-major, then column).
+  // bf16: as dense, in bf16 (uint16, round to nearest even).
   std::unique_ptr<LargeBuffer> weights;
   ZeroSkipWeights format = ZeroSkipWeights::dense;
   std::vector<uint64_t> run_masks;  // sparse: [panels][k], bit j = output 64p + j is nonzero
@@ -62,8 +64,9 @@ struct ZeroSkipGemm {
 
   int64_t width(int64_t panel) const;   // outputs stored in the panel (16, 32, 48 or 64)
   const float* panel(int64_t p) const;  // dense: the panel's [k][width] block; sparse: values
-  double zero_fraction() const;         // of the weights as packed (sparse), 0 for dense
-  size_t storage_bytes() const;         // weights and bias as held
+  const uint16_t* bf16_panel(int64_t p) const;  // bf16: the panel's [k][width] block
+  double zero_fraction() const;                 // of the weights as packed (sparse), 0 for dense
+  size_t storage_bytes() const;                 // weights and bias as held
 };
 
 // Whether the kernel is expected to beat oneDNN's dense inner product: batch 1, or batches up to
@@ -83,5 +86,7 @@ void zero_skip_panel_avx512(const ZeroSkipGemm& g, int64_t p, const float* x,
                             const uint32_t* columns, int64_t count, float* y);
 void zero_skip_sparse_panel_avx512(const ZeroSkipGemm& g, int64_t p, const float* x,
                                    const uint32_t* columns, int64_t count, float* y);
+void zero_skip_bf16_panel_avx512(const ZeroSkipGemm& g, int64_t p, const float* x,
+                                 const uint32_t* columns, int64_t count, float* y);
 
 }  // namespace pitlane::runtime::onednn
