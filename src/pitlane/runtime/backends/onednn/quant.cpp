@@ -1,8 +1,10 @@
 // oneDNN int8 primitives for the fused quantized operators: QLinearConv -> int8 convolution,
 // QGemm -> int8 inner product (u8/s8 activations, s8 weights, s32 bias, per-channel output scales
-// x_scale * w_scale / y_scale, destination zero point, fused Relu), QuantizeLinear -> a scaling
-// reorder. Activations between these primitives stay u8/s8 in the layout each primitive chose.
-// Anything else (u8 weights, weight zero points, runtime scales) runs the reference kernel.
+// x_scale * w_scale / y_scale, destination zero point, fused Relu), or at batch <= 4 the backend's
+// zero-skipping int8 kernel (zero_skip_gemm_int8.h), QuantizeLinear -> a scaling reorder,
+// ConvInteger / MatMulInteger -> int8 convolution / matmul with s32 output. Activations between
+// these primitives stay u8/s8 in the layout each primitive chose. Anything else (u8 weights,
+// weight zero points, runtime scales) runs the reference kernel.
 #include <optional>
 
 #include "pitlane/runtime/backends/onednn/builder.h"
@@ -280,7 +282,7 @@ bool add_zero_skip_qgemm(Builder& b, const Node& n, int64_t m, int64_t cols, int
       (x_type != DType::u8 && x_type != DType::i8))
     return false;
   const bool requantize = present(n, 7);
-  onednn::QuantizedGemmParams params{
+  QuantizedGemmParams params{
       .x_scale = *scalar(g, n, 1),
       .x_zero = static_cast<int32_t>(scalar(g, n, 2).value_or(0.0f)),
       .x_signed = x_type == DType::i8,
@@ -303,7 +305,8 @@ bool add_zero_skip_qgemm(Builder& b, const Node& n, int64_t m, int64_t cols, int
     src = b.as_md(b.native[r], Builder::plain_md(rs, src_dt));
   else
     src = b.as_md(b.native[a] >= 0 ? b.native[a] : b.plain(a), Builder::plain_md({m, k}, src_dt));
-  std::string name = b.step_name(n);  // "fc1 (QGemm+relu)" -> "fc1 (QGemm+relu, zero-skipping)"
+  // "fc1 (QGemm+relu)" -> "fc1 (QGemm+relu, zero-skipping) [int8]"
+  std::string name = b.step_name(n);
   name.pop_back();
   const size_t workspace = gemm->workspace_floats, bytes = gemm->storage_bytes();
   const int dst = b.add_own_kernel(
@@ -326,7 +329,7 @@ bool add_quantized_gemm(Builder& b, const Node& n) {
   const Operands o{.ws = 4, .wzp = 5, .ys = 7, .yzp = 8, .bias = 6};
   dnnl::primitive_attr attr;
   bool src_zp = false;
-  bool zero_skip_ok = quant_attr(b, n, o, cols, attr, src_zp, /*zero_points=*/true);
+  const bool zero_skip_ok = quant_attr(b, n, o, cols, attr, src_zp, /*zero_points=*/true);
   const bool has_bias = present(n, 6);
   if (has_bias && g.values[n.inputs[6]].f32.size() != static_cast<size_t>(cols)) return false;
   if (zero_skip_ok && add_zero_skip_qgemm(b, n, m, cols, k)) return true;
