@@ -90,6 +90,16 @@ void add_bench_command(CLI::App& app) {
     const Backend backend = parse_backend(args->backend);
     if (!args->json.empty()) check_writable(args->json);
     const Model model = Model::load(args->model);
+    std::vector<float> input = bench_input(args->model, args->frame, args->input);
+    if (!args->input.empty()) {
+      const TensorInfo& in = model.inputs().at(0);
+      int64_t per_sample = 1;
+      for (size_t d = 1; d < in.shape.size(); ++d) per_sample *= in.shape[d];
+      if (static_cast<int64_t>(input.size()) != per_sample)
+        throw InputError(args->input + ": holds " + std::to_string(input.size()) +
+                         " values, but one sample of the model's input '" + in.name + "' is " +
+                         std::to_string(per_sample) + "; give a single sample");
+    }
     const std::string input_name = !args->frame.empty()   ? "frame " + args->frame
                                    : !args->input.empty() ? args->input
                                                           : "seeded normals";
@@ -103,9 +113,7 @@ void add_bench_command(CLI::App& app) {
                              : args->sparse == "always" ? SparseGemmMode::always
                                                         : SparseGemmMode::automatic,
                    .skip_zero_inputs = !args->no_zero_skip},
-                  {.runs = args->runs,
-                   .warmup = args->warmup,
-                   .input = bench_input(args->model, args->frame, args->input)});
+                  {.runs = args->runs, .warmup = args->warmup, .input = std::move(input)});
     std::cout << args->model << ": backend " << r.backend << (args->bf16 ? " bf16" : " fp32")
               << ", " << r.threads << " thread(s), batch " << r.batch << ", " << args->runs
               << " runs after " << args->warmup << " warm-up, input " << input_name << "\n";
