@@ -1,6 +1,8 @@
 // Test-only: replaces the global operator new / delete and the malloc family so that a test can
 // count every heap allocation of the process (g_allocations, g_frees). Include it from exactly
 // one source file of a test executable (the definitions replace the C library's).
+// Under AddressSanitizer (scripts/sanitize.sh), which replaces malloc itself, nothing is
+// replaced: kCountsAllocations is false and the counting tests skip.
 #pragma once
 
 #include <algorithm>
@@ -8,6 +10,18 @@
 #include <cerrno>
 #include <cstdlib>
 #include <new>
+
+#if defined(__SANITIZE_ADDRESS__)
+
+inline constexpr bool kCountsAllocations = false;
+namespace {
+std::atomic<long> g_allocations{0};
+std::atomic<long> g_frees{0};
+}  // namespace
+
+#else
+
+inline constexpr bool kCountsAllocations = true;
 
 extern "C" {
 void* __libc_malloc(size_t);
@@ -95,6 +109,8 @@ void operator delete(void* p, size_t, std::align_val_t) noexcept {
 void operator delete[](void* p, size_t, std::align_val_t) noexcept {
   free(p);
 }
+
+#endif  // __SANITIZE_ADDRESS__
 
 namespace {
 // The most allocations any of `calls` calls of `run` made, after one call first (which may start
