@@ -137,25 +137,23 @@ ZeroSkipGemm make_zero_skip_gemm(const float* w, int64_t n, int64_t k, const flo
     const int64_t row = p * kZeroSkipPanel + j;
     return row < n ? w[row * k + c] : 0.0f;
   };
-  const int64_t stored = (g.panels - 1) * kZeroSkipPanel + g.width(g.panels - 1);
+  // Dense and bf16: every panel [k][width], converted by `store`.
+  const auto pack = [&]<class T>(T* packed, auto store) {
+    for (int64_t p = 0; p < g.panels; ++p) {
+      const int64_t width = g.width(p);
+      T* panel = packed + p * kZeroSkipPanel * k;
+      for (int64_t c = 0; c < k; ++c)
+        for (int64_t j = 0; j < width; ++j) panel[c * width + j] = store(weight(p, c, j));
+    }
+  };
+  const auto stored =
+      static_cast<size_t>(((g.panels - 1) * kZeroSkipPanel + g.width(g.panels - 1)) * k);
   if (format == ZeroSkipWeights::dense) {
-    g.weights = std::make_unique<LargeBuffer>(static_cast<size_t>(stored * k) * sizeof(float));
-    auto* packed = static_cast<float*>(g.weights->data());
-    for (int64_t p = 0; p < g.panels; ++p) {
-      const int64_t width = g.width(p);
-      float* panel = packed + p * kZeroSkipPanel * k;
-      for (int64_t c = 0; c < k; ++c)
-        for (int64_t j = 0; j < width; ++j) panel[c * width + j] = weight(p, c, j);
-    }
+    g.weights = std::make_unique<LargeBuffer>(stored * sizeof(float));
+    pack(static_cast<float*>(g.weights->data()), [](float v) { return v; });
   } else if (format == ZeroSkipWeights::bf16) {
-    g.weights = std::make_unique<LargeBuffer>(static_cast<size_t>(stored * k) * sizeof(uint16_t));
-    auto* packed = static_cast<uint16_t*>(g.weights->data());
-    for (int64_t p = 0; p < g.panels; ++p) {
-      const int64_t width = g.width(p);
-      uint16_t* panel = packed + p * kZeroSkipPanel * k;
-      for (int64_t c = 0; c < k; ++c)
-        for (int64_t j = 0; j < width; ++j) panel[c * width + j] = float_to_bf16(weight(p, c, j));
-    }
+    g.weights = std::make_unique<LargeBuffer>(stored * sizeof(uint16_t));
+    pack(static_cast<uint16_t*>(g.weights->data()), float_to_bf16);
   } else {
     std::vector<float> values;
     g.run_masks.assign(g.panels * k, 0);

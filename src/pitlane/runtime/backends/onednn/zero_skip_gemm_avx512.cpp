@@ -36,25 +36,36 @@ PITLANE_AVX512 void store_outputs(const ZeroSkipGemm& g, int64_t p, const __m512
   }
 }
 
+// 16 weights of a run as fp32: stored fp32, or bf16 widened (a bf16 is the top half of a float).
+PITLANE_AVX512 __m512 load16(const float* w) {
+  return _mm512_load_ps(w);
+}
+PITLANE_AVX512 __m512 load16(const uint16_t* w) {
+  const __m256i half = _mm256_load_si256(reinterpret_cast<const __m256i*>(w));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(half), 16));
+}
+
 // M batch rows, V vectors of 16 outputs: M * V accumulators stay in registers for the panel.
-template <int M, int V>
-PITLANE_AVX512 void panel_kernel(const ZeroSkipGemm& g, int64_t p, const float* x,
+// T: the stored weight type (float, or uint16_t for bf16).
+template <int M, int V, class T>
+PITLANE_AVX512 void panel_kernel(const ZeroSkipGemm& g, const T* w, int64_t p, const float* x,
                                  const uint32_t* columns, int64_t count, float* y) {
-  const float* w = g.panel(p);
   constexpr int64_t width = 16 * V;
   __m512 acc[M][V];
   for (int b = 0; b < M; ++b)
     for (int v = 0; v < V; ++v) acc[b][v] = _mm512_setzero_ps();
   for (int64_t i = 0; i < count; ++i) {
     const uint32_t c = columns[i];
-    const float* ahead = w + columns[std::min(i + kPrefetchColumns, count - 1)] * width;
-    for (int v = 0; v < V; ++v)
-      _mm_prefetch(reinterpret_cast<const char*>(ahead + 16 * v), _MM_HINT_T0);
-    const float* row = w + c * width;
-    for (int b = 0; b < M; ++b) {
-      const __m512 xv = _mm512_set1_ps(x[b * g.k + c]);
-      for (int v = 0; v < V; ++v)
-        acc[b][v] = _mm512_fmadd_ps(_mm512_load_ps(row + 16 * v), xv, acc[b][v]);
+    const auto* ahead = reinterpret_cast<const char*>(
+        w + columns[std::min(i + kPrefetchColumns, count - 1)] * width);
+    for (size_t line = 0; line < width * sizeof(T); line += 64)
+      _mm_prefetch(ahead + line, _MM_HINT_T0);
+    const T* row = w + c * width;
+    __m512 xv[M];
+    for (int b = 0; b < M; ++b) xv[b] = _mm512_set1_ps(x[b * g.k + c]);
+    for (int v = 0; v < V; ++v) {
+      const __m512 wv = load16(row + 16 * v);
+      for (int b = 0; b < M; ++b) acc[b][v] = _mm512_fmadd_ps(wv, xv[b], acc[b][v]);
     }
   }
   store_outputs<M, V>(g, p, acc, y);
@@ -89,43 +100,17 @@ PITLANE_AVX512 void sparse_panel_kernel(const ZeroSkipGemm& g, int64_t p, const 
   store_outputs<M, V>(g, p, acc, y);
 }
 
-// The same over bf16 runs: 16 weights at a time widened to fp32 (a bf16 is the top half of a
-// float), then the fp32 FMA.
-template <int M, int V>
-PITLANE_AVX512 void bf16_panel_kernel(const ZeroSkipGemm& g, int64_t p, const float* x,
-                                      const uint32_t* columns, int64_t count, float* y) {
-  const uint16_t* w = g.bf16_panel(p);
-  constexpr int64_t width = 16 * V;
-  __m512 acc[M][V];
-  for (int b = 0; b < M; ++b)
-    for (int v = 0; v < V; ++v) acc[b][v] = _mm512_setzero_ps();
-  for (int64_t i = 0; i < count; ++i) {
-    const uint32_t c = columns[i];
-    const uint16_t* ahead = w + columns[std::min(i + kPrefetchColumns, count - 1)] * width;
-    for (int v = 0; v < V; v += 2)
-      _mm_prefetch(reinterpret_cast<const char*>(ahead + 16 * v), _MM_HINT_T0);
-    const uint16_t* row = w + c * width;
-    for (int v = 0; v < V; ++v) {
-      const __m256i half = _mm256_load_si256(reinterpret_cast<const __m256i*>(row + 16 * v));
-      const __m512 wv = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(half), 16));
-      for (int b = 0; b < M; ++b)
-        acc[b][v] = _mm512_fmadd_ps(wv, _mm512_set1_ps(x[b * g.k + c]), acc[b][v]);
-    }
-  }
-  store_outputs<M, V>(g, p, acc, y);
-}
-
 enum class Runs : uint8_t { dense, sparse, bf16 };
 
 template <int M, Runs R, int V>
 PITLANE_AVX512 void panel_of(const ZeroSkipGemm& g, int64_t p, const float* x,
                              const uint32_t* columns, int64_t count, float* y) {
   if constexpr (R == Runs::dense)
-    panel_kernel<M, V>(g, p, x, columns, count, y);
+    panel_kernel<M, V>(g, g.panel(p), p, x, columns, count, y);
   else if constexpr (R == Runs::sparse)
     sparse_panel_kernel<M, V>(g, p, x, columns, count, y);
   else
-    bf16_panel_kernel<M, V>(g, p, x, columns, count, y);
+    panel_kernel<M, V>(g, g.bf16_panel(p), p, x, columns, count, y);
 }
 
 template <int M, Runs R>
