@@ -24,11 +24,9 @@
 #include "pitlane/core/table.h"
 #include "pitlane/runtime/benchmark.h"
 
-#ifdef PITLANE_HAS_NEURAL
 #include <opencv2/imgcodecs.hpp>
 
 #include "pitlane/brain/neural_brain.h"
-#endif
 
 namespace fs = std::filesystem;
 using namespace pitlane;
@@ -45,10 +43,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "threads for both runtimes");
   app.add_option("--out", out_dir, "folder for inputs and outputs");
   app.add_option("--json", json_path, "also write the results as JSON");
-#ifdef PITLANE_HAS_NEURAL
   app.add_option("--frame", frame, "camera frame (PNG) as every model's input")
       ->check(CLI::ExistingFile);
-#endif
   CLI11_PARSE(app, argc, argv);
   fs::create_directories(out_dir);
 
@@ -64,9 +60,7 @@ int main(int argc, char** argv) {
     std::normal_distribution<float> normal(0.0f, 1.0f);
     std::uniform_int_distribution<int> pixel(0, 255);
     for (float& v : x) v = u8 ? static_cast<float>(pixel(rng)) : normal(rng);
-#ifdef PITLANE_HAS_NEURAL
     if (!frame.empty()) x = brain::NeuralBrain(path, {}).model_input(cv::imread(frame));
-#endif
     std::vector<int64_t> shape = session.inputs()[0].shape;
     const fs::path input = fs::path(out_dir) / "x.npy";
     testing::write_npy_any(input, {shape, x, u8 ? "|u1" : "<f4"});

@@ -27,7 +27,7 @@ std::string tiny(Exporter exporter, int64_t opset, bool padded) {
       .init("v", {3}, {1, 1, 1});
   b.node("BatchNormalization", {x, "s", "t", "m", "v"}, {"bn"});
   b.init("w", {4, 3, 3, 3}, random_values(108, rng)).init("b", {4}, random_values(4, rng));
-  std::vector<onnx::AttributeProto> attrs = {attr_ints("strides", {2, 2})};
+  std::vector<::onnx::AttributeProto> attrs = {attr_ints("strides", {2, 2})};
   if (padded) attrs.push_back(attr_ints("pads", {0, 0, 1, 1}));
   b.node("Conv", {"bn", "w", "b"}, {"c"}, attrs);
   b.node(padded ? "LeakyRelu" : "Relu", {"c"}, {"r"});

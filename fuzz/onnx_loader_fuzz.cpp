@@ -8,15 +8,15 @@
 #include <string_view>
 
 #include "pitlane/core/error.h"
+#include "pitlane/onnx/import.h"
 #include "pitlane/runtime/backends/backend.h"
-#include "pitlane/runtime/onnx_import.h"
 #include "pitlane/runtime/passes/passes.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace pitlane::runtime;
   try {
-    const Graph g =
-        import_onnx(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.onnx");
+    const Graph g = pitlane::onnx::import_model(
+        std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.onnx");
     Graph c = instantiate(g, 1);
     optimize(c);
     auto plan = make_reference_plan(c, {});

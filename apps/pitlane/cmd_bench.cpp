@@ -12,11 +12,9 @@
 #include "pitlane/runtime/benchmark.h"
 #include "pitlane/runtime/npy.h"
 
-#ifdef PITLANE_HAS_NEURAL
 #include <opencv2/imgcodecs.hpp>
 
 #include "pitlane/brain/neural_brain.h"
-#endif
 
 namespace pitlane::cli {
 
@@ -28,17 +26,12 @@ std::vector<float> bench_input(const std::string& model, const std::string& fram
                                const std::string& npy) {
   if (!npy.empty()) return runtime::read_npy(npy).data;
   if (frame.empty()) return {};
-#ifdef PITLANE_HAS_NEURAL
   if (!std::filesystem::is_regular_file(frame))
     throw InputError(frame + ": no such file; give a camera frame (PNG or JPEG)");
   const cv::Mat image = cv::imread(frame, cv::IMREAD_COLOR);
   if (image.empty())
     throw InputError(frame + ": not a readable image; give a PNG or JPEG camera frame");
   return brain::NeuralBrain(model, {}).model_input(image);
-#else
-  (void)model;
-  throw InputError("--frame needs the neural brain module (OpenCV); give --input X.npy");
-#endif
 }
 
 }  // namespace

@@ -5,13 +5,11 @@
 
 #include "commands.h"
 #include "pitlane/brain/explicit_brain.h"
+#include "pitlane/brain/neural_brain.h"
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
 #include "pitlane/sim/episode.h"
 #include "pitlane/sim/video.h"
-#ifdef PITLANE_HAS_NEURAL
-#include "pitlane/brain/neural_brain.h"
-#endif
 
 namespace pitlane::cli {
 namespace {
@@ -21,9 +19,8 @@ struct BrainOptions {
   int threads = 1;
 };
 
-std::unique_ptr<brain::Brain> make_brain(const std::string& spec, const BrainOptions& options) {
+std::unique_ptr<sim::Brain> make_brain(const std::string& spec, const BrainOptions& options) {
   if (spec == "explicit") return std::make_unique<brain::ExplicitBrain>();
-#ifdef PITLANE_HAS_NEURAL
   if (std::filesystem::path(spec).extension() == ".onnx") {
     if (!std::filesystem::exists(spec)) {
       throw InputError(spec + ": no such model file; give an ONNX model or 'explicit'");
@@ -36,10 +33,6 @@ std::unique_ptr<brain::Brain> make_brain(const std::string& spec, const BrainOpt
     return std::make_unique<brain::NeuralBrain>(spec, o);
   }
   throw InputError("brain '" + spec + "' is not known; use explicit or a MODEL.onnx file");
-#else
-  (void)options;
-  throw InputError("brain '" + spec + "' is not known; use explicit (this build has no runtime)");
-#endif
 }
 
 // results.json -> results.timing.json

@@ -9,16 +9,13 @@
 #include "pitlane/core/files.h"
 #include "pitlane/quant/optimize.h"
 #include "pitlane/quant/report.h"
-#ifdef PITLANE_HAS_TRAIN
 #include "pitlane/train/training_recipes.h"
-#endif
 
 namespace fs = std::filesystem;
 
 namespace pitlane::cli {
 namespace {
 
-#ifdef PITLANE_HAS_TRAIN
 // Fine-tuning parameters as given on the command line; only the ones given override the
 // recipe's study defaults.
 struct TrainingFlags {
@@ -125,7 +122,6 @@ train::TrainingRecipe training_recipe(const std::string& name, const TrainingFla
   r.cluster.preserve_sparsity = f.preserve_sparsity;
   return r;
 }
-#endif
 
 }  // namespace
 
@@ -134,9 +130,7 @@ void add_optimize_command(CLI::App& app) {
     std::string model, out, report;
     std::vector<std::string> calib;
     quant::OptimizeOptions options;
-#ifdef PITLANE_HAS_TRAIN
     TrainingFlags training;
-#endif
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -168,13 +162,10 @@ void add_optimize_command(CLI::App& app) {
   cmd->add_option("--seed", a->options.seed, "Which frames are drawn; fine-tuning's seed")
       ->capture_default_str();
   cmd->add_option("--report", a->report, "Report JSON file");
-#ifdef PITLANE_HAS_TRAIN
   add_training_options(cmd, a->training);
-#endif
   cmd->callback([a] {
     if (!a->report.empty()) check_writable(a->report);
     cv::setNumThreads(1);
-#ifdef PITLANE_HAS_TRAIN
     if (train::is_training_recipe(a->options.recipe)) {
       TrainingFlags& f = a->training;
       train::TrainingRecipe recipe = training_recipe(a->options.recipe, f);
@@ -190,7 +181,6 @@ void add_optimize_command(CLI::App& app) {
       std::cout << "wrote " << a->out << " (" << r.size_bytes << " bytes)\n";
       return;
     }
-#endif
     a->options.calib.assign(a->calib.begin(), a->calib.end());
     const quant::OptimizeResult r = quant::optimize_model(a->model, a->out, a->options);
     std::cout << quant::report_table(r.report);

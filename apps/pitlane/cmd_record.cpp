@@ -2,11 +2,9 @@
 #include <iostream>
 
 #include "commands.h"
-#include "pitlane/core/table.h"
-#include "pitlane/data/recorder.h"
-#ifdef PITLANE_HAS_NEURAL
 #include "pitlane/brain/neural_brain.h"
-#endif
+#include "pitlane/core/table.h"
+#include "pitlane/record/recorder.h"
 
 namespace pitlane::cli {
 
@@ -21,7 +19,7 @@ void add_record_command(CLI::App& app) {
       "'image_name, v, w, timestamp'. --perturb starts off-centre every 400 frames and adds\n"
       "recovery segments (the original's \"difficult situations\"). --learner lets a model drive\n"
       "while the expert labels every frame (DAgger): data from the states the model gets into.");
-  auto opt = std::make_shared<data::RecordOptions>();
+  auto opt = std::make_shared<record::RecordOptions>();
   auto out = std::make_shared<std::string>();
   auto timing = std::make_shared<std::string>("fixed:5");
   auto learner = std::make_shared<std::string>();
@@ -46,16 +44,12 @@ void add_record_command(CLI::App& app) {
   cmd->callback([opt, out, timing, learner, both_directions] {
     if (*both_directions) opt->directions.push_back(track::Direction::kCounterClockwise);
     opt->timing = sim::TimingModel::parse(*timing);
-    std::unique_ptr<brain::Brain> model;
+    std::unique_ptr<sim::Brain> model;
     if (!learner->empty()) {
-#ifdef PITLANE_HAS_NEURAL
       model = std::make_unique<brain::NeuralBrain>(*learner, brain::NeuralBrainOptions{});
       opt->learner = model.get();
-#else
-      throw InputError("--learner needs a build with the runtime");
-#endif
     }
-    const auto summaries = data::record(*opt, *out);
+    const auto summaries = record::record(*opt, *out);
     Table table({"recording", "frames", "starts", "mean |w| rad/s"});
     for (const auto& s : summaries) {
       table.add({s.path.string(), std::to_string(s.frames), std::to_string(s.episodes),

@@ -13,15 +13,9 @@ void add_record_command(CLI::App& app);
 // Runtime subcommands (built when the runtime module is).
 void add_infer_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
-#ifdef PITLANE_HAS_QUANT
 void add_optimize_command(CLI::App& app);  // cmd_optimize.cpp
-#endif
-#ifdef PITLANE_HAS_TRAIN
-void add_train_command(CLI::App& app);  // cmd_train.cpp
-void add_eval_command(CLI::App& app);   // cmd_eval.cpp
-#endif
-#ifdef PITLANE_HAS_STUDY
-void add_study_command(CLI::App& app);  // cmd_study.cpp
-#endif
+void add_train_command(CLI::App& app);     // cmd_train.cpp
+void add_eval_command(CLI::App& app);      // cmd_eval.cpp
+void add_study_command(CLI::App& app);     // cmd_study.cpp
 
 }  // namespace pitlane::cli

@@ -23,20 +23,12 @@ int run(int argc, char** argv) {
   pitlane::cli::add_drive_command(app);
   pitlane::cli::add_record_command(app);
   pitlane::cli::add_render_command(app);
-#ifdef PITLANE_HAS_RUNTIME
   pitlane::cli::add_infer_command(app);
   pitlane::cli::add_bench_command(app);
-#endif
-#ifdef PITLANE_HAS_QUANT
   pitlane::cli::add_optimize_command(app);
-#endif
-#ifdef PITLANE_HAS_TRAIN
   pitlane::cli::add_train_command(app);
   pitlane::cli::add_eval_command(app);
-#endif
-#ifdef PITLANE_HAS_STUDY
   pitlane::cli::add_study_command(app);
-#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <string>
 
+#include "../temp_dir.h"
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
 #include "pitlane/core/rng.h"
-#include "../temp_dir.h"
 
 namespace pitlane {
 namespace {

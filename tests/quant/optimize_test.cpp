@@ -15,8 +15,10 @@
 #include "pitlane/core/files.h"
 #include "pitlane/core/sha256.h"
 #include "pitlane/data/model_metadata.h"
+#include "pitlane/onnx/edit.h"
+#include "pitlane/onnx/model_file.h"
+#include "pitlane/onnx/tensor.h"
 #include "pitlane/quant/calibrate.h"
-#include "pitlane/quant/onnx_edit.h"
 #include "pitlane/runtime/model.h"
 #include "run_everywhere.h"
 
@@ -50,11 +52,11 @@ TEST_P(Recipes, WritesACheckedModelThatOrtAndPitlaneAgreeOn) {
   OptimizeOptions o{.recipe = recipe, .calib = {f.rec}, .calib_images = 16};
   const OptimizeResult r = optimize_model(f.model, out, o);
   ASSERT_TRUE(fs::exists(out));
-  const onnx::ModelProto written = load_model(out);
-  EXPECT_NO_THROW(check_model(written, out.string()));
+  const ::onnx::ModelProto written = onnx::read_model(out);
+  EXPECT_NO_THROW(onnx::check_model(written, out.string()));
 
   // Provenance and the parent's metadata.
-  const auto props = metadata(written);
+  const auto props = onnx::metadata(written);
   EXPECT_EQ(props.at("pitlane.recipe"), recipe);
   const std::string hash = sha256_hex(read_file(f.model));
   EXPECT_EQ(props.at("pitlane.parent"), "pilotnet.onnx sha256:" + hash);
@@ -119,7 +121,7 @@ TEST(Optimize, SamePaddingKeepsTheInputNormalizationInFloat) {
     const fs::path out = f.dir.path() / (recipe + ".onnx");
     optimize_model(f.model, out, {.recipe = recipe, .calib = {f.rec}, .calib_images = 16});
     int batchnorms = 0;
-    const onnx::ModelProto written = load_model(out);
+    const ::onnx::ModelProto written = onnx::read_model(out);
     for (const auto& n : written.graph().node()) batchnorms += n.op_type() == "BatchNormalization";
     EXPECT_EQ(batchnorms, recipe == "int8" ? 1 : 2) << recipe;
     const Outputs y = run_everywhere(out, f.rec, recipe == "int8-only");

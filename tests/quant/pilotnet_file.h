@@ -13,7 +13,7 @@ namespace pitlane::testing {
 
 inline void write_pilotnet(const std::filesystem::path& path, runtime::testing::Padding padding,
                            int seed) {
-  onnx::ModelProto m;
+  ::onnx::ModelProto m;
   m.ParseFromString(
       runtime::testing::pilotnet_onnx(padding, runtime::testing::Exporter::pitlane, 13, seed));
   auto* shape =

@@ -11,8 +11,10 @@
 
 #include "../runtime/ort_oracle.h"
 #include "pitlane/data/model_metadata.h"
+#include "pitlane/onnx/edit.h"
+#include "pitlane/onnx/model_file.h"
+#include "pitlane/onnx/tensor.h"
 #include "pitlane/quant/calibrate.h"
-#include "pitlane/quant/onnx_edit.h"
 #include "pitlane/runtime/model.h"
 
 namespace pitlane::testing {
@@ -26,7 +28,7 @@ struct Outputs {
 // The written model on a few recording frames, in ORT and on both pitlane backends.
 inline Outputs run_everywhere(const fs::path& model, const fs::path& rec, bool uint8_input) {
   const auto meta =
-      data::metadata_from_props(quant::metadata(quant::load_model(model)), model.string());
+      data::metadata_from_props(onnx::metadata(onnx::read_model(model)), model.string());
   const fs::path dirs[] = {rec};
   const auto images = quant::calibration_images(dirs, meta.preprocess, 3, 9);
   const runtime::Model m = runtime::Model::load(model);

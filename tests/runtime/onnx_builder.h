@@ -18,31 +18,31 @@
 
 namespace pitlane::runtime::testing {
 
-inline onnx::AttributeProto attr_int(const std::string& name, int64_t v) {
-  onnx::AttributeProto a;
+inline ::onnx::AttributeProto attr_int(const std::string& name, int64_t v) {
+  ::onnx::AttributeProto a;
   a.set_name(name);
-  a.set_type(onnx::AttributeProto::INT);
+  a.set_type(::onnx::AttributeProto::INT);
   a.set_i(v);
   return a;
 }
-inline onnx::AttributeProto attr_float(const std::string& name, float v) {
-  onnx::AttributeProto a;
+inline ::onnx::AttributeProto attr_float(const std::string& name, float v) {
+  ::onnx::AttributeProto a;
   a.set_name(name);
-  a.set_type(onnx::AttributeProto::FLOAT);
+  a.set_type(::onnx::AttributeProto::FLOAT);
   a.set_f(v);
   return a;
 }
-inline onnx::AttributeProto attr_string(const std::string& name, const std::string& v) {
-  onnx::AttributeProto a;
+inline ::onnx::AttributeProto attr_string(const std::string& name, const std::string& v) {
+  ::onnx::AttributeProto a;
   a.set_name(name);
-  a.set_type(onnx::AttributeProto::STRING);
+  a.set_type(::onnx::AttributeProto::STRING);
   a.set_s(v);
   return a;
 }
-inline onnx::AttributeProto attr_ints(const std::string& name, const std::vector<int64_t>& v) {
-  onnx::AttributeProto a;
+inline ::onnx::AttributeProto attr_ints(const std::string& name, const std::vector<int64_t>& v) {
+  ::onnx::AttributeProto a;
   a.set_name(name);
-  a.set_type(onnx::AttributeProto::INTS);
+  a.set_type(::onnx::AttributeProto::INTS);
   for (int64_t x : v) a.add_ints(x);
   return a;
 }
@@ -69,7 +69,7 @@ class OnnxBuilder {
     auto* in = model_.mutable_graph()->add_input();
     in->set_name(name);
     auto* tt = in->mutable_type()->mutable_tensor_type();
-    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    tt->set_elem_type(::onnx::TensorProto::FLOAT);
     for (int64_t d : dims) {
       auto* dim = tt->mutable_shape()->add_dim();
       if (d < 0)
@@ -79,7 +79,7 @@ class OnnxBuilder {
     }
     return *this;
   }
-  OnnxBuilder& output(const std::string& name, int elem_type = onnx::TensorProto::FLOAT) {
+  OnnxBuilder& output(const std::string& name, int elem_type = ::onnx::TensorProto::FLOAT) {
     auto* out = model_.mutable_graph()->add_output();
     out->set_name(name);
     out->mutable_type()->mutable_tensor_type()->set_elem_type(elem_type);
@@ -102,7 +102,7 @@ class OnnxBuilder {
     for (int64_t d : dims) t->add_dims(d);
     std::string raw;
     for (int32_t x : data) {
-      if (data_type == onnx::TensorProto::INT32)
+      if (data_type == ::onnx::TensorProto::INT32)
         raw.append(reinterpret_cast<const char*>(&x), 4);
       else
         raw.push_back(static_cast<char>(x));
@@ -121,7 +121,7 @@ class OnnxBuilder {
                     const std::vector<float>& data) {
     auto* t = model_.mutable_graph()->add_initializer();
     t->set_name(name);
-    t->set_data_type(onnx::TensorProto::FLOAT);
+    t->set_data_type(::onnx::TensorProto::FLOAT);
     for (int64_t d : dims) t->add_dims(d);
     t->set_raw_data(
         std::string(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(float)));
@@ -131,7 +131,7 @@ class OnnxBuilder {
                         const std::vector<int64_t>& data) {
     auto* t = model_.mutable_graph()->add_initializer();
     t->set_name(name);
-    t->set_data_type(onnx::TensorProto::INT64);
+    t->set_data_type(::onnx::TensorProto::INT64);
     for (int64_t d : dims) t->add_dims(d);
     for (int64_t x : data) t->add_int64_data(x);
     return *this;
@@ -145,16 +145,16 @@ class OnnxBuilder {
     n->add_output(name);
     auto* a = n->add_attribute();
     a->set_name("value");
-    a->set_type(onnx::AttributeProto::TENSOR);
+    a->set_type(::onnx::AttributeProto::TENSOR);
     auto* t = a->mutable_t();
-    t->set_data_type(onnx::TensorProto::INT64);
+    t->set_data_type(::onnx::TensorProto::INT64);
     for (int64_t d : dims) t->add_dims(d);
     t->set_raw_data(std::string(reinterpret_cast<const char*>(data.data()), data.size() * 8));
     return *this;
   }
   OnnxBuilder& node(const std::string& op, const std::vector<std::string>& inputs,
                     const std::vector<std::string>& outputs,
-                    const std::vector<onnx::AttributeProto>& attrs = {},
+                    const std::vector<::onnx::AttributeProto>& attrs = {},
                     const std::string& name = "", const std::string& domain = "") {
     auto* n = model_.mutable_graph()->add_node();
     n->set_op_type(op);
@@ -171,11 +171,11 @@ class OnnxBuilder {
     p->set_value(value);
     return *this;
   }
-  onnx::ModelProto& proto() { return model_; }
+  ::onnx::ModelProto& proto() { return model_; }
   std::string bytes() const { return model_.SerializeAsString(); }
 
  private:
-  onnx::ModelProto model_;
+  ::onnx::ModelProto model_;
 };
 
 enum class Padding { valid, same };
@@ -225,8 +225,8 @@ inline std::string pilotnet_onnx(Padding padding, Exporter exporter, int64_t ops
     const float scale = std::sqrt(6.0f / static_cast<float>(c * k * k));
     b.init(name + ".weight", {oc, c, k, k}, random_values(oc * c * k * k, rng, scale));
     b.init(name + ".bias", {oc}, random_values(oc, rng, 0.1f));
-    std::vector<onnx::AttributeProto> attrs = {attr_ints("kernel_shape", {k, k}),
-                                               attr_ints("strides", {s, s})};
+    std::vector<::onnx::AttributeProto> attrs = {attr_ints("kernel_shape", {k, k}),
+                                                 attr_ints("strides", {s, s})};
     if (padding == Padding::same) {
       const auto [pt, pb] = same_pads(h, k, s);
       const auto [pl, pr] = same_pads(w, k, s);
@@ -312,26 +312,26 @@ inline std::string qdq_conv_gemm_onnx(uint32_t seed) {
   OnnxBuilder b(13);
   b.input("x", {-1, c, 10, 12});
   b.init("xs", {}, {0.02f});
-  b.init_int("xzp", {}, onnx::TensorProto::UINT8, {128});
+  b.init_int("xzp", {}, ::onnx::TensorProto::UINT8, {128});
   b.node("QuantizeLinear", {"x", "xs", "xzp"}, {"xq"});
   b.node("DequantizeLinear", {"xq", "xs", "xzp"}, {"xd"});
-  b.init_int("w", {oc, c, 3, 3}, onnx::TensorProto::INT8, ints(oc * c * 9, w8));
+  b.init_int("w", {oc, c, 3, 3}, ::onnx::TensorProto::INT8, ints(oc * c * 9, w8));
   std::vector<float> ws(oc), bs(oc);
   for (int64_t i = 0; i < oc; ++i) ws[i] = 0.004f + 0.001f * i, bs[i] = 0.02f * ws[i];
   b.init("ws", {oc}, ws);
-  b.init_int("wzp", {oc}, onnx::TensorProto::INT8, std::vector<int32_t>(oc, 0));
+  b.init_int("wzp", {oc}, ::onnx::TensorProto::INT8, std::vector<int32_t>(oc, 0));
   b.node("DequantizeLinear", {"w", "ws", "wzp"}, {"wd"}, {attr_int("axis", 0)});
-  b.init_int("b", {oc}, onnx::TensorProto::INT32, ints(oc, b32));
+  b.init_int("b", {oc}, ::onnx::TensorProto::INT32, ints(oc, b32));
   b.init("bs", {oc}, bs);
   b.node("DequantizeLinear", {"b", "bs"}, {"bd"}, {attr_int("axis", 0)});
   b.node("Conv", {"xd", "wd", "bd"}, {"conv"}, {attr_ints("strides", {2, 2})});
   b.node("Relu", {"conv"}, {"relu"});
   b.init("ys", {}, {0.01f});
-  b.init_int("yzp", {}, onnx::TensorProto::UINT8, {0});
+  b.init_int("yzp", {}, ::onnx::TensorProto::UINT8, {0});
   b.node("QuantizeLinear", {"relu", "ys", "yzp"}, {"yq"});
   b.node("DequantizeLinear", {"yq", "ys", "yzp"}, {"yd"});
   b.node("Flatten", {"yd"}, {"flat"});
-  b.init_int("fw", {4, oc * 20}, onnx::TensorProto::INT8, ints(4 * oc * 20, w8));
+  b.init_int("fw", {4, oc * 20}, ::onnx::TensorProto::INT8, ints(4 * oc * 20, w8));
   b.init("fs", {}, {0.004f});
   b.node("DequantizeLinear", {"fw", "fs"}, {"fwd"});
   b.node("Gemm", {"flat", "fwd"}, {"y"}, {attr_int("transB", 1)});
@@ -341,7 +341,7 @@ inline std::string qdq_conv_gemm_onnx(uint32_t seed) {
 
 // Quantized operators in ONNX Runtime's dynamic and QOperator forms, with a float16 weight.
 inline std::string mixed_quantized_onnx() {
-  using onnx::TensorProto;
+  using ::onnx::TensorProto;
   OnnxBuilder b(13);
   b.domain("com.microsoft", 1);
   b.input("x", {-1, 3, 6, 6});

@@ -31,7 +31,7 @@ inline void prune_smallest(std::vector<float>& w, double fraction) {
 }
 
 inline std::string prune_weights(const std::string& onnx_bytes, double fraction) {
-  onnx::ModelProto model;
+  ::onnx::ModelProto model;
   model.ParseFromString(onnx_bytes);
   std::set<std::string> weights;
   for (const auto& node : model.graph().node())
@@ -39,7 +39,7 @@ inline std::string prune_weights(const std::string& onnx_bytes, double fraction)
         node.input_size() > 1)
       weights.insert(node.input(1));
   for (auto& t : *model.mutable_graph()->mutable_initializer()) {
-    if (!weights.count(t.name()) || t.data_type() != onnx::TensorProto::FLOAT) continue;
+    if (!weights.count(t.name()) || t.data_type() != ::onnx::TensorProto::FLOAT) continue;
     std::vector<float> w;
     if (t.has_raw_data()) {
       w.resize(t.raw_data().size() / sizeof(float));

@@ -16,7 +16,7 @@ namespace pitlane::runtime {
 namespace {
 
 using namespace testing;
-using onnx::TensorProto;
+using ::onnx::TensorProto;
 
 std::vector<int32_t> random_ints(size_t n, int lo, int hi, uint32_t seed) {
   std::mt19937 rng(seed);

@@ -158,7 +158,7 @@ class ConvTester {
     b.input("x", {-1, c_, h_, w_});
     b.init("w", {oc_, c_ / g_, k_, k_}, random_values(oc_ * c_ / g_ * k_ * k_, rng));
     b.init("b", {oc_}, random_values(oc_, rng));
-    std::vector<onnx::AttributeProto> attrs = {
+    std::vector<::onnx::AttributeProto> attrs = {
         attr_ints("strides", {s_, s_}), attr_ints("dilations", {d_, d_}), attr_int("group", g_)};
     if (!auto_pad_.empty())
       attrs.push_back(attr_string("auto_pad", auto_pad_));
@@ -166,7 +166,7 @@ class ConvTester {
       attrs.push_back(attr_ints("pads", pads_));
     b.node("Conv", {"x", "w", "b"}, {act_.empty() ? "y" : "c"}, attrs);
     if (!act_.empty()) {
-      std::vector<onnx::AttributeProto> aa;
+      std::vector<::onnx::AttributeProto> aa;
       if (act_ == "LeakyRelu" || act_ == "Elu") aa.push_back(attr_float("alpha", 0.2f));
       b.node(act_, {"c"}, {"y"}, aa);
     }
@@ -440,7 +440,7 @@ TEST(BadInput, OneLineErrors) {
     b.output("y");
     auto* t = b.proto().mutable_graph()->add_initializer();
     t->set_name("big");
-    t->set_data_type(onnx::TensorProto::FLOAT);
+    t->set_data_type(::onnx::TensorProto::FLOAT);
     t->add_dims(int64_t{1} << 40);
     cases.push_back({b.bytes(), "initializer 'big'"});
     OnnxBuilder c(13);
@@ -449,7 +449,7 @@ TEST(BadInput, OneLineErrors) {
     c.output("y");
     auto* s = c.proto().mutable_graph()->add_initializer();
     s->set_name("str");
-    s->set_data_type(onnx::TensorProto::STRING);
+    s->set_data_type(::onnx::TensorProto::STRING);
     cases.push_back({c.bytes(), "data type 8"});
   }
   for (const auto& [bytes, expected] : cases) {

@@ -11,7 +11,7 @@ namespace pitlane::sim {
 namespace {
 
 // A brain whose commands and reported inference time are scripted.
-class ScriptedBrain : public brain::Brain {
+class ScriptedBrain : public sim::Brain {
  public:
   explicit ScriptedBrain(std::function<Command(int)> script, double inference_ms = 1.0)
       : script_(std::move(script)), ms_(inference_ms) {}

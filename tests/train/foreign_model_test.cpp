@@ -24,18 +24,18 @@ class ForeignGraph {
   void init(const std::string& name, std::vector<int64_t> dims, const std::vector<float>& v) {
     auto* t = g().add_initializer();
     t->set_name(name);
-    t->set_data_type(onnx::TensorProto::FLOAT);
+    t->set_data_type(::onnx::TensorProto::FLOAT);
     for (auto d : dims) t->add_dims(d);
     for (float x : v) t->add_float_data(x);  // float_data rather than raw_data, like some tools
   }
   void init_i64(const std::string& name, std::vector<int64_t> v) {
     auto* t = g().add_initializer();
     t->set_name(name);
-    t->set_data_type(onnx::TensorProto::INT64);
+    t->set_data_type(::onnx::TensorProto::INT64);
     t->add_dims(static_cast<int64_t>(v.size()));
     for (auto x : v) t->add_int64_data(x);
   }
-  onnx::NodeProto* node(const std::string& op, std::vector<std::string> in, std::string out) {
+  ::onnx::NodeProto* node(const std::string& op, std::vector<std::string> in, std::string out) {
     auto* n = g().add_node();
     n->set_op_type(op);
     n->set_name(out);
@@ -43,34 +43,34 @@ class ForeignGraph {
     n->add_output(out);
     return n;
   }
-  static void ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> v) {
+  static void ints(::onnx::NodeProto* n, const std::string& name, std::vector<int64_t> v) {
     auto* a = n->add_attribute();
     a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
+    a->set_type(::onnx::AttributeProto::INTS);
     for (auto x : v) a->add_ints(x);
   }
-  static void str(onnx::NodeProto* n, const std::string& name, const std::string& v) {
+  static void str(::onnx::NodeProto* n, const std::string& name, const std::string& v) {
     auto* a = n->add_attribute();
     a->set_name(name);
-    a->set_type(onnx::AttributeProto::STRING);
+    a->set_type(::onnx::AttributeProto::STRING);
     a->set_s(v);
   }
-  static void i(onnx::NodeProto* n, const std::string& name, int64_t v) {
+  static void i(::onnx::NodeProto* n, const std::string& name, int64_t v) {
     auto* a = n->add_attribute();
     a->set_name(name);
-    a->set_type(onnx::AttributeProto::INT);
+    a->set_type(::onnx::AttributeProto::INT);
     a->set_i(v);
   }
   void io(const std::string& in, std::vector<int64_t> in_dims, const std::string& out) {
     auto* vi = g().add_input();
     vi->set_name(in);
     auto* tt = vi->mutable_type()->mutable_tensor_type();
-    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    tt->set_elem_type(::onnx::TensorProto::FLOAT);
     tt->mutable_shape()->add_dim()->set_dim_param("batch");
     for (auto d : in_dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
     auto* vo = g().add_output();
     vo->set_name(out);
-    vo->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    vo->mutable_type()->mutable_tensor_type()->set_elem_type(::onnx::TensorProto::FLOAT);
   }
   void meta(const std::string& k, const std::string& v) {
     auto* p = model_.add_metadata_props();
@@ -80,8 +80,8 @@ class ForeignGraph {
   std::string bytes() const { return model_.SerializeAsString(); }
 
  private:
-  onnx::GraphProto& g() { return *model_.mutable_graph(); }
-  onnx::ModelProto model_;
+  ::onnx::GraphProto& g() { return *model_.mutable_graph(); }
+  ::onnx::ModelProto model_;
 };
 
 TEST(ForeignModel, TfStyleNhwcSameArchitectureMatchesLibtorch) {
@@ -159,7 +159,7 @@ TEST(ForeignModel, TfStyleNhwcSameArchitectureMatchesLibtorch) {
   }
   const std::vector<float> want = torch_forward(net, nchw, n);
   std::vector<float> got(4);
-  m.runner->run(nhwc, n, got);
+  m.runner.run(nhwc, n, got);
   for (size_t k = 0; k < 4; ++k) EXPECT_NEAR(got[k], want[k], 1e-4) << k;
 }
 

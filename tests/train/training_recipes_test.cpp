@@ -52,7 +52,7 @@ struct StoredWeight {
   std::vector<float> values;
   int64_t rows = 0;
 };
-std::vector<StoredWeight> stored_weights(const onnx::ModelProto& m) {
+std::vector<StoredWeight> stored_weights(const ::onnx::ModelProto& m) {
   std::vector<StoredWeight> out;
   for (const auto& t : m.graph().initializer()) {
     const std::string& n = t.name();
@@ -61,7 +61,7 @@ std::vector<StoredWeight> stored_weights(const onnx::ModelProto& m) {
     };
     const bool float_weight = ends_with(".weight");
     const bool int8_weight = ends_with(".weight_quantized");
-    if (float_weight || int8_weight) out.push_back({n, quant::tensor_floats(t), t.dims(0)});
+    if (float_weight || int8_weight) out.push_back({n, onnx::tensor_floats(t), t.dims(0)});
   }
   return out;
 }
@@ -75,9 +75,9 @@ TEST_P(TrainingRecipes, WriteCheckedModelsThatKeepTheirPromises) {
   const TrainingRecipe recipe = default_training_recipe(name);
   const TrainingRecipeResult r = run_training_recipe(f.model, out, recipe, f.tune());
   ASSERT_TRUE(fs::exists(out));
-  const onnx::ModelProto written = quant::load_model(out);
-  EXPECT_NO_THROW(quant::check_model(written, out.string()));
-  const auto props = quant::metadata(written);
+  const ::onnx::ModelProto written = onnx::read_model(out);
+  EXPECT_NO_THROW(onnx::check_model(written, out.string()));
+  const auto props = onnx::metadata(written);
   EXPECT_EQ(props.at("pitlane.recipe"), name);
   EXPECT_EQ(props.at("pitlane.parent"), "pilotnet.onnx sha256:" + sha256_file(f.model));
   EXPECT_EQ(r.report["size_bytes"].get<int64_t>(), static_cast<int64_t>(fs::file_size(out)));
@@ -115,11 +115,11 @@ TEST_P(TrainingRecipes, WriteCheckedModelsThatKeepTheirPromises) {
       const auto& range = learned[n.input(0)];
       const quant::AffineParams want =
           quant::affine_params({range[0].get<float>(), range[1].get<float>()}, false);
-      const auto* scale = quant::find_initializer(written.graph(), n.input(1));
-      const auto* zero = quant::find_initializer(written.graph(), n.input(2));
+      const auto* scale = onnx::find_initializer(written.graph(), n.input(1));
+      const auto* zero = onnx::find_initializer(written.graph(), n.input(2));
       ASSERT_TRUE(scale && zero);
-      EXPECT_EQ(quant::tensor_floats(*scale)[0], want.scale) << n.input(0);
-      EXPECT_EQ(quant::tensor_floats(*zero)[0], static_cast<float>(want.zero_point)) << n.input(0);
+      EXPECT_EQ(onnx::tensor_floats(*scale)[0], want.scale) << n.input(0);
+      EXPECT_EQ(onnx::tensor_floats(*zero)[0], static_cast<float>(want.zero_point)) << n.input(0);
       ++checked;
     }
     EXPECT_EQ(checked, 10);

@@ -14,7 +14,7 @@
 
 #include <vector>
 
-#include "pitlane/brain/brain.h"
+#include "pitlane/sim/brain.h"
 #include "pitlane/sim/renderer.h"
 
 namespace pitlane::brain {
@@ -31,7 +31,7 @@ struct ExpertParams {
   double kd = 0.6;         // damping on the lookahead angle's rate, (rad/s) / (rad/s)
 };
 
-class ExplicitBrain : public Brain {
+class ExplicitBrain : public sim::Brain {
  public:
   explicit ExplicitBrain(ExpertParams params = {}, sim::CameraModel camera = {});
 

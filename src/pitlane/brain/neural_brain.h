@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "pitlane/brain/brain.h"
 #include "pitlane/data/model_metadata.h"
 #include "pitlane/runtime/model.h"
+#include "pitlane/sim/brain.h"
 
 namespace pitlane::brain {
 
@@ -32,7 +32,7 @@ struct NeuralBrainOptions {
   std::string outputs_json;     // e.g. {"min":[0,-3],"max":[10,3]}; "" keeps the model's
 };
 
-class NeuralBrain : public Brain {
+class NeuralBrain : public sim::Brain {
  public:
   // InputError (one line naming the file) if the model cannot be loaded or has the wrong shape.
   NeuralBrain(const std::filesystem::path& model_path, const NeuralBrainOptions& options);

@@ -1,30 +1,34 @@
-// Running an ONNX driving model on preprocessed batches, behind one small interface so that
-// offline evaluation does not care which engine executes the graph.
-//
-// The engine is pitlane's runtime where it can load the model, else a libtorch interpreter of
-// the ONNX graph (torch_executor.cpp) that accepts any model of this shape built from common
-// operators (PilotNet as pitlane writes it, PyTorch or tf2onnx exports).
+// A driving model opened for offline evaluation: loaded, checked against the driving-model shape
+// and run on pitlane's runtime, one compiled session per batch size met (the last batch of a
+// recording is usually smaller). A model the runtime cannot load is an InputError naming the
+// file; there is no second executor.
 //
 //   OpenedModel m = open_model("model.onnx", /*threads=*/2);
 //   std::vector<float> in(n * input_size(m.metadata.preprocess)), out(n * m.output_count);
-//   m.runner->run(in, n, out);
+//   m.runner.run(in, n, out);
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
-#include <memory>
+#include <map>
 #include <span>
+#include <string>
 
 #include "pitlane/data/model_metadata.h"
-#include "pitlane/eval/onnx_graph.h"
+#include "pitlane/runtime/model.h"
 
 namespace pitlane::eval {
 
 class ModelRunner {
  public:
-  virtual ~ModelRunner() = default;
-  // input: batch x C x H x W floats (the model's preprocessed input); output: batch x outputs.
-  virtual void run(std::span<const float> input, int64_t batch, std::span<float> output) = 0;
+  ModelRunner(runtime::Model model, int threads);
+  // input: batch x C x H x W values (the model's preprocessed input); output: batch x outputs.
+  void run(std::span<const float> input, int64_t batch, std::span<float> output);
+
+ private:
+  runtime::Model model_;
+  int threads_;
+  std::map<int64_t, runtime::Session> sessions_;
 };
 
 struct OpenedModel {
@@ -32,16 +36,12 @@ struct OpenedModel {
   int64_t channels = 3, height = 66, width = 200;  // input image shape
   int64_t output_count = 2;                        // values per sample (v, w)
   std::string input_name, output_name;
-  std::string engine;  // "runtime" or "libtorch"
-  std::unique_ptr<ModelRunner> runner;
+  ModelRunner runner;
 };
 
-// Reads `path`, checks it has the driving-model shape (one float input [N,3,H,W] matching its
-// preprocessing metadata, one output [N,K] with K output names) and prepares an executor.
-// InputError naming the file otherwise.
+// Loads `path` once, checks it has the driving-model shape (one float32 or uint8 input
+// [N,3,H,W] (or NHWC) matching its preprocessing metadata, one output [N,K] with K output
+// names) and prepares the runner. InputError naming the file otherwise.
 OpenedModel open_model(const std::filesystem::path& path, int threads);
-
-// The libtorch interpreter of an ONNX graph (defined in torch_executor.cpp).
-std::unique_ptr<ModelRunner> make_torch_runner(const OnnxGraph& graph, int threads);
 
 }  // namespace pitlane::eval

@@ -1,21 +1,15 @@
 #include "pitlane/eval/offline_eval.h"
 
-#include <zlib.h>
-
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
+#include "pitlane/core/gzip.h"
 #include "pitlane/core/table.h"
 #include "pitlane/data/loader.h"
 #include "pitlane/data/preprocess.h"
-#ifdef PITLANE_EVAL_ON_RUNTIME
-#include <map>
-
-#include "pitlane/runtime/model.h"
-#endif
 
 namespace fs = std::filesystem;
 
@@ -55,105 +49,78 @@ struct Accumulator {
 
 }  // namespace
 
-#ifdef PITLANE_EVAL_ON_RUNTIME
-namespace {
+ModelRunner::ModelRunner(runtime::Model model, int threads)
+    : model_(std::move(model)), threads_(threads) {}
 
-// Runs the model on pitlane's runtime, one Session per batch size met (the last batch of a
-// recording is usually smaller).
-class RuntimeRunner : public ModelRunner {
- public:
-  RuntimeRunner(runtime::Model model, int threads) : model_(std::move(model)), threads_(threads) {}
-
-  void run(std::span<const float> input, int64_t batch, std::span<float> output) override {
-    auto it = sessions_.find(batch);
-    if (it == sessions_.end()) {
-      runtime::SessionOptions options;
-      options.threads = threads_;
-      options.batch = batch;
-      options.bf16 = model_.prefers_bf16();  // CPUs without bf16 run such models in fp32
-      it = sessions_.emplace(batch, runtime::Session(model_, options)).first;
-    }
-    runtime::Session& session = it->second;
-    session.run(input.first(static_cast<size_t>(session.inputs()[0].element_count())),
-                output.first(static_cast<size_t>(session.outputs()[0].element_count())));
+void ModelRunner::run(std::span<const float> input, int64_t batch, std::span<float> output) {
+  auto it = sessions_.find(batch);
+  if (it == sessions_.end()) {
+    runtime::SessionOptions options;
+    options.threads = threads_;
+    options.batch = batch;
+    options.bf16 = model_.prefers_bf16();  // CPUs without bf16 run such models in fp32
+    it = sessions_.emplace(batch, runtime::Session(model_, options)).first;
   }
-
- private:
-  runtime::Model model_;
-  int threads_;
-  std::map<int64_t, runtime::Session> sessions_;
-};
-
-}  // namespace
-#endif
+  runtime::Session& session = it->second;
+  session.run(input.first(static_cast<size_t>(session.inputs()[0].element_count())),
+              output.first(static_cast<size_t>(session.outputs()[0].element_count())));
+}
 
 OpenedModel open_model(const fs::path& path, int threads) {
-  OnnxGraph graph = read_onnx(path);
+  runtime::Model model = runtime::Model::load(path);
   const std::string where = path.string();
-  OpenedModel m;
-  m.metadata = data::metadata_from_props(graph.metadata, where);
-  const auto& spec = m.metadata.preprocess;
-  if (graph.inputs.size() != 1 || graph.outputs.size() != 1) {
-    throw InputError(where + ": model has " + std::to_string(graph.inputs.size()) + " inputs and " +
-                     std::to_string(graph.outputs.size()) +
+  const data::ModelMetadata metadata = data::metadata_from_props(model.metadata(), where);
+  const auto& spec = metadata.preprocess;
+  if (model.inputs().size() != 1 || model.outputs().size() != 1) {
+    throw InputError(where + ": model has " + std::to_string(model.inputs().size()) +
+                     " inputs and " + std::to_string(model.outputs().size()) +
                      " outputs; a driving model has one image input and one output");
   }
-  OnnxValue& input = graph.inputs[0];
+  const runtime::TensorInfo& input = model.inputs()[0];
+  const onnx::DType input_type = model.graph().values[model.graph().inputs[0]].dtype;
   const bool nchw = spec.layout == "nchw";
   const std::vector<int64_t> want = nchw ? std::vector<int64_t>{3, spec.height, spec.width}
                                          : std::vector<int64_t>{spec.height, spec.width, 3};
   // uint8 inputs (int8-only models) take raw pixels: their preprocessing metadata says so.
-  if ((input.elem_type != 1 && input.elem_type != 2) || input.dims.size() != 4) {
+  if ((input_type != onnx::DType::f32 && input_type != onnx::DType::u8) ||
+      input.shape.size() != 4) {
     throw InputError(where + ": input '" + input.name +
                      "' must be float32 (or uint8) of rank 4 (N, C, H, W); this is not a driving "
                      "model");
   }
   for (size_t d = 1; d < 4; ++d) {
-    if (input.dims[d] == -1) input.dims[d] = want[d - 1];
-    if (input.dims[d] != want[d - 1]) {
-      throw InputError(where + ": input '" + input.name + "' has shape [N," +
-                       std::to_string(input.dims[1]) + "," + std::to_string(input.dims[2]) + "," +
-                       std::to_string(input.dims[3]) + "] but its preprocessing metadata gives " +
-                       "a " + std::to_string(spec.width) + "x" + std::to_string(spec.height) + " " +
-                       spec.layout + " image; fix pitlane.preprocess");
+    if (input.shape[d] != want[d - 1]) {
+      throw InputError(
+          where + ": input '" + input.name + "' has shape [N," + std::to_string(input.shape[1]) +
+          "," + std::to_string(input.shape[2]) + "," + std::to_string(input.shape[3]) +
+          "] but its preprocessing metadata gives a " + std::to_string(spec.width) + "x" +
+          std::to_string(spec.height) + " " + spec.layout + " image; fix pitlane.preprocess");
     }
   }
-  const OnnxValue& output = graph.outputs[0];
-  m.output_count = static_cast<int64_t>(m.metadata.outputs.names.size());
-  if (!output.dims.empty() &&
-      (output.dims.size() != 2 || (output.dims[1] != -1 && output.dims[1] != m.output_count))) {
+  const runtime::TensorInfo& output = model.outputs()[0];
+  const int64_t output_count = static_cast<int64_t>(metadata.outputs.names.size());
+  if (output.shape.size() != 2 || output.shape[1] != output_count) {
     throw InputError(where + ": output '" + output.name + "' must have shape [N, " +
-                     std::to_string(m.output_count) + "] (one value per output name)");
+                     std::to_string(output_count) + "] (one value per output name)");
   }
-  if (m.output_count < 2) {
-    throw InputError(where + ": pitlane.outputs names " + std::to_string(m.output_count) +
+  if (output_count < 2) {
+    throw InputError(where + ": pitlane.outputs names " + std::to_string(output_count) +
                      " outputs; a driving model predicts v and w");
   }
-  m.channels = 3;
-  m.height = spec.height;
-  m.width = spec.width;
-  m.input_name = input.name;
-  m.output_name = output.name;
-#ifdef PITLANE_EVAL_ON_RUNTIME
-  // pitlane's runtime runs what it can load; graphs with operators it lacks still evaluate
-  // through the libtorch interpreter.
-  try {
-    m.runner = std::make_unique<RuntimeRunner>(runtime::Model::load(path), threads);
-    m.engine = "runtime";
-    return m;
-  } catch (const InputError&) {
-  }
-#endif
-  m.runner = make_torch_runner(graph, threads);
-  m.engine = "libtorch";
-  return m;
+  return OpenedModel{.metadata = metadata,
+                     .channels = 3,
+                     .height = spec.height,
+                     .width = spec.width,
+                     .output_count = output_count,
+                     .input_name = input.name,
+                     .output_name = output.name,
+                     .runner = ModelRunner(std::move(model), threads)};
 }
 
 EvalReport evaluate_recordings(OpenedModel& model, const std::vector<data::Recording>& recs,
                                const EvalConfig& config) {
   EvalReport report;
   report.arch = model.metadata.arch;
-  report.engine = model.engine;
   report.recipe = model.metadata.recipe;
   const auto& spec = model.metadata.preprocess;
   const auto& outputs = model.metadata.outputs;
@@ -173,7 +140,7 @@ EvalReport evaluate_recordings(OpenedModel& model, const std::vector<data::Recor
       data::make_batch(recs, index, first, count, spec, outputs, lc, 0, batch);
       out.assign(count * k, 0.0f);
       const auto t0 = std::chrono::steady_clock::now();
-      model.runner->run(batch.images, static_cast<int64_t>(count), out);
+      model.runner.run(batch.images, static_cast<int64_t>(count), out);
       seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       for (size_t i = 0; i < count; ++i) {
         const data::Frame& f = recs[r].frames[index[first + i].frame];
@@ -206,27 +173,6 @@ EvalReport evaluate_model(const fs::path& model_path, std::span<const fs::path> 
   return report;
 }
 
-int64_t gzip_size(const std::string& bytes) {
-  z_stream zs{};
-  if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    throw RunError("gzip: deflateInit2 failed");
-  }
-  std::vector<unsigned char> buffer(1 << 16);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
-  zs.avail_in = static_cast<uInt>(bytes.size());
-  int64_t total = 0;
-  int rc;
-  do {
-    zs.next_out = buffer.data();
-    zs.avail_out = static_cast<uInt>(buffer.size());
-    rc = deflate(&zs, Z_FINISH);
-    total += static_cast<int64_t>(buffer.size() - zs.avail_out);
-  } while (rc == Z_OK || rc == Z_BUF_ERROR);
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) throw RunError("gzip: deflate failed");
-  return total;
-}
-
 std::string eval_json(const EvalReport& r) {
   using nlohmann::json;
   auto metrics = [](const EvalMetrics& m) {
@@ -242,7 +188,6 @@ std::string eval_json(const EvalReport& r) {
   json j;
   j["model"] = r.model;
   j["arch"] = r.arch;
-  j["engine"] = r.engine;
   j["recipe"] = r.recipe;
   j["model_bytes"] = r.model_bytes;
   j["model_gzip_bytes"] = r.model_gzip_bytes;

@@ -38,7 +38,6 @@ struct EvalMetrics {
 struct EvalReport {
   std::string model;             // model file name
   std::string arch, recipe;      // from its metadata ("" if absent)
-  std::string engine;            // what ran it: "runtime" (pitlane's) or "libtorch"
   int64_t model_bytes = 0;       // file size
   int64_t model_gzip_bytes = 0;  // gzip -6 of the file
   std::vector<EvalMetrics> per_recording;
@@ -54,9 +53,6 @@ EvalReport evaluate_recordings(OpenedModel& model, const std::vector<data::Recor
 // Opens the model, loads the recordings with its preprocessing, evaluates, and fills sizes.
 EvalReport evaluate_model(const std::filesystem::path& model,
                           std::span<const std::filesystem::path> data, const EvalConfig& config);
-
-// Size of `bytes` after gzip compression (level 6, like `gzip`).
-int64_t gzip_size(const std::string& bytes);
 
 std::string eval_json(const EvalReport& report);
 std::string eval_table(const EvalReport& report);

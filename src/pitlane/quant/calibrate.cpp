@@ -6,7 +6,9 @@
 #include "pitlane/core/error.h"
 #include "pitlane/data/dataset.h"
 #include "pitlane/data/loader.h"
-#include "pitlane/quant/onnx_edit.h"
+#include "pitlane/onnx/edit.h"
+#include "pitlane/onnx/model_file.h"
+#include "pitlane/onnx/tensor.h"
 #include "pitlane/runtime/model.h"
 
 namespace pitlane::quant {
@@ -32,12 +34,12 @@ std::vector<std::vector<float>> calibration_images(std::span<const std::filesyst
   return images;
 }
 
-void probe(const onnx::ModelProto& model, const std::vector<std::string>& tensors,
+void probe(const ::onnx::ModelProto& model, const std::vector<std::string>& tensors,
            const std::vector<std::vector<float>>& images, const ProbeVisitor& visit) {
-  onnx::ModelProto copy = model;
-  onnx::GraphProto& g = *copy.mutable_graph();
+  ::onnx::ModelProto copy = model;
+  ::onnx::GraphProto& g = *copy.mutable_graph();
   for (const auto& t : tensors)
-    if (!is_graph_output(g, t)) g.add_output()->set_name(t);
+    if (!onnx::is_graph_output(g, t)) g.add_output()->set_name(t);
   const runtime::Model m = runtime::Model::from_bytes(copy.SerializeAsString(), "probe");
   runtime::Session s(m, {.backend = runtime::Backend::onednn, .threads = 1, .batch = 1});
   std::vector<std::vector<float>> outs;
@@ -54,7 +56,7 @@ void probe(const onnx::ModelProto& model, const std::vector<std::string>& tensor
   }
 }
 
-std::map<std::string, Range> calibrate(const onnx::ModelProto& model,
+std::map<std::string, Range> calibrate(const ::onnx::ModelProto& model,
                                        const std::vector<std::string>& tensors,
                                        const std::vector<std::vector<float>>& images,
                                        CalibrationMethod method) {

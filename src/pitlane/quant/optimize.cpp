@@ -5,8 +5,10 @@
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
 #include "pitlane/core/sha256.h"
+#include "pitlane/onnx/edit.h"
+#include "pitlane/onnx/model_file.h"
+#include "pitlane/onnx/tensor.h"
 #include "pitlane/quant/calibrate.h"
-#include "pitlane/quant/onnx_edit.h"
 #include "pitlane/quant/recipes.h"
 #include "pitlane/quant/report.h"
 
@@ -16,17 +18,18 @@ namespace {
 using nlohmann::json;
 
 // The layers a report compares: each quantizable node's result (after its Relu), named by node.
-std::vector<LayerPair> layer_pairs(const onnx::ModelProto& float_model,
+std::vector<LayerPair> layer_pairs(const ::onnx::ModelProto& float_model,
                                    const std::map<std::string, std::string>& renamed,
                                    const data::OutputQuantization& output_dq) {
-  const onnx::GraphProto& g = float_model.graph();
+  const ::onnx::GraphProto& g = float_model.graph();
   std::vector<LayerPair> pairs;
   const std::string output = g.output(0).name();
   for (const auto& n : g.node()) {
     if (!is_quantizable(g, n)) continue;
     std::string t = n.output(0);
-    const auto readers = readers_of(g, t);
-    if (readers.size() == 1 && g.node(readers[0]).op_type() == "Relu" && !is_graph_output(g, t))
+    const auto readers = onnx::readers_of(g, t);
+    if (readers.size() == 1 && g.node(readers[0]).op_type() == "Relu" &&
+        !onnx::is_graph_output(g, t))
       t = g.node(readers[0]).output(0);
     LayerPair p{.layer = n.name().empty() ? t : n.name(), .float_tensor = t, .quant_tensor = t};
     if (auto it = renamed.find(t); it != renamed.end() && t != output) p.quant_tensor = it->second;
@@ -63,20 +66,20 @@ OptimizeResult optimize_model(const std::filesystem::path& in, const std::filesy
                      " is out of range; use 1 to 100000");
   check_writable(out);
 
-  const onnx::ModelProto parent = load_model(in);
+  const ::onnx::ModelProto parent = onnx::read_model(in);
   const std::string source = in.string();
   try {
-    check_model(parent, source);
+    onnx::check_model(parent, source);
   } catch (const InputError& e) {
     throw InputError(std::string(e.what()) +
                      " (this is the input model: fix or re-export it before optimizing)");
   }
-  if (opset(parent) < 13)
-    throw InputError(source + ": opset " + std::to_string(opset(parent)) +
+  if (onnx::default_opset(parent) < 13)
+    throw InputError(source + ": opset " + std::to_string(onnx::default_opset(parent)) +
                      " is too old for per-channel quantization; re-export with opset 13 or newer");
   if (parent.graph().input_size() != 1 || parent.graph().output_size() != 1)
     throw InputError(source + ": the recipes handle models with one input and one output");
-  data::ModelMetadata meta = data::metadata_from_props(metadata(parent), source);
+  data::ModelMetadata meta = data::metadata_from_props(onnx::metadata(parent), source);
   if (meta.recipe != "baseline" && !meta.recipe.empty())
     throw InputError(source + ": already optimized (recipe " + meta.recipe +
                      "); optimize the float parent instead");
@@ -84,8 +87,8 @@ OptimizeResult optimize_model(const std::filesystem::path& in, const std::filesy
   OptimizeResult result;
   result.parent_sha256 = sha256_file(in);
   json params = {{"recipe", options.recipe}};
-  onnx::ModelProto reference = parent;  // the float model the report compares against
-  onnx::ModelProto model = parent;
+  ::onnx::ModelProto reference = parent;  // the float model the report compares against
+  ::onnx::ModelProto model = parent;
   std::map<std::string, std::string> renamed;
   data::OutputQuantization output_dq;
   data::PreprocessSpec raw = meta.preprocess;  // raw pixels in (int8-only)
@@ -104,7 +107,7 @@ OptimizeResult optimize_model(const std::filesystem::path& in, const std::filesy
 
   if (options.recipe == "float16" || options.recipe == "bf16") {
     convert_weights_to_half(model, options.recipe == "bf16");
-    if (options.recipe == "bf16") set_metadata(model, "pitlane.compute", "bf16");
+    if (options.recipe == "bf16") onnx::set_metadata(model, "pitlane.compute", "bf16");
   } else if (options.recipe == "dynamic-int8") {
     quantize_dynamic(model);
     params["weights"] = "int8 symmetric per output channel";
@@ -145,11 +148,11 @@ OptimizeResult optimize_model(const std::filesystem::path& in, const std::filesy
     meta.preprocess = raw;
     meta.output_quantization = output_dq;
   }
-  for (const auto& [k, v] : data::to_props(meta)) set_metadata(model, k, v);
-  set_metadata(model, "pitlane.optimize", params.dump());
+  for (const auto& [k, v] : data::to_props(meta)) onnx::set_metadata(model, k, v);
+  onnx::set_metadata(model, "pitlane.optimize", params.dump());
   model.set_producer_name("pitlane optimize");
 
-  check_model(model, out.string());
+  onnx::check_model(model, out.string());
   json report = {{"recipe", options.recipe},
                  {"parameters", params},
                  {"parent", meta.parent},
@@ -168,7 +171,7 @@ OptimizeResult optimize_model(const std::filesystem::path& in, const std::filesy
       worst.push_back(by_sqnr[i].second);
     report["worst_layers"] = worst;
   }
-  save_model(model, out);
+  onnx::write_model(model, out);
   result.size_bytes = static_cast<int64_t>(model.ByteSizeLong());
   result.report = std::move(report);
   return result;

@@ -19,29 +19,29 @@
 namespace pitlane::quant {
 
 // float16 / bf16: every float initializer stored in 16 bits, widened by a Cast node.
-void convert_weights_to_half(onnx::ModelProto& model, bool bfloat16);
+void convert_weights_to_half(::onnx::ModelProto& model, bool bfloat16);
 
 // Folds each BatchNormalization whose only reader is a Conv without padding into that Conv
 // (exact; with padding the border would differ, so it stays). Repeats through chains.
-void fold_batchnorm_into_conv(onnx::ModelProto& model);
+void fold_batchnorm_into_conv(::onnx::ModelProto& model);
 
 // Inserts, on the graph input, a BatchNormalization doing x / pixel_scale - mean) / std per
 // channel, so a model that took normalized floats takes raw pixel values.
-void prepend_normalization(onnx::ModelProto& model, double pixel_scale,
+void prepend_normalization(::onnx::ModelProto& model, double pixel_scale,
                            const std::vector<double>& mean, const std::vector<double>& std);
 
 // dynamic-int8: Conv -> DynamicQuantizeLinear + ConvInteger, Gemm/MatMul -> DynamicQuantizeLinear
 // + MatMulInteger, each followed by Cast, the scale product (Mul) and the bias (Add); int8 weights
 // symmetric per output channel.
-void quantize_dynamic(onnx::ModelProto& model);
+void quantize_dynamic(::onnx::ModelProto& model);
 
 // A Conv / Gemm / MatMul with constant weights that the int8 recipes quantize.
-bool is_quantizable(const onnx::GraphProto& g, const onnx::NodeProto& n);
+bool is_quantizable(const ::onnx::GraphProto& g, const ::onnx::NodeProto& n);
 
 // The activation tensors static quantization needs ranges for: every quantizable node's input
 // (before a Flatten/Reshape, which then runs on the quantized tensor) and output (after its Relu);
 // the graph output only when int8_only.
-std::vector<std::string> activation_points(const onnx::ModelProto& model, bool int8_only);
+std::vector<std::string> activation_points(const ::onnx::ModelProto& model, bool int8_only);
 
 struct StaticOptions {
   bool int8_only = false;  // uint8 graph input (scale 1, zero point 0) and int8 graph output
@@ -56,7 +56,7 @@ struct StaticQuantization {
 
 // int8 / int8-only: QDQ format. Activations uint8 per tensor from `ranges`, weights int8
 // symmetric per output channel, bias int32 at x_scale * w_scale.
-StaticQuantization quantize_static(onnx::ModelProto& model,
+StaticQuantization quantize_static(::onnx::ModelProto& model,
                                    const std::map<std::string, Range>& ranges,
                                    const StaticOptions& options);
 

@@ -15,8 +15,8 @@ struct Sums {
 
 }  // namespace
 
-nlohmann::json compare_layers(const onnx::ModelProto& float_model,
-                              const onnx::ModelProto& quant_model,
+nlohmann::json compare_layers(const ::onnx::ModelProto& float_model,
+                              const ::onnx::ModelProto& quant_model,
                               const std::vector<LayerPair>& pairs,
                               const std::vector<std::vector<float>>& float_images,
                               const std::vector<std::vector<float>>& quant_images) {

@@ -26,8 +26,8 @@ struct LayerPair {
 };
 
 // [{"layer", "tensor", "sqnr_db", "cosine", "max_abs_error"}, ...] in the pairs' order.
-nlohmann::json compare_layers(const onnx::ModelProto& float_model,
-                              const onnx::ModelProto& quant_model,
+nlohmann::json compare_layers(const ::onnx::ModelProto& float_model,
+                              const ::onnx::ModelProto& quant_model,
                               const std::vector<LayerPair>& pairs,
                               const std::vector<std::vector<float>>& float_images,
                               const std::vector<std::vector<float>>& quant_images);

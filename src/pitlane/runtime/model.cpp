@@ -2,8 +2,9 @@
 
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
+#include "pitlane/onnx/import.h"
+#include "pitlane/onnx/model_file.h"
 #include "pitlane/runtime/backends/backend.h"
-#include "pitlane/runtime/onnx_import.h"
 #include "pitlane/runtime/passes/passes.h"
 
 namespace pitlane::runtime {
@@ -48,7 +49,7 @@ Model Model::load(const std::filesystem::path& path) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) throw InputError(path.string() + ": cannot read the model (" + ec.message() + ")");
-  if (size > kMaxModelBytes)
+  if (size > onnx::kMaxModelBytes)
     throw InputError(
         path.string() +
         ": file is larger than 1 GiB; pitlane loads models with all tensors inside the file");
@@ -57,7 +58,7 @@ Model Model::load(const std::filesystem::path& path) {
 
 Model Model::from_bytes(std::string_view bytes, const std::string& source) {
   Model m;
-  m.graph_ = import_onnx(bytes, source);
+  m.graph_ = onnx::import_model(bytes, source);
   // Validate every node now (batch 1), so that a bad file fails at load, not at first use.
   int64_t batch = 1;  // a model with a fixed batch is probed at that batch
   for (int id : m.graph_.inputs)
@@ -88,9 +89,10 @@ Session::Session(const Model& model, const SessionOptions& options)
                      " is out of range; use 1 or more");
   optimize(*graph_);
   if (backend_ == Backend::automatic) backend_ = Backend::onednn;
-  const PlanOptions plan_options{
-      .threads = options.threads, .bf16 = options.bf16, .sparse = options.sparse,
-      .skip_zero_inputs = options.skip_zero_inputs};
+  const PlanOptions plan_options{.threads = options.threads,
+                                 .bf16 = options.bf16,
+                                 .sparse = options.sparse,
+                                 .skip_zero_inputs = options.skip_zero_inputs};
   if (options.bf16 && backend_ != Backend::onednn)
     throw InputError("bf16 is available on the onednn backend only");
   plan_ = backend_ == Backend::reference ? make_reference_plan(*graph_, plan_options)

@@ -29,7 +29,7 @@ struct PendingCommand {
 
 }  // namespace
 
-EpisodeResult run_episode(const track::Circuit& circuit, Renderer& renderer, brain::Brain& brain,
+EpisodeResult run_episode(const track::Circuit& circuit, Renderer& renderer, sim::Brain& brain,
                           const EpisodeConfig& config, EpisodeObserver* observer) {
   using Clock = std::chrono::steady_clock;
   const auto wall_start = Clock::now();

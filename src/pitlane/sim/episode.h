@@ -16,7 +16,7 @@
 
 #include <opencv2/core.hpp>
 
-#include "pitlane/brain/brain.h"
+#include "pitlane/sim/brain.h"
 #include "pitlane/sim/metrics.h"
 #include "pitlane/sim/renderer.h"
 #include "pitlane/sim/timing.h"
@@ -72,7 +72,7 @@ struct EpisodeResult {
   Pose2 start;
 };
 
-EpisodeResult run_episode(const track::Circuit& circuit, Renderer& renderer, brain::Brain& brain,
+EpisodeResult run_episode(const track::Circuit& circuit, Renderer& renderer, sim::Brain& brain,
                           const EpisodeConfig& config, EpisodeObserver* observer = nullptr);
 
 }  // namespace pitlane::sim

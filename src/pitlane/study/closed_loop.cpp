@@ -19,7 +19,7 @@
 namespace pitlane::study {
 namespace {
 
-std::unique_ptr<brain::Brain> make_brain(const DriveJob& job) {
+std::unique_ptr<sim::Brain> make_brain(const DriveJob& job) {
   if (job.file.empty()) return std::make_unique<brain::ExplicitBrain>();
   return std::make_unique<brain::NeuralBrain>(job.file, brain::NeuralBrainOptions{});
 }
@@ -27,7 +27,7 @@ std::unique_ptr<brain::Brain> make_brain(const DriveJob& job) {
 DriveOutcome drive_one(const DriveJob& job) {
   const track::Circuit circuit =
       track::load_circuit(job.circuit, track::parse_direction(job.direction));
-  const std::unique_ptr<brain::Brain> brain = make_brain(job);
+  const std::unique_ptr<sim::Brain> brain = make_brain(job);
   sim::EpisodeConfig config;
   config.laps = job.laps;
   config.seed = job.seed;
@@ -43,7 +43,7 @@ DriveOutcome drive_one(const DriveJob& job) {
 
 }  // namespace
 
-LatencyStats measure_brain_latency(brain::Brain& brain, int warmup, int runs) {
+LatencyStats measure_brain_latency(sim::Brain& brain, int warmup, int runs) {
   const track::Circuit circuit = track::load_circuit("simple_circuit");
   sim::Renderer renderer(circuit);
   constexpr int kFrames = 20;

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "pitlane/brain/brain.h"
+#include "pitlane/sim/brain.h"
 #include "pitlane/sim/metrics.h"
 #include "pitlane/sim/timing.h"
 
@@ -26,7 +26,7 @@ struct LatencyStats {
 
 // Renders frames along the simple circuit's centre line and times `brain` on them: `warmup`
 // untimed calls, then `runs` calls reporting brain.last_inference_ms().
-LatencyStats measure_brain_latency(brain::Brain& brain, int warmup, int runs);
+LatencyStats measure_brain_latency(sim::Brain& brain, int warmup, int runs);
 
 // `ceil(ms / quantum) * quantum`: a benchmarked median made robust to a rerun's jitter.
 double quantize_latency(double ms, double quantum_ms);

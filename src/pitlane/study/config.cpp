@@ -8,13 +8,11 @@
 
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
+#include "pitlane/quant/optimize.h"
 #include "pitlane/sim/timing.h"
 #include "pitlane/track/circuit.h"
 #include "pitlane/track/generator.h"
-#ifdef PITLANE_STUDY_HAS_QUANT
-#include "pitlane/quant/optimize.h"
 #include "pitlane/train/training_recipes.h"
-#endif
 
 namespace pitlane::study {
 namespace {
@@ -163,7 +161,6 @@ void check_recipe(const std::string& r) {
   if (r.empty() || r == "baseline") {
     throw InputError("'" + r + "' is not a recipe (the baseline is always in the study)");
   }
-#ifdef PITLANE_STUDY_HAS_QUANT
   auto names = quant::recipe_names();
   for (const auto& n : train::training_recipe_names()) names.push_back(n);
   if (std::find(names.begin(), names.end(), r) == names.end()) {
@@ -171,7 +168,6 @@ void check_recipe(const std::string& r) {
     for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
     throw InputError("'" + r + "' is not a recipe; use " + list);
   }
-#endif
 }
 
 void check_model_name(const std::string& m) {

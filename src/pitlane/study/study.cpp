@@ -10,17 +10,15 @@
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
 #include "pitlane/core/sha256.h"
-#include "pitlane/data/recorder.h"
 #include "pitlane/eval/offline_eval.h"
+#include "pitlane/quant/optimize.h"
+#include "pitlane/record/recorder.h"
 #include "pitlane/study/closed_loop.h"
 #include "pitlane/study/report.h"
 #include "pitlane/study/stage_cache.h"
 #include "pitlane/train/pilotnet.h"
 #include "pitlane/train/train_job.h"
-#ifdef PITLANE_STUDY_HAS_QUANT
-#include "pitlane/quant/optimize.h"
 #include "pitlane/train/training_recipes.h"
-#endif
 
 namespace pitlane::study {
 namespace {
@@ -180,20 +178,20 @@ class StudyRun {
   fs::path abs(const Json& rel_path) const { return dir_ / rel_path.get<std::string>(); }
 
   // Records into dir_/folder, which is emptied first (it belongs to this stage).
-  std::vector<std::string> record_into(const std::string& folder, data::RecordOptions o) {
+  std::vector<std::string> record_into(const std::string& folder, record::RecordOptions o) {
     const fs::path out = dir_ / folder;
     fs::remove_all(out);
     fs::create_directories(out);
     o.show_progress = !opt_.quiet;
     std::vector<std::string> names;
-    for (const auto& s : data::record(o, out)) names.push_back(rel(s.path));
+    for (const auto& s : record::record(o, out)) names.push_back(rel(s.path));
     return names;
   }
 
   Json run_record() {
     Json result;
     std::vector<std::string> train, test;
-    data::RecordOptions o;
+    record::RecordOptions o;
     o.circuits = cfg_.record.circuits;
     o.directions = parse_directions(cfg_.record.directions);
     fs::remove_all(dir_ / "data" / "train");
@@ -208,7 +206,7 @@ class StudyRun {
       o.seed = cfg_.seed + 1000;
       for (auto& n : record_into("data/train/perturbed", o)) train.push_back(n);
     }
-    data::RecordOptions t;
+    record::RecordOptions t;
     t.circuits = cfg_.evaluate.circuits;
     t.directions = parse_directions(cfg_.evaluate.directions);
     t.frames = cfg_.evaluate.frames;
@@ -292,7 +290,7 @@ class StudyRun {
       log("dagger round " + std::to_string(round) + ": " + current.filename().string() +
           " drives, the expert labels");
       brain::NeuralBrain learner(current, brain::NeuralBrainOptions{});
-      data::RecordOptions o;
+      record::RecordOptions o;
       o.circuits = cfg_.record.circuits;
       o.directions = parse_directions(cfg_.record.directions);
       o.frames = cfg_.dagger.frames;
@@ -322,7 +320,6 @@ class StudyRun {
     Json result;
     Json models = Json::array();
     Json files = Json::array();
-#ifdef PITLANE_STUDY_HAS_QUANT
     const fs::path baseline = abs(dagger["model"]);
     // Training-time recipes fine-tune on everything the baseline was trained on.
     std::vector<fs::path> tune_data = paths(record["train_recordings"]);
@@ -373,14 +370,6 @@ class StudyRun {
       files.push_back(rel(out));
       files.push_back(rel(report));
     }
-#else
-    (void)record;
-    (void)dagger;
-    if (!cfg_.optimize.recipes.empty()) {
-      throw InputError(cfg_.source.string() + ": optimize.recipes needs pitlane's quantization " +
-                       "module, which this build lacks; remove the recipes");
-    }
-#endif
     result["models"] = models;
     result["files"] = files;
     return result;
@@ -413,14 +402,13 @@ class StudyRun {
                       {"mse_w", o.mse_w},
                       {"mae_v_mps", o.mae_v},
                       {"mae_w_radps", o.mae_w},
-                      {"engine", r.engine},
                       {"per_recording", per},
                       {"wall_clock", {{"seconds", r.seconds}, {"images_per_s", r.images_per_s}}}});
     }
     return {{"offline", rows}};
   }
 
-  Json latency_row(const std::string& name, brain::Brain& brain) const {
+  Json latency_row(const std::string& name, sim::Brain& brain) const {
     const LatencyStats s = measure_brain_latency(brain, cfg_.benchmark.warmup, cfg_.benchmark.runs);
     return {{"model", name},
             {"latency_ms", quantize_latency(s.median_ms, cfg_.benchmark.latency_quantum_ms)},

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "pitlane/core/error.h"
+#include "pitlane/onnx/batchnorm.h"
 
 namespace pitlane::train {
 
@@ -90,21 +91,8 @@ bool fold_input_norm(PilotNetWeights& net) {
   ConvLayer& c = net.convs.front();
   if (c.pad_top || c.pad_left || c.pad_bottom || c.pad_right) return false;
   BatchNormLayer& bn = net.input_norm;
-  const int taps = c.kernel * c.kernel;
-  for (int o = 0; o < c.out_channels; ++o) {
-    double shift = c.bias[o];
-    for (int i = 0; i < c.in_channels; ++i) {
-      // normalized = x * a + (bias - mean * a)
-      const double a = bn.scale[i] / std::sqrt(static_cast<double>(bn.var[i]) + bn.epsilon);
-      const double b = bn.bias[i] - bn.mean[i] * a;
-      float* w = &c.weight[(static_cast<size_t>(o) * c.in_channels + i) * taps];
-      for (int k = 0; k < taps; ++k) {
-        shift += w[k] * b;
-        w[k] = static_cast<float>(w[k] * a);
-      }
-    }
-    c.bias[o] = static_cast<float>(shift);
-  }
+  onnx::fold_into_following(onnx::batchnorm_affine(bn.scale, bn.bias, bn.mean, bn.var, bn.epsilon),
+                            c.weight, c.bias, c.in_channels, c.kernel * c.kernel);
   bn.scale.assign(bn.channels, 1.0f);
   bn.bias.assign(bn.channels, 0.0f);
   bn.mean.assign(bn.channels, 0.0f);

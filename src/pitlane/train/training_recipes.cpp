@@ -7,11 +7,13 @@
 
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
+#include "pitlane/core/gzip.h"
 #include "pitlane/core/sha256.h"
 #include "pitlane/core/table.h"
-#include "pitlane/eval/offline_eval.h"
+#include "pitlane/onnx/edit.h"
+#include "pitlane/onnx/model_file.h"
+#include "pitlane/onnx/tensor.h"
 #include "pitlane/quant/calibrate.h"
-#include "pitlane/quant/onnx_edit.h"
 #include "pitlane/quant/recipes.h"
 #include "pitlane/train/onnx_reader.h"
 #include "pitlane/train/onnx_writer.h"
@@ -48,7 +50,7 @@ void check_recipe(const TrainingRecipe& r) {
 
 // The ONNX tensor of each QAT activation point (compression.h's order), in the float graph after
 // batch-norm folding.
-std::map<std::string, quant::Range> named_ranges(const onnx::ModelProto& model,
+std::map<std::string, quant::Range> named_ranges(const ::onnx::ModelProto& model,
                                                  const std::vector<ActivationRange>& ranges) {
   std::vector<std::string> names;
   for (const auto& n : model.graph().node())
@@ -271,7 +273,7 @@ TrainingRecipeResult RecipeRunner::run(const TrainingRecipe& recipe, const fs::p
   // (or calibrated ones after pruning).
   meta.recipe = recipe.name;
   meta.parent = parent;
-  onnx::ModelProto model;
+  ::onnx::ModelProto model;
   if (!model.ParseFromString(pilotnet_onnx_bytes(net, meta)))
     throw RunError("onnx: re-reading the fine-tuned model failed");
   json params = {{"recipe", recipe.name},
@@ -314,9 +316,9 @@ TrainingRecipeResult RecipeRunner::run(const TrainingRecipe& recipe, const fs::p
       act[name] = {{"scale", a.scale}, {"zero_point", a.zero_point}};
     params["activation_params"] = act;
   }
-  quant::set_metadata(model, "pitlane.optimize", params.dump());
+  onnx::set_metadata(model, "pitlane.optimize", params.dump());
   model.set_producer_name("pitlane optimize");
-  quant::save_model(model, out);
+  onnx::write_model(model, out);
 
   TrainingRecipeResult result;
   std::string bytes;
@@ -324,15 +326,11 @@ TrainingRecipeResult RecipeRunner::run(const TrainingRecipe& recipe, const fs::p
   result.size_bytes = static_cast<int64_t>(bytes.size());
   double sparsity = 0.0;
   json layers = layer_report(net, &sparsity);
-  result.report = {{"recipe", recipe.name},
-                   {"parent", parent},
-                   {"parameters", params},
-                   {"phases", phases},
-                   {"phase_seconds", phase_seconds},
-                   {"layers", layers},
-                   {"sparsity", sparsity},
-                   {"size_bytes", result.size_bytes},
-                   {"gzip_bytes", eval::gzip_size(bytes)}};
+  result.report = {{"recipe", recipe.name},          {"parent", parent},
+                   {"parameters", params},           {"phases", phases},
+                   {"phase_seconds", phase_seconds}, {"layers", layers},
+                   {"sparsity", sparsity},           {"size_bytes", result.size_bytes},
+                   {"gzip_bytes", gzip_size(bytes)}};
   if (params.contains("activation_params"))
     result.report["activation_params"] = params["activation_params"];
   return result;

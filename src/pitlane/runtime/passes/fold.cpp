@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "pitlane/core/error.h"
+#include "pitlane/onnx/shapes.h"
 #include "pitlane/runtime/backends/reference/kernels.h"
 #include "pitlane/runtime/passes/passes.h"
 
@@ -30,7 +31,7 @@ void gather(const std::vector<T>& data, const std::vector<int64_t>& shape, int64
 template <typename T>
 void concat(const Graph& g, const Node& n, std::vector<T> Value::*field, std::vector<T>& out) {
   const Value& first = g.values[n.inputs[0]];
-  const int64_t axis = g.attr_int(n, "axis", 0);
+  const int64_t axis = n.attrs.axis;
   int64_t outer = 1;
   for (int64_t i = 0; i < axis; ++i) outer *= first.shape[i];
   out.clear();
@@ -104,12 +105,11 @@ void fold_node(Graph& g, const Node& n) {
   switch (n.op) {
     case Op::Shape: {
       const auto& s = in(0).shape;
-      result.i64.assign(s.begin() + g.attr_int(n, "start", 0),
-                        s.begin() + g.attr_int(n, "end", s.size()));
+      result.i64.assign(s.begin() + n.attrs.start, s.begin() + n.attrs.end);
       break;
     }
     case Op::Gather: {
-      const int64_t axis = g.attr_int(n, "axis", 0);
+      const int64_t axis = n.attrs.axis;
       if (in(0).dtype == DType::i64)
         gather(in(0).i64, in(0).shape, axis, in(1).i64, result.i64);
       else
@@ -193,7 +193,7 @@ Graph instantiate(const Graph& symbolic, int64_t batch) {
       throw InputError(g.source + ": input '" + v.name + "' is too large");
   }
   for (Node& n : g.nodes) {
-    infer_node(g, n);
+    onnx::infer_node(g, n);
     bool all_const = true;
     for (int id : n.inputs)
       if (id >= 0 && !g.values[id].is_const) all_const = false;

@@ -29,9 +29,6 @@ Graph instantiate(const Graph& symbolic, int64_t batch);
 void fuse_quantized(Graph& g);
 void optimize(Graph& g);
 
-// Shape inference for one node whose inputs have shapes (shapes.cpp). May rewrite attributes
-// into explicit form (Conv auto_pad -> pads).
-void infer_node(Graph& g, Node& n);
 // Evaluates a node whose inputs are all constant, making its outputs constant (fold.cpp).
 void fold_node(Graph& g, const Node& n);
 

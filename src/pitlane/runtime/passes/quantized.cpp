@@ -53,7 +53,7 @@ const Node* dequantize_of(const Graph& g, const Links& l, int value, bool weight
 // Per-channel weight parameters must run along the output channel (`axis`).
 bool weight_axis_ok(const Graph& g, const Node& dq, int64_t axis, size_t rank) {
   if (count(g.values[dq.inputs[1]]) == 1) return true;
-  int64_t a = g.attr_int(dq, "axis", 1);
+  int64_t a = dq.attrs.axis;
   if (a < 0) a += static_cast<int64_t>(rank);
   return a == axis;
 }
@@ -81,7 +81,7 @@ Tail quantized_tail(const Graph& g, const Links& l, int value) {
   const Node& q = g.nodes[reader];
   if (q.op != Op::QuantizeLinear || q.inputs[0] < 0 || !const_in(g, q, 1) ||
       count(g.values[q.inputs[1]]) != 1 || (has(q, 2) && !const_in(g, q, 2)) ||
-      g.attr_int(q, "output_dtype", 0) != 0)
+      q.attrs.output_dtype != 0)
     return {};
   t.quantize = reader;
   return t;
@@ -142,8 +142,7 @@ bool fuse_one(Graph& g, size_t index) {
   Node& n = g.nodes[index];
   const bool conv = n.op == Op::Conv;
   if (n.op == Op::Gemm) {
-    if (g.attr_int(n, "transA", 0) != 0 || g.attr_float(n, "alpha", 1.0f) != 1.0f ||
-        (has(n, 2) && g.attr_float(n, "beta", 1.0f) != 1.0f))
+    if (n.attrs.trans_a || n.attrs.alpha != 1.0f || (has(n, 2) && n.attrs.beta != 1.0f))
       return false;
   } else if (!conv && n.op != Op::MatMul) {
     return false;
@@ -162,7 +161,7 @@ bool fuse_one(Graph& g, size_t index) {
   const Node* dw = dequantize_of(g, l, n.inputs[1], true);
   if (!dx || !dw) return false;
   const Value& wq = g.values[dw->inputs[0]];
-  const bool trans_b = n.op == Op::Gemm && g.attr_int(n, "transB", 0) != 0;
+  const bool trans_b = n.op == Op::Gemm && n.attrs.trans_b;
   if (wq.shape.size() != (conv ? 4u : 2u)) return false;
   const int64_t channels = conv || trans_b ? wq.shape[0] : wq.shape[1];
   const Value& w_scale = g.values[dw->inputs[1]];
@@ -196,7 +195,7 @@ bool fuse_one(Graph& g, size_t index) {
       fused.inputs.push_back(q.inputs[1]);
       fused.inputs.push_back(has(q, 2) ? q.inputs[2] : none);
     }
-    fused.attrs["transB"] = Attribute{.kind = Attribute::Kind::i, .i = trans_b ? 1 : 0};
+    fused.attrs.trans_b = trans_b;
   }
   if (tail.quantize >= 0) {
     if (tail.relu >= 0) fused.activation = {Activation::relu, 0.0f};

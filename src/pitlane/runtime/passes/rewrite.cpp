@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "pitlane/core/error.h"
+#include "pitlane/onnx/batchnorm.h"
 #include "pitlane/runtime/passes/passes.h"
 
 namespace pitlane::runtime {
@@ -71,7 +72,7 @@ void make_views(Graph& g) {
         n.op = Op::Reshape;
         n.inputs.resize(1);
         n.outputs.resize(1);
-        n.attrs.clear();
+        n.attrs = {};
         break;
       default:
         break;
@@ -97,7 +98,8 @@ void matmul_to_gemm(Graph& g) {
     const int bt = add_const(g, n.name + ".weight", {cols, k}, transpose2d(b.f32, k, cols));
     n.op = Op::Gemm;
     n.inputs[1] = bt;
-    n.attrs = {{"transB", Attribute{.kind = Attribute::Kind::i, .i = 1}}};
+    n.attrs = {};
+    n.attrs.trans_b = true;
     const auto consumers = sole_consumers(g);
     const int ci = consumers[n.outputs[0]];
     if (ci < 0) continue;
@@ -117,9 +119,9 @@ void matmul_to_gemm(Graph& g) {
 // Gemm with constant B -> transB=1, alpha folded into B, beta*C folded into a [N] bias.
 void canonical_gemm(Graph& g) {
   for (Node& n : g.nodes) {
-    if (dead(n) || n.op != Op::Gemm || !is_const(g, n, 1) || g.attr_int(n, "transA", 0)) continue;
-    const float alpha = g.attr_float(n, "alpha", 1.0f), beta = g.attr_float(n, "beta", 1.0f);
-    const bool trans_b = g.attr_int(n, "transB", 0);
+    if (dead(n) || n.op != Op::Gemm || !is_const(g, n, 1) || n.attrs.trans_a) continue;
+    const float alpha = n.attrs.alpha, beta = n.attrs.beta;
+    const bool trans_b = n.attrs.trans_b;
     const auto& out = g.values[n.outputs[0]].shape;
     const int64_t cols = out[1];
     int bias = -1;
@@ -143,14 +145,14 @@ void canonical_gemm(Graph& g) {
     const int64_t k = static_cast<int64_t>(w.size()) / std::max<int64_t>(cols, 1);
     n.inputs[1] = add_const(g, n.name + ".weight", {cols, k}, std::move(w));
     if (bias >= 0) n.inputs[2] = bias;
-    n.attrs = {{"transB", Attribute{.kind = Attribute::Kind::i, .i = 1}}};
+    n.attrs = {};
+    n.attrs.trans_b = true;
   }
 }
 
 bool canonical(const Graph& g, const Node& n) {
-  return n.op == Op::Gemm && is_const(g, n, 1) && g.attr_int(n, "transA", 0) == 0 &&
-         g.attr_int(n, "transB", 0) == 1 && g.attr_float(n, "alpha", 1.0f) == 1.0f &&
-         g.attr_float(n, "beta", 1.0f) == 1.0f &&
+  return n.op == Op::Gemm && is_const(g, n, 1) && !n.attrs.trans_a && n.attrs.trans_b &&
+         n.attrs.alpha == 1.0f && n.attrs.beta == 1.0f &&
          (n.inputs.size() < 3 || n.inputs[2] < 0 ||
           (is_const(g, n, 2) && g.values[n.inputs[2]].shape.size() == 1));
 }
@@ -159,41 +161,28 @@ void fold_batchnorm(Graph& g) {
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     if (dead(g.nodes[i]) || g.nodes[i].op != Op::BatchNormalization) continue;
     Node bn = g.nodes[i];
-    const float eps = g.attr_float(bn, "epsilon", 1e-5f);
     const int64_t channels = g.values[bn.inputs[1]].shape[0];
-    std::vector<float> scale(channels), shift(channels);
-    {
-      const auto& gamma = g.values[bn.inputs[1]].f32;
-      const auto& beta = g.values[bn.inputs[2]].f32;
-      const auto& mean = g.values[bn.inputs[3]].f32;
-      const auto& var = g.values[bn.inputs[4]].f32;
-      for (int64_t c = 0; c < channels; ++c) {
-        scale[c] = gamma[c] / std::sqrt(var[c] + eps);
-        shift[c] = beta[c] - mean[c] * scale[c];
-      }
-    }
+    const onnx::ChannelAffine affine = onnx::batchnorm_affine(
+        g.values[bn.inputs[1]].f32, g.values[bn.inputs[2]].f32, g.values[bn.inputs[3]].f32,
+        g.values[bn.inputs[4]].f32, bn.attrs.epsilon);
+    auto bias_of = [&](const Node& n) {
+      return n.inputs.size() > 2 && n.inputs[2] >= 0 ? g.values[n.inputs[2]].f32
+                                                     : std::vector<float>{};
+    };
     const auto prod = producers(g);
     const auto consumers = sole_consumers(g);
     const int x = bn.inputs[0];
     // A: Conv -> BN (or canonical Gemm -> BN): scale the producer's output channels.
     const int pi = prod[x];
     if (pi >= 0 && consumers[x] == static_cast<int>(i)) {
-      Node& p = g.nodes[pi];
+      const Node& p = g.nodes[pi];
       const bool conv = p.op == Op::Conv;
       if ((conv || (canonical(g, p) && g.values[x].shape.size() == 2)) &&
           p.activation.kind == Activation::none) {
-        const Value& w = g.values[p.inputs[1]];
-        std::vector<float> wf = w.f32;
-        const int64_t per = static_cast<int64_t>(wf.size()) / channels;
-        std::vector<float> b(channels, 0.0f);
-        for (int64_t m = 0; m < channels; ++m) {
-          for (int64_t j = 0; j < per; ++j) wf[m * per + j] *= scale[m];
-          const float b0 =
-              p.inputs.size() > 2 && p.inputs[2] >= 0 ? g.values[p.inputs[2]].f32[m] : 0.0f;
-          b[m] = b0 * scale[m] + shift[m];
-        }
-        const auto wshape = w.shape;
-        const int wid = add_const(g, p.name + ".weight_bn", wshape, std::move(wf));
+        std::vector<float> w = g.values[p.inputs[1]].f32, b = bias_of(p);
+        onnx::fold_into_preceding(affine, w, b);
+        const auto wshape = g.values[p.inputs[1]].shape;
+        const int wid = add_const(g, p.name + ".weight_bn", wshape, std::move(w));
         const int bid = add_const(g, p.name + ".bias_bn", {channels}, std::move(b));
         Node& p2 = g.nodes[pi];
         p2.inputs.resize(3);
@@ -207,47 +196,32 @@ void fold_batchnorm(Graph& g) {
     // B: BN -> Conv without padding: fold into the Conv's input channels (exact: no padded zeros).
     const int y = bn.outputs[0];
     const int ci = consumers[y];
-    if (ci >= 0 && g.nodes[ci].op == Op::Conv && g.nodes[ci].inputs[0] == y) {
-      Node& c = g.nodes[ci];
-      const auto pads = g.attr_ints(c, "pads", {0, 0, 0, 0});
-      if (pads == std::vector<int64_t>{0, 0, 0, 0}) {
-        const Value& w = g.values[c.inputs[1]];
-        const int64_t oc = w.shape[0], cg = w.shape[1], k = w.shape[2] * w.shape[3];
-        const int64_t ocg = oc / (channels / cg);
-        std::vector<float> wf = w.f32;
-        std::vector<float> b(oc, 0.0f);
-        for (int64_t m = 0; m < oc; ++m) {
-          double acc = c.inputs.size() > 2 && c.inputs[2] >= 0 ? g.values[c.inputs[2]].f32[m] : 0.0;
-          for (int64_t cc = 0; cc < cg; ++cc) {
-            const int64_t ch = (m / ocg) * cg + cc;
-            for (int64_t j = 0; j < k; ++j) {
-              float& wv = wf[(m * cg + cc) * k + j];
-              acc += static_cast<double>(wv) * shift[ch];
-              wv *= scale[ch];
-            }
-          }
-          b[m] = static_cast<float>(acc);
-        }
-        const auto wshape = w.shape;
-        const int wid = add_const(g, c.name + ".weight_bn", wshape, std::move(wf));
-        const int bid = add_const(g, c.name + ".bias_bn", {oc}, std::move(b));
-        Node& c2 = g.nodes[ci];
-        c2.inputs.resize(3);
-        c2.inputs[0] = x;
-        c2.inputs[1] = wid;
-        c2.inputs[2] = bid;
-        kill(g.nodes[i]);
-        continue;
-      }
+    if (ci >= 0 && g.nodes[ci].op == Op::Conv && g.nodes[ci].inputs[0] == y &&
+        g.nodes[ci].attrs.pads == std::vector<int64_t>{0, 0, 0, 0}) {
+      const Node& c = g.nodes[ci];
+      const auto wshape = g.values[c.inputs[1]].shape;
+      std::vector<float> w = g.values[c.inputs[1]].f32, b = bias_of(c);
+      onnx::fold_into_following(affine, w, b, wshape[1], wshape[2] * wshape[3]);
+      const int wid = add_const(g, c.name + ".weight_bn", wshape, std::move(w));
+      const int bid = add_const(g, c.name + ".bias_bn", {wshape[0]}, std::move(b));
+      Node& c2 = g.nodes[ci];
+      c2.inputs.resize(3);
+      c2.inputs[0] = x;
+      c2.inputs[1] = wid;
+      c2.inputs[2] = bid;
+      kill(g.nodes[i]);
+      continue;
     }
     // Otherwise: a per-channel affine of its own.
+    std::vector<float> scale(affine.scale.begin(), affine.scale.end());
+    std::vector<float> shift(affine.shift.begin(), affine.shift.end());
     const int sid = add_const(g, bn.name + ".scale", {channels}, std::move(scale));
     const int tid = add_const(g, bn.name + ".shift", {channels}, std::move(shift));
     Node& n = g.nodes[i];
     n.op = Op::Affine;
     n.inputs = {x, sid, tid};
     n.outputs.resize(1);
-    n.attrs.clear();
+    n.attrs = {};
   }
 }
 
@@ -265,7 +239,7 @@ void fold_transpose_into_gemm(Graph& g) {
     const int t = g.nodes[vi].inputs[0];
     const int ti = prod[t];
     if (ti < 0 || g.nodes[ti].op != Op::Transpose || consumers[t] != vi) continue;
-    const auto perm = g.attr_ints(g.nodes[ti], "perm", {});
+    const auto perm = g.nodes[ti].attrs.perm;
     const int xid = g.nodes[ti].inputs[0];
     const auto& xs = g.values[xid].shape;
     const auto& ts = g.values[t].shape;
@@ -309,10 +283,10 @@ void fuse_activations(Graph& g) {
         f = {Activation::relu, 0.0f};
         break;
       case Op::LeakyRelu:
-        f = {Activation::leaky_relu, g.attr_float(act, "alpha", 0.01f)};
+        f = {Activation::leaky_relu, act.attrs.alpha};
         break;
       case Op::Elu:
-        f = {Activation::elu, g.attr_float(act, "alpha", 1.0f)};
+        f = {Activation::elu, act.attrs.alpha};
         break;
       case Op::Sigmoid:
         f = {Activation::sigmoid, 0.0f};

@@ -9,10 +9,10 @@ bool add_conv(Builder& b, const Node& n) {
   const auto& x = g.values[n.inputs[0]].shape;
   const Value& w = g.values[n.inputs[1]];
   const auto& y = g.values[n.outputs[0]].shape;
-  const int64_t group = g.attr_int(n, "group", 1);
-  const auto pads = g.attr_ints(n, "pads", {0, 0, 0, 0});
-  const auto strides = g.attr_ints(n, "strides", {1, 1});
-  const auto dil = g.attr_ints(n, "dilations", {1, 1});
+  const int64_t group = n.attrs.group;
+  const auto pads = n.attrs.pads;
+  const auto strides = n.attrs.strides;
+  const auto dil = n.attrs.dilations;
   const bool has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0;
   const auto any = memory::format_tag::any;
   const auto dt = b.compute_type;

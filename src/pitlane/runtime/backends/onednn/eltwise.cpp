@@ -21,17 +21,16 @@ dnnl::algorithm eltwise_algorithm(Activation a) {
 }
 
 bool add_eltwise(Builder& b, const Node& n) {
-  const Graph& g = b.g;
   FusedActivation act;
   switch (n.op) {
     case Op::Relu:
       act = {Activation::relu, 0.0f};
       break;
     case Op::LeakyRelu:
-      act = {Activation::leaky_relu, g.attr_float(n, "alpha", 0.01f)};
+      act = {Activation::leaky_relu, n.attrs.alpha};
       break;
     case Op::Elu:
-      act = {Activation::elu, g.attr_float(n, "alpha", 1.0f)};
+      act = {Activation::elu, n.attrs.alpha};
       break;
     case Op::Sigmoid:
       act = {Activation::sigmoid, 0.0f};

@@ -78,8 +78,7 @@ bool add_zero_skip_gemm(Builder& b, const Node& n, int64_t m, int64_t cols, int6
 bool add_gemm(Builder& b, const Node& n) {
   const Graph& g = b.g;
   if (n.op != Op::Gemm || n.inputs.size() < 2 || !g.values[n.inputs[1]].is_const ||
-      g.attr_int(n, "transA", 0) != 0 || g.attr_int(n, "transB", 0) != 1 ||
-      g.attr_float(n, "alpha", 1.0f) != 1.0f || g.attr_float(n, "beta", 1.0f) != 1.0f)
+      n.attrs.trans_a || !n.attrs.trans_b || n.attrs.alpha != 1.0f || n.attrs.beta != 1.0f)
     return false;
   const bool has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0;
   if (has_bias && (!g.values[n.inputs[2]].is_const || g.values[n.inputs[2]].shape.size() != 1))

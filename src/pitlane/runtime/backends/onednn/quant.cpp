@@ -61,7 +61,7 @@ bool quant_attr(const Builder& b, const Node& n, const Operands& o, int64_t chan
       (present(n, o.yzp) && !scalar(g, n, o.yzp)))
     return false;
   if (n.activation.kind != Activation::none && n.activation.kind != Activation::relu) return false;
-  const float alpha = n.op == Op::QGemm ? g.attr_float(n, "alpha", 1.0f) : 1.0f;
+  const float alpha = n.op == Op::QGemm ? n.attrs.alpha : 1.0f;
   std::vector<float> scales(channels);
   for (int64_t c = 0; c < channels; ++c) {
     const float wsc = ws.f32[ws.f32.size() == 1 ? 0 : c];
@@ -151,14 +151,14 @@ void add_int8_step(Builder& b, const Node& n, dnnl::primitive p, const memory::d
 
 bool add_integer_conv(Builder& b, const Node& n) {
   const Graph& g = b.g;
-  if (n.op != Op::ConvInteger || g.attr_int(n, "group", 1) != 1 || !integer_weights_ok(g, n, 1, 3))
+  if (n.op != Op::ConvInteger || n.attrs.group != 1 || !integer_weights_ok(g, n, 1, 3))
     return false;
   const auto& x = g.values[n.inputs[0]].shape;
   const Value& w = g.values[n.inputs[1]];
   const auto& y = g.values[n.outputs[0]].shape;
-  const auto pads = g.attr_ints(n, "pads", {0, 0, 0, 0});
-  const auto strides = g.attr_ints(n, "strides", {1, 1});
-  const auto dil = g.attr_ints(n, "dilations", {1, 1});
+  const auto pads = n.attrs.pads;
+  const auto strides = n.attrs.strides;
+  const auto dil = n.attrs.dilations;
   const bool zp =
       present(n, 2) && !(g.values[n.inputs[2]].is_const && g.values[n.inputs[2]].f32.at(0) == 0.0f);
   dnnl::primitive_attr attr;
@@ -228,16 +228,16 @@ bool add_integer_matmul(Builder& b, const Node& n) {
 
 bool add_quantized_conv(Builder& b, const Node& n) {
   const Graph& g = b.g;
-  if (n.op != Op::QLinearConv || g.attr_int(n, "group", 1) != 1) return false;
+  if (n.op != Op::QLinearConv || n.attrs.group != 1) return false;
   const auto& x = g.values[n.inputs[0]].shape;
   const Value& w = g.values[n.inputs[3]];
   const auto& y = g.values[n.outputs[0]].shape;
   dnnl::primitive_attr attr;
   bool src_zp = false;
   if (!quant_attr(b, n, {}, y[1], attr, src_zp)) return false;
-  const auto pads = g.attr_ints(n, "pads", {0, 0, 0, 0});
-  const auto strides = g.attr_ints(n, "strides", {1, 1});
-  const auto dil = g.attr_ints(n, "dilations", {1, 1});
+  const auto pads = n.attrs.pads;
+  const auto strides = n.attrs.strides;
+  const auto dil = n.attrs.dilations;
   const bool has_bias = present(n, 8);
   const auto any = memory::format_tag::any;
   const memory::dims wdims = {w.shape[0], w.shape[1], w.shape[2], w.shape[3]};
@@ -287,7 +287,7 @@ bool add_zero_skip_qgemm(Builder& b, const Node& n, int64_t m, int64_t cols, int
       .x_zero = static_cast<int32_t>(scalar(g, n, 2).value_or(0.0f)),
       .x_signed = x_type == DType::i8,
       .w_scale = g.values[n.inputs[4]].f32,
-      .alpha = g.attr_float(n, "alpha", 1.0f),
+      .alpha = n.attrs.alpha,
       .requantize = requantize,
       .y_scale = requantize ? *scalar(g, n, 7) : 1.0f,
       .y_zero = static_cast<int32_t>(present(n, 8) ? *scalar(g, n, 8) : 0.0f),
@@ -320,8 +320,7 @@ bool add_zero_skip_qgemm(Builder& b, const Node& n, int64_t m, int64_t cols, int
 
 bool add_quantized_gemm(Builder& b, const Node& n) {
   const Graph& g = b.g;
-  if (n.op != Op::QGemm || g.attr_int(n, "transA", 0) != 0 || g.attr_int(n, "transB", 0) != 1)
-    return false;
+  if (n.op != Op::QGemm || n.attrs.trans_a || !n.attrs.trans_b) return false;
   const Value& w = g.values[n.inputs[3]];
   const auto& y = g.values[n.outputs[0]].shape;
   if (y.size() != 2) return false;

@@ -21,9 +21,9 @@ RefKernel prepare_kernel(const Graph& g, const Node& n) {
       ConvParams& p = k.conv;
       const auto& x = shape(0);
       const auto& w = shape(1);
-      const auto pads = g.attr_ints(n, "pads", {0, 0, 0, 0});
-      const auto strides = g.attr_ints(n, "strides", {1, 1});
-      const auto dil = g.attr_ints(n, "dilations", {1, 1});
+      const auto pads = n.attrs.pads;
+      const auto strides = n.attrs.strides;
+      const auto dil = n.attrs.dilations;
       p = ConvParams{.n = x[0],
                      .c = x[1],
                      .h = x[2],
@@ -41,17 +41,17 @@ RefKernel prepare_kernel(const Graph& g, const Node& n) {
                      .pad_left = pads[1],
                      .pad_bottom = pads[2],
                      .pad_right = pads[3],
-                     .group = g.attr_int(n, "group", 1),
+                     .group = n.attrs.group,
                      .has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0,
                      .activation = n.activation};
       break;
     }
     case Op::Gemm: {
       GemmParams& p = k.gemm;
-      p.trans_a = g.attr_int(n, "transA", 0) != 0;
-      p.trans_b = g.attr_int(n, "transB", 0) != 0;
-      p.alpha = g.attr_float(n, "alpha", 1.0f);
-      p.beta = g.attr_float(n, "beta", 1.0f);
+      p.trans_a = n.attrs.trans_a;
+      p.trans_b = n.attrs.trans_b;
+      p.alpha = n.attrs.alpha;
+      p.beta = n.attrs.beta;
       p.m = out[0];
       p.n = out[1];
       p.k = p.trans_a ? shape(0)[0] : shape(0)[1];
@@ -92,10 +92,10 @@ RefKernel prepare_kernel(const Graph& g, const Node& n) {
       k.activation = {Activation::relu, 0.0f};
       break;
     case Op::LeakyRelu:
-      k.activation = {Activation::leaky_relu, g.attr_float(n, "alpha", 0.01f)};
+      k.activation = {Activation::leaky_relu, n.attrs.alpha};
       break;
     case Op::Elu:
-      k.activation = {Activation::elu, g.attr_float(n, "alpha", 1.0f)};
+      k.activation = {Activation::elu, n.attrs.alpha};
       break;
     case Op::Sigmoid:
       k.activation = {Activation::sigmoid, 0.0f};
@@ -113,11 +113,11 @@ RefKernel prepare_kernel(const Graph& g, const Node& n) {
       break;
     }
     case Op::Transpose:
-      k.transpose = make_transpose(shape(0), g.attr_ints(n, "perm", {}));
+      k.transpose = make_transpose(shape(0), n.attrs.perm);
       if (out.size() > 8) throw InputError(g.where(n) + ": more than 8 dimensions");
       break;
     case Op::Concat: {
-      const int64_t axis = g.attr_int(n, "axis", 0);
+      const int64_t axis = n.attrs.axis;
       k.concat.outer = 1;
       for (int64_t i = 0; i < axis; ++i) k.concat.outer *= out[i];
       for (size_t i = 0; i < n.inputs.size(); ++i) {
@@ -132,7 +132,7 @@ RefKernel prepare_kernel(const Graph& g, const Node& n) {
       const auto& x = shape(0);
       QuantizeParams& q = k.quantize;
       q.per_channel = element_count(shape(1)) != 1 || shape(1).size() == 1;
-      const int64_t axis = q.per_channel ? g.attr_int(n, "axis", 1) : 0;
+      const int64_t axis = q.per_channel ? n.attrs.axis : 0;
       q.outer = 1;
       q.inner = 1;
       for (int64_t d = 0; d < static_cast<int64_t>(x.size()); ++d) {
@@ -167,7 +167,7 @@ RefKernel prepare_kernel(const Graph& g, const Node& n) {
         case Op::QGemm:
           q.at = {0, 1, opt(2), 3, 4, opt(5), opt(7), opt(8), opt(6)};
           q.output = opt(7) >= 0 ? QuantOutput::requantized : QuantOutput::dequantized;
-          q.alpha = g.attr_float(n, "alpha", 1.0f);
+          q.alpha = n.attrs.alpha;
           break;
         default:  // ConvInteger, MatMulInteger
           q.at = {.x = 0, .x_zp = opt(2), .w = 1, .w_zp = opt(3)};
@@ -185,9 +185,9 @@ RefKernel prepare_kernel(const Graph& g, const Node& n) {
       const auto& x = shape(q.at.x);
       const auto& w = shape(q.at.w);
       if (n.op == Op::QLinearConv || n.op == Op::ConvInteger) {
-        const auto pads = g.attr_ints(n, "pads", {0, 0, 0, 0});
-        const auto strides = g.attr_ints(n, "strides", {1, 1});
-        const auto dil = g.attr_ints(n, "dilations", {1, 1});
+        const auto pads = n.attrs.pads;
+        const auto strides = n.attrs.strides;
+        const auto dil = n.attrs.dilations;
         k.conv = ConvParams{.n = x[0],
                             .c = x[1],
                             .h = x[2],
@@ -205,11 +205,11 @@ RefKernel prepare_kernel(const Graph& g, const Node& n) {
                             .pad_left = pads[1],
                             .pad_bottom = pads[2],
                             .pad_right = pads[3],
-                            .group = g.attr_int(n, "group", 1)};
+                            .group = n.attrs.group};
       } else {
         GemmParams& p = k.gemm;
-        p.trans_a = n.op == Op::QGemm && g.attr_int(n, "transA", 0) != 0;
-        p.trans_b = n.op == Op::QGemm && g.attr_int(n, "transB", 0) != 0;
+        p.trans_a = n.op == Op::QGemm && n.attrs.trans_a;
+        p.trans_b = n.op == Op::QGemm && n.attrs.trans_b;
         p.n = out.back();
         p.k = p.trans_b ? w[1] : w[0];
         p.m = element_count(out) / p.n;

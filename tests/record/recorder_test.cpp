@@ -1,4 +1,4 @@
-#include "pitlane/data/recorder.h"
+#include "pitlane/record/recorder.h"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@
 
 namespace fs = std::filesystem;
 
-namespace pitlane::data {
+namespace pitlane::record {
 namespace {
 
 class RecorderTest : public ::testing::Test {
@@ -97,4 +97,4 @@ TEST_F(RecorderTest, BadCircuitFailsBeforeWriting) {
 }
 
 }  // namespace
-}  // namespace pitlane::data
+}  // namespace pitlane::record

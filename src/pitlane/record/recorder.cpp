@@ -1,4 +1,4 @@
-#include "pitlane/data/recorder.h"
+#include "pitlane/record/recorder.h"
 
 #include "pitlane/data/image_writer.h"
 
@@ -13,14 +13,14 @@
 #include "pitlane/core/rng.h"
 #include "pitlane/sim/episode.h"
 
-namespace pitlane::data {
+namespace pitlane::record {
 namespace {
 
 // What drives while recording: the expert alone, or a learner labelled by the expert (DAgger).
 // The expert sees every frame either way, so its label is always the expert's own answer.
-class LabelledDriver : public brain::Brain {
+class LabelledDriver : public sim::Brain {
  public:
-  LabelledDriver(brain::Brain* learner, double expert_share, uint64_t seed)
+  LabelledDriver(sim::Brain* learner, double expert_share, uint64_t seed)
       : learner_(learner), expert_share_(expert_share), rng_(seed) {}
 
   std::string name() const override { return learner_ ? learner_->name() : expert_.name(); }
@@ -41,7 +41,7 @@ class LabelledDriver : public brain::Brain {
 
  private:
   brain::ExplicitBrain expert_;
-  brain::Brain* learner_;
+  sim::Brain* learner_;
   double expert_share_;
   Rng rng_;
   sim::Command label_;
@@ -50,8 +50,9 @@ class LabelledDriver : public brain::Brain {
 // Writes each iteration's frame and the expert's label; stops the episode at its frame budget.
 class FrameWriter : public sim::EpisodeObserver {
  public:
-  FrameWriter(const LabelledDriver& driver, const std::filesystem::path& dir, ImageWriter& images,
-              std::ofstream& csv, int& next_index, int budget, ProgressBar& bar, int total_before)
+  FrameWriter(const LabelledDriver& driver, const std::filesystem::path& dir,
+              data::ImageWriter& images, std::ofstream& csv, int& next_index, int budget,
+              ProgressBar& bar, int total_before)
       : driver_(driver),
         dir_(dir),
         images_(images),
@@ -84,7 +85,7 @@ class FrameWriter : public sim::EpisodeObserver {
  private:
   const LabelledDriver& driver_;
   std::filesystem::path dir_;
-  ImageWriter& images_;
+  data::ImageWriter& images_;
   std::ofstream& csv_;
   int& next_;
   int budget_;
@@ -127,7 +128,7 @@ std::vector<RecordingSummary> record(const RecordOptions& options,
     sim::Renderer renderer(circuit);
     LabelledDriver driver(options.learner, options.expert_share, seed ^ 0x5DA66E7ull);
     ProgressBar bar("record " + summary.name, options.frames, "frames", options.show_progress);
-    ImageWriter images(/*threads=*/2);
+    data::ImageWriter images(/*threads=*/2);
     int index = 0;
     double t_offset = 0.0, abs_w = 0.0;
     while (index < options.frames) {
@@ -167,4 +168,4 @@ std::vector<RecordingSummary> record(const RecordOptions& options,
   return summaries;
 }
 
-}  // namespace pitlane::data
+}  // namespace pitlane::record

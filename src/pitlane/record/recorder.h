@@ -26,11 +26,11 @@
 #include <string>
 #include <vector>
 
-#include "pitlane/brain/brain.h"
+#include "pitlane/sim/brain.h"
 #include "pitlane/sim/timing.h"
 #include "pitlane/track/circuit.h"
 
-namespace pitlane::data {
+namespace pitlane::record {
 
 struct RecordOptions {
   std::vector<std::string> circuits;  // names or CSV paths
@@ -43,7 +43,7 @@ struct RecordOptions {
   bool randomize_style = false;  // seeded brightness/hue/noise/fog per segment
   bool show_progress = true;
   // DAgger: when set, this brain drives and the expert labels (folders get a "_dagger" suffix).
-  brain::Brain* learner = nullptr;
+  sim::Brain* learner = nullptr;
   double expert_share = 0.0;  // probability that an iteration executes the expert's command
 };
 
@@ -61,4 +61,4 @@ std::vector<RecordingSummary> record(const RecordOptions& options,
 // The header line data.csv starts with, as the original datasets have it.
 inline constexpr const char* kDataCsvHeader = "image_name, v, w, timestamp";
 
-}  // namespace pitlane::data
+}  // namespace pitlane::record

@@ -12,7 +12,7 @@
 
 #include "pitlane/sim/vehicle.h"
 
-namespace pitlane::brain {
+namespace pitlane::sim {
 
 class Brain {
  public:
@@ -27,4 +27,4 @@ class Brain {
   virtual double last_inference_ms() const = 0;
 };
 
-}  // namespace pitlane::brain
+}  // namespace pitlane::sim

@@ -1,15 +1,15 @@
-// Shape inference, one node at a time, with every size checked before use.
+#include "pitlane/onnx/shapes.h"
+
 #include <algorithm>
 #include <array>
 #include <numeric>
 
 #include "pitlane/core/error.h"
-#include "pitlane/runtime/passes/passes.h"
+#include "pitlane/onnx/operators.h"
+#include "pitlane/onnx/shape_rules.h"
 
-namespace pitlane::runtime {
+namespace pitlane::onnx {
 namespace {
-
-constexpr int64_t kMaxElements = int64_t{1} << 28;  // 1 GiB of floats per tensor
 
 std::string dims_text(const std::vector<int64_t>& s) {
   std::string out = "[";
@@ -35,7 +35,7 @@ struct Ctx {
     for (int64_t d : shape) {
       if (d < 0) fail("output dimension " + dims_text(shape) + " is negative");
       count *= d;
-      if (count > kMaxElements) fail("output " + dims_text(shape) + " is too large");
+      if (count > kMaxInferredElements) fail("output " + dims_text(shape) + " is too large");
     }
     Value& v = g.values[n.outputs[i]];
     v.shape = std::move(shape);
@@ -89,7 +89,7 @@ void infer_conv(const Ctx& c, const ConvOperands& o = {}) {
   if (w.shape.size() != 4 ||
       (o.quantized ? !(w.dtype == DType::u8 || w.dtype == DType::i8) : w.dtype != DType::f32))
     c.fail("weights " + dims_text(w.shape) + " are not 4-D " + (o.quantized ? "(u)int8" : "float"));
-  const int64_t group = c.g.attr_int(c.n, "group", 1);
+  const int64_t group = c.n.attrs.group;
   const int64_t oc = w.shape[0], kh = w.shape[2], kw = w.shape[3];
   if (group < 1 || x[1] % group || oc % group || w.shape[1] * group != x[1])
     c.fail("weights " + dims_text(w.shape) + " do not match input " + dims_text(x) +
@@ -100,33 +100,31 @@ void infer_conv(const Ctx& c, const ConvOperands& o = {}) {
     if (b.shape != std::vector<int64_t>{oc} || b.dtype != bt)
       c.fail("bias must be " + std::string(dtype_name(bt)) + " [" + std::to_string(oc) + "]");
   }
-  auto ks = c.g.attr_ints(c.n, "kernel_shape", {kh, kw});
+  auto ks = c.n.attrs.kernel_shape.empty() ? std::vector<int64_t>{kh, kw} : c.n.attrs.kernel_shape;
   if (ks != std::vector<int64_t>{kh, kw})
     c.fail("kernel_shape " + dims_text(ks) + " does not match the weights");
-  auto strides = c.g.attr_ints(c.n, "strides", {1, 1});
-  auto dil = c.g.attr_ints(c.n, "dilations", {1, 1});
+  auto strides = c.n.attrs.strides;
+  auto dil = c.n.attrs.dilations;
   if (strides.size() != 2 || dil.size() != 2) c.fail("strides and dilations need 2 values");
   for (int64_t s : strides)
     if (s < 1 || s > 1024) c.fail("stride " + std::to_string(s) + " is invalid");
   for (int64_t d : dil)
     if (d < 1 || d > 1024) c.fail("dilation " + std::to_string(d) + " is invalid");
   const int64_t ekh = (kh - 1) * dil[0] + 1, ekw = (kw - 1) * dil[1] + 1;
-  const std::string auto_pad = c.g.attr_string(c.n, "auto_pad", "NOTSET");
-  std::vector<int64_t> pads = c.g.attr_ints(c.n, "pads", {0, 0, 0, 0});
-  if (auto_pad == "VALID") {
+  std::vector<int64_t> pads = c.n.attrs.pads;
+  const AutoPad auto_pad = c.n.attrs.auto_pad;
+  if (auto_pad == AutoPad::valid) {
     pads = {0, 0, 0, 0};
-  } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+  } else if (auto_pad == AutoPad::same_upper || auto_pad == AutoPad::same_lower) {
     // Output = ceil(in / stride); the odd pixel of padding goes at the end (UPPER) or start.
     for (int d = 0; d < 2; ++d) {
       const int64_t in = x[2 + d], s = strides[d], ek = d ? ekw : ekh;
       const int64_t out = (in + s - 1) / s;
       const int64_t total = std::max<int64_t>(0, (out - 1) * s + ek - in);
       const int64_t small = total / 2, big = total - small;
-      pads[d] = auto_pad == "SAME_UPPER" ? small : big;
-      pads[d + 2] = auto_pad == "SAME_UPPER" ? big : small;
+      pads[d] = auto_pad == AutoPad::same_upper ? small : big;
+      pads[d + 2] = auto_pad == AutoPad::same_upper ? big : small;
     }
-  } else if (auto_pad != "NOTSET") {
-    c.fail("unsupported auto_pad '" + auto_pad + "'; use NOTSET, VALID, SAME_UPPER or SAME_LOWER");
   }
   if (pads.size() != 4) c.fail("pads needs 4 values [top, left, bottom, right]");
   for (int64_t p : pads)
@@ -136,10 +134,9 @@ void infer_conv(const Ctx& c, const ConvOperands& o = {}) {
     c.fail("kernel " + std::to_string(kh) + "x" + std::to_string(kw) +
            " is larger than the padded input " + dims_text(x));
   // Explicit form for the backends.
-  c.n.attrs["pads"] = Attribute{.kind = Attribute::Kind::ints, .ints = pads};
-  c.n.attrs["strides"] = Attribute{.kind = Attribute::Kind::ints, .ints = strides};
-  c.n.attrs["dilations"] = Attribute{.kind = Attribute::Kind::ints, .ints = dil};
-  c.n.attrs.erase("auto_pad");
+  c.n.attrs.pads = pads;
+  c.n.attrs.kernel_shape = {kh, kw};
+  c.n.attrs.auto_pad = AutoPad::notset;
   c.set_out(0, {x[0], oc, (hp - ekh) / strides[0] + 1, (wp - ekw) / strides[1] + 1}, o.out);
 }
 
@@ -148,7 +145,7 @@ void infer_gemm(const Ctx& c) {
   const auto& b = c.shape(1);
   if (a.size() != 2 || b.size() != 2)
     c.fail("Gemm needs 2-D inputs, got " + dims_text(a) + " and " + dims_text(b));
-  const bool ta = c.g.attr_int(c.n, "transA", 0), tb = c.g.attr_int(c.n, "transB", 0);
+  const bool ta = c.n.attrs.trans_a, tb = c.n.attrs.trans_b;
   const int64_t m = ta ? a[1] : a[0], k = ta ? a[0] : a[1];
   const int64_t kb = tb ? b[1] : b[0], n = tb ? b[0] : b[1];
   if (k != kb)
@@ -177,8 +174,7 @@ void infer_matmul(const Ctx& c) {
 void infer_batchnorm(const Ctx& c) {
   const auto& x = c.shape(0);
   if (x.size() < 2) c.fail("input " + dims_text(x) + " needs a channel dimension");
-  if (c.g.attr_int(c.n, "training_mode", 0) != 0)
-    c.fail("training_mode=1 is not supported; export in eval mode");
+  if (c.n.attrs.training_mode) c.fail("training_mode=1 is not supported; export in eval mode");
   for (size_t i = 1; i < 5; ++i) {
     const Value& p = c.const_in(i, "BatchNormalization parameters");
     if (p.shape != std::vector<int64_t>{x[1]} || p.dtype != DType::f32)
@@ -193,7 +189,7 @@ void infer_reshape(const Ctx& c) {
   const auto& x = c.shape(0);
   const auto target = c.const_ints(1, "Reshape's shape");
   if (target.size() > 8) c.fail("target shape has more than 8 dimensions");
-  const bool allowzero = c.g.attr_int(c.n, "allowzero", 0) != 0;
+  const bool allowzero = c.n.attrs.allowzero;
   std::vector<int64_t> out;
   int minus = -1;
   int64_t known = 1;
@@ -212,7 +208,7 @@ void infer_reshape(const Ctx& c) {
       c.fail("shape " + dims_text(target) + " has a negative dimension");
     } else {
       known *= d;
-      if (known > kMaxElements) c.fail("shape " + dims_text(target) + " is too large");
+      if (known > kMaxInferredElements) c.fail("shape " + dims_text(target) + " is too large");
     }
     out.push_back(d);
   }
@@ -232,7 +228,7 @@ void infer_transpose(const Ctx& c) {
   const auto& x = c.shape(0);
   std::vector<int64_t> rev(x.size());
   std::iota(rev.rbegin(), rev.rend(), 0);
-  auto perm = c.g.attr_ints(c.n, "perm", rev);
+  auto perm = c.n.attrs.perm.empty() ? rev : c.n.attrs.perm;
   if (perm.size() != x.size())
     c.fail("perm " + dims_text(perm) + " does not match rank " + std::to_string(x.size()));
   std::vector<bool> seen(x.size(), false);
@@ -243,15 +239,15 @@ void infer_transpose(const Ctx& c) {
     seen[p] = true;
     out.push_back(x[p]);
   }
-  c.n.attrs["perm"] = Attribute{.kind = Attribute::Kind::ints, .ints = perm};
+  c.n.attrs.perm = perm;
   c.set_out(0, out);
 }
 
 void infer_concat(const Ctx& c) {
   const auto first = c.shape(0);
   if (first.empty()) c.fail("cannot concatenate scalars");
-  const int64_t axis = c.axis(c.g.attr_int(c.n, "axis", 0), first.size(), "axis");
-  c.n.attrs["axis"] = Attribute{.kind = Attribute::Kind::i, .i = axis};
+  const int64_t axis = c.axis(c.n.attrs.axis, first.size(), "axis");
+  c.n.attrs.axis = axis;
   auto out = first;
   out[axis] = 0;
   const DType dtype = c.in(0).dtype;
@@ -269,7 +265,7 @@ void infer_concat(const Ctx& c) {
 
 std::vector<int64_t> axes_of(const Ctx& c) {
   if (c.g.opset >= 13) return c.has_in(1) ? c.const_ints(1, "axes") : std::vector<int64_t>{};
-  return c.g.attr_ints(c.n, "axes", {});
+  return c.n.attrs.axes;
 }
 
 void infer_unsqueeze(const Ctx& c) {
@@ -319,8 +315,8 @@ void infer_gather(const Ctx& c) {
         "data");
   if (idx.dtype != DType::i64 && idx.dtype != DType::i32) c.fail("indices must be integers");
   if (data.shape.empty()) c.fail("cannot gather from a scalar");
-  const int64_t axis = c.axis(c.g.attr_int(c.n, "axis", 0), data.shape.size(), "axis");
-  c.n.attrs["axis"] = Attribute{.kind = Attribute::Kind::i, .i = axis};
+  const int64_t axis = c.axis(c.n.attrs.axis, data.shape.size(), "axis");
+  c.n.attrs.axis = axis;
   for (int64_t i : idx.i64)
     if (i < -data.shape[axis] || i >= data.shape[axis])
       c.fail("index " + std::to_string(i) + " out of range");
@@ -333,13 +329,13 @@ void infer_gather(const Ctx& c) {
 
 void infer_shape_op(const Ctx& c) {
   const int64_t rank = c.shape(0).size();
-  int64_t start = c.g.attr_int(c.n, "start", 0), end = c.g.attr_int(c.n, "end", rank);
+  int64_t start = c.n.attrs.start, end = c.n.attrs.end;
   if (start < 0) start += rank;
   if (end < 0) end += rank;
   start = std::clamp<int64_t>(start, 0, rank);
   end = std::clamp<int64_t>(end, 0, rank);
-  c.n.attrs["start"] = Attribute{.kind = Attribute::Kind::i, .i = start};
-  c.n.attrs["end"] = Attribute{.kind = Attribute::Kind::i, .i = std::max(start, end)};
+  c.n.attrs.start = start;
+  c.n.attrs.end = std::max(start, end);
   c.set_out(0, {std::max<int64_t>(0, end - start)}, DType::i64);
 }
 
@@ -380,12 +376,12 @@ DType zero_point_type(const Ctx& c, size_t i) {
 void infer_quantize(const Ctx& c, bool quantize) {
   const auto& x = c.shape(0);
   const int64_t rank = static_cast<int64_t>(x.size());
-  if (c.g.attr_int(c.n, "block_size", 0) != 0) c.fail("blocked quantization is not supported");
+  if (c.n.attrs.block_size != 0) c.fail("blocked quantization is not supported");
   int64_t channels = 1;
   const int64_t scale_count = element_count(c.shape(1));
   if (scale_count != 1 || c.shape(1).size() == 1) {
-    const int64_t axis = c.axis(c.g.attr_int(c.n, "axis", 1), std::max<int64_t>(rank, 1), "axis");
-    c.n.attrs["axis"] = Attribute{.kind = Attribute::Kind::i, .i = axis};
+    const int64_t axis = c.axis(c.n.attrs.axis, std::max<int64_t>(rank, 1), "axis");
+    c.n.attrs.axis = axis;
     channels = rank ? x[axis] : 1;
   }
   check_quant_param(c, 1, channels, "scale", true);
@@ -393,7 +389,7 @@ void infer_quantize(const Ctx& c, bool quantize) {
   if (quantize) {
     if (c.in(0).dtype != DType::f32) c.fail("input must be float32");
     DType out = zero_point_type(c, 2);
-    const int64_t to = c.g.attr_int(c.n, "output_dtype", 0);
+    const int64_t to = c.n.attrs.output_dtype;
     if (to == 3) out = DType::i8;
     if (to == 2) out = DType::u8;
     if (!is_8bit(out)) c.fail("only uint8 and int8 outputs are supported");
@@ -412,8 +408,7 @@ void infer_quantized_matmul(const Ctx& c, size_t a_i, size_t b_i, DType out) {
   const auto& b = c.shape(b_i);
   if (!is_8bit(c.in(a_i).dtype) || !is_8bit(c.in(b_i).dtype)) c.fail("A and B must be (u)int8");
   const bool gemm = c.n.op == Op::QGemm;
-  const bool ta = gemm && c.g.attr_int(c.n, "transA", 0),
-             tb = gemm && c.g.attr_int(c.n, "transB", 0);
+  const bool ta = gemm && c.n.attrs.trans_a, tb = gemm && c.n.attrs.trans_b;
   if (a.size() < 2 || b.size() != 2 || (ta && a.size() != 2))
     c.fail("expects a 2-D B and " + std::string(ta ? "a 2-D A" : "A of rank >= 2") + "; got " +
            dims_text(a) + " x " + dims_text(b));
@@ -490,148 +485,169 @@ void infer_quantized(const Ctx& c) {
   }
 }
 
-}  // namespace
-
-void infer_node(Graph& g, Node& n) {
-  const Ctx c{g, n};
-  for (int id : n.inputs)
-    if (id >= 0 && !g.values[id].has_shape)
-      c.fail("input '" + g.values[id].name + "' has no known shape");
-  auto float_input = [&](size_t i) {
-    if (c.in(i).dtype != DType::f32 && !c.in(i).is_const)
+// Every input of a float operator (Conv, Gemm, MatMul, BatchNormalization, Affine) is float32.
+void require_float_inputs(const Ctx& c) {
+  for (size_t i = 0; i < c.n.inputs.size(); ++i)
+    if (c.n.inputs[i] >= 0 && c.g.values[c.n.inputs[i]].dtype != DType::f32)
       c.fail("input " + std::to_string(i) + " must be float32");
-  };
-  switch (n.op) {
-    case Op::Conv:
-    case Op::Gemm:
-    case Op::MatMul:
-    case Op::BatchNormalization:
-    case Op::Affine:
-      for (size_t i = 0; i < n.inputs.size(); ++i)
-        if (n.inputs[i] >= 0 && g.values[n.inputs[i]].dtype != DType::f32)
-          c.fail("input " + std::to_string(i) + " must be float32");
-      break;
-    default:
-      break;
-  }
-  switch (n.op) {
-    case Op::Conv:
-      infer_conv(c);
-      break;
-    case Op::Gemm:
-      infer_gemm(c);
-      break;
-    case Op::MatMul:
-      infer_matmul(c);
-      break;
-    case Op::Add:
-    case Op::Sub:
-    case Op::Mul:
-    case Op::Div: {
-      const DType dt = c.in(0).dtype;
-      if (c.in(1).dtype != dt) c.fail("inputs have different element types");
-      if (dt == DType::i64 && !(c.in(0).is_const && c.in(1).is_const))
-        c.fail("integer arithmetic on runtime data is not supported");
-      auto out = broadcast(c, c.shape(0), c.shape(1));
-      if (out.size() > 8) c.fail("more than 8 dimensions");
-      c.set_out(0, out, dt);
-      break;
-    }
-    case Op::Relu:
-    case Op::LeakyRelu:
-    case Op::Elu:
-    case Op::Sigmoid:
-    case Op::Tanh:
-      float_input(0);
-      c.set_out(0, c.shape(0));
-      break;
-    case Op::BatchNormalization:
-      infer_batchnorm(c);
-      break;
-    case Op::Flatten: {
-      const auto& x = c.shape(0);
-      const int64_t rank = x.size();
-      int64_t axis = c.g.attr_int(n, "axis", 1);
-      if (axis < -rank || axis > rank) c.fail("axis " + std::to_string(axis) + " out of range");
-      if (axis < 0) axis += rank;
-      int64_t a = 1, b = 1;
-      for (int64_t i = 0; i < rank; ++i) (i < axis ? a : b) *= x[i];
-      c.set_out(0, {a, b}, c.in(0).dtype);
-      break;
-    }
-    case Op::Reshape:
-      infer_reshape(c);
-      break;
-    case Op::Transpose:
-      float_input(0);
-      infer_transpose(c);
-      break;
-    case Op::Concat:
-      infer_concat(c);
-      break;
-    case Op::Identity:
-      c.set_out(0, c.shape(0), c.in(0).dtype);
-      break;
-    case Op::Dropout:
-      if (n.outputs.size() > 1 && n.outputs[1] >= 0) {
-        // The mask output: all true in inference; only constant folding could need it.
-        c.fail("the mask output is not supported; export the model in eval mode");
-      }
-      if (c.has_in(2)) {
-        const Value& t = c.in(2);
-        if (!t.is_const || (t.dtype == DType::i64 && !t.i64.empty() && t.i64[0] != 0))
-          c.fail("training_mode must be a constant false");
-      }
-      c.set_out(0, c.shape(0), c.in(0).dtype);
-      break;
-    case Op::Cast: {
-      const int64_t to = g.attr_int(n, "to", 1);
-      DType dt;
-      if (to == 1 || to == 11)
-        dt = DType::f32;
-      else if (to == 7 || to == 6)
-        dt = DType::i64;
-      else
-        c.fail("cast to type " + std::to_string(to) + " is not supported (float32 and int64 only)");
-      // Quantized values are integer-valued floats already (see DType): casting them to float
-      // is a view.
-      if (!c.in(0).is_const &&
-          (dt != DType::f32 || !(c.in(0).dtype == DType::f32 || is_quantized(c.in(0).dtype))))
-        c.fail("casts of runtime data are supported to float32 only");
-      c.set_out(0, c.shape(0), dt);
-      break;
-    }
-    case Op::Shape:
-      infer_shape_op(c);
-      break;
-    case Op::Gather:
-      infer_gather(c);
-      break;
-    case Op::Unsqueeze:
-      infer_unsqueeze(c);
-      break;
-    case Op::Squeeze:
-      infer_squeeze(c);
-      break;
-    case Op::Affine:
-      c.set_out(0, c.shape(0));
-      break;
-    case Op::QuantizeLinear:
-      infer_quantize(c, true);
-      break;
-    case Op::DequantizeLinear:
-      infer_quantize(c, false);
-      break;
-    case Op::QLinearConv:
-    case Op::QLinearMatMul:
-    case Op::QGemm:
-    case Op::ConvInteger:
-    case Op::MatMulInteger:
-    case Op::DynamicQuantizeScale:
-    case Op::DynamicQuantizeZeroPoint:
-      infer_quantized(c);
-      break;
-  }
 }
 
-}  // namespace pitlane::runtime
+// A runtime input of an element-wise float operator is float32 (constants may be anything).
+void require_float_input(const Ctx& c, size_t i) {
+  if (c.in(i).dtype != DType::f32 && !c.in(i).is_const)
+    c.fail("input " + std::to_string(i) + " must be float32");
+}
+
+}  // namespace
+
+namespace shape_rules {
+
+void conv(Graph& g, Node& n) {
+  const Ctx c{g, n};
+  require_float_inputs(c);
+  infer_conv(c);
+}
+
+void gemm(Graph& g, Node& n) {
+  const Ctx c{g, n};
+  require_float_inputs(c);
+  infer_gemm(c);
+}
+
+void matmul(Graph& g, Node& n) {
+  const Ctx c{g, n};
+  require_float_inputs(c);
+  infer_matmul(c);
+}
+
+void binary(Graph& g, Node& n) {
+  const Ctx c{g, n};
+  const DType dt = c.in(0).dtype;
+  if (c.in(1).dtype != dt) c.fail("inputs have different element types");
+  if (dt == DType::i64 && !(c.in(0).is_const && c.in(1).is_const))
+    c.fail("integer arithmetic on runtime data is not supported");
+  auto out = broadcast(c, c.shape(0), c.shape(1));
+  if (out.size() > 8) c.fail("more than 8 dimensions");
+  c.set_out(0, out, dt);
+}
+
+void activation(Graph& g, Node& n) {
+  const Ctx c{g, n};
+  require_float_input(c, 0);
+  c.set_out(0, c.shape(0));
+}
+
+void batchnorm(Graph& g, Node& n) {
+  const Ctx c{g, n};
+  require_float_inputs(c);
+  infer_batchnorm(c);
+}
+
+void flatten(Graph& g, Node& n) {
+  const Ctx c{g, n};
+  const auto& x = c.shape(0);
+  const int64_t rank = x.size();
+  int64_t axis = n.attrs.axis;
+  if (axis < -rank || axis > rank) c.fail("axis " + std::to_string(axis) + " out of range");
+  if (axis < 0) axis += rank;
+  n.attrs.axis = axis;
+  int64_t a = 1, b = 1;
+  for (int64_t i = 0; i < rank; ++i) (i < axis ? a : b) *= x[i];
+  c.set_out(0, {a, b}, c.in(0).dtype);
+}
+
+void reshape(Graph& g, Node& n) {
+  infer_reshape(Ctx{g, n});
+}
+
+void transpose(Graph& g, Node& n) {
+  const Ctx c{g, n};
+  require_float_input(c, 0);
+  infer_transpose(c);
+}
+
+void concat(Graph& g, Node& n) {
+  infer_concat(Ctx{g, n});
+}
+
+void identity(Graph& g, Node& n) {
+  const Ctx c{g, n};
+  c.set_out(0, c.shape(0), c.in(0).dtype);
+}
+
+void dropout(Graph& g, Node& n) {
+  const Ctx c{g, n};
+  if (n.outputs.size() > 1 && n.outputs[1] >= 0) {
+    // The mask output: all true in inference; only constant folding could need it.
+    c.fail("the mask output is not supported; export the model in eval mode");
+  }
+  if (c.has_in(2)) {
+    const Value& t = c.in(2);
+    if (!t.is_const || (t.dtype == DType::i64 && !t.i64.empty() && t.i64[0] != 0))
+      c.fail("training_mode must be a constant false");
+  }
+  c.set_out(0, c.shape(0), c.in(0).dtype);
+}
+
+void cast(Graph& g, Node& n) {
+  const Ctx c{g, n};
+  const int64_t to = n.attrs.to;
+  DType dt;
+  if (to == 1 || to == 11)
+    dt = DType::f32;
+  else if (to == 7 || to == 6)
+    dt = DType::i64;
+  else
+    c.fail("cast to type " + std::to_string(to) + " is not supported (float32 and int64 only)");
+  // Quantized values are integer-valued floats already (see DType): casting them to float
+  // is a view.
+  if (!c.in(0).is_const &&
+      (dt != DType::f32 || !(c.in(0).dtype == DType::f32 || is_quantized(c.in(0).dtype))))
+    c.fail("casts of runtime data are supported to float32 only");
+  c.set_out(0, c.shape(0), dt);
+}
+
+void shape(Graph& g, Node& n) {
+  infer_shape_op(Ctx{g, n});
+}
+
+void gather(Graph& g, Node& n) {
+  infer_gather(Ctx{g, n});
+}
+
+void unsqueeze(Graph& g, Node& n) {
+  infer_unsqueeze(Ctx{g, n});
+}
+
+void squeeze(Graph& g, Node& n) {
+  infer_squeeze(Ctx{g, n});
+}
+
+void affine(Graph& g, Node& n) {
+  const Ctx c{g, n};
+  require_float_inputs(c);
+  c.set_out(0, c.shape(0));
+}
+
+void quantize(Graph& g, Node& n) {
+  infer_quantize(Ctx{g, n}, true);
+}
+
+void dequantize(Graph& g, Node& n) {
+  infer_quantize(Ctx{g, n}, false);
+}
+
+void quantized(Graph& g, Node& n) {
+  infer_quantized(Ctx{g, n});
+}
+
+}  // namespace shape_rules
+
+void infer_node(Graph& g, Node& n) {
+  for (int id : n.inputs)
+    if (id >= 0 && !g.values[id].has_shape)
+      throw InputError(g.where(n) + ": input '" + g.values[id].name + "' has no known shape");
+  spec_of(n.op).infer(g, n);
+}
+
+}  // namespace pitlane::onnx
