@@ -120,6 +120,14 @@ TEST(Circuit, RejectsBadCentreLines) {
     eight.push_back({40 * std::sin(t), 20 * std::sin(t) * std::cos(t)});
   }
   expect_input_error(eight, "crosses itself");
+  // Kilometre-scale coordinates read as metres: refused before anything is sized from them.
+  auto huge = ellipse(100, 30, 20);
+  for (Vec2& p : huge) p = p * 1e5;
+  expect_input_error(huge, "pitlane takes circuits up to 50 km long within 20 km");
+  // A long but legal line far from the origin (world coordinates) still loads.
+  auto far = ellipse(200, 300, 200);
+  for (Vec2& p : far) p = p + Vec2{4.5e5, 5.1e6};
+  EXPECT_NO_THROW(Circuit::from_points("far", "far.csv", far));
 }
 
 TEST(CircuitCsv, ParsesAndReportsLineNumbers) {

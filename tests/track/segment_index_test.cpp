@@ -49,4 +49,12 @@ TEST(SegmentIndex, DegenerateInputs) {
   EXPECT_TRUE(SegmentIndex(none, false, 1.0).empty());
 }
 
+TEST(SegmentIndex, WideSparseLinesGetCoarserCellsNotMoreMemory) {
+  // Two points 10,000 km apart: 1 m cells would need 10^14 of them.
+  const std::vector<Vec2> line = {{0, 0}, {1e7, 1e7}, {2e7, 0}};
+  const SegmentIndex index(line, /*closed=*/false, 1.0);
+  EXPECT_EQ(index.segment_count(), 2);
+  EXPECT_NEAR(index.nearest({1e7, 1e7 + 3}).distance, 3.0, 1e-6);
+}
+
 }  // namespace pitlane::track

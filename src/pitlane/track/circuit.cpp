@@ -100,6 +100,22 @@ Circuit Circuit::from_points(std::string name, std::string_view source, std::spa
     throw InputError(where + ": the centre line is only " + std::to_string(perimeter + gap) +
                      " m long; coordinates must be metres");
   }
+  // Bounded before anything is sized from it: the resampled line, the spatial index and the
+  // renderer's ground map all grow with the length and the extent.
+  Vec2 lo = pts.front(), hi = pts.front();
+  for (Vec2 p : pts) {
+    lo = {std::min(lo.x, p.x), std::min(lo.y, p.y)};
+    hi = {std::max(hi.x, p.x), std::max(hi.y, p.y)};
+  }
+  const double extent = std::max(hi.x - lo.x, hi.y - lo.y);
+  if (perimeter + gap > kMaxCircuitLengthM || extent > kMaxCircuitExtentM) {
+    throw InputError(where + ": the centre line is " +
+                     std::to_string(std::lround(perimeter + gap)) + " m long and spans " +
+                     std::to_string(std::lround(extent)) + " m; pitlane takes circuits up to " +
+                     std::to_string(std::lround(kMaxCircuitLengthM / 1000)) + " km long within " +
+                     std::to_string(std::lround(kMaxCircuitExtentM / 1000)) +
+                     " km (coordinates must be metres)");
+  }
 
   Circuit c;
   c.name_ = std::move(name);

@@ -46,6 +46,10 @@ struct TrackPoint {
   Vec2 point;             // the nearest centre-line point
 };
 
+// The largest circuit accepted: the Nordschleife is 20.8 km long and about 5 km across.
+inline constexpr double kMaxCircuitLengthM = 50'000.0;
+inline constexpr double kMaxCircuitExtentM = 20'000.0;
+
 struct CircuitOptions {
   double spacing_m = 0.1;          // resampled point spacing
   double smoothing_sigma_m = 1.0;  // Gaussian smoothing of the centre line along its length
@@ -56,7 +60,8 @@ class Circuit {
  public:
   // Builds a circuit from raw centre-line points in driving order (not repeating the first).
   // `source` names the data for error messages (a file path or a built-in name).
-  // Throws InputError for too few points, non-finite values, an open or self-intersecting curve.
+  // Throws InputError for too few points, non-finite values, an open or self-intersecting curve,
+  // one longer than kMaxCircuitLengthM or wider than kMaxCircuitExtentM.
   static Circuit from_points(std::string name, std::string_view source, std::span<const Vec2> raw,
                              const CircuitOptions& options = {});
 

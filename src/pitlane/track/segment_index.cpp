@@ -17,6 +17,9 @@ SegmentIndex::SegmentIndex(std::span<const Vec2> points, bool closed, double cel
     lo = {std::min(lo.x, p.x), std::min(lo.y, p.y)};
     hi = {std::max(hi.x, p.x), std::max(hi.y, p.y)};
   }
+  // At most kMaxCells cells: a sparse line over a wide area gets coarser cells, not more memory.
+  const double area = (hi.x - lo.x + 2 * cell_) * (hi.y - lo.y + 2 * cell_);
+  if (area / (cell_ * cell_) > kMaxCells) cell_ = std::sqrt(area / kMaxCells);
   origin_ = lo - Vec2{cell_, cell_};
   nx_ = static_cast<int32_t>(std::ceil((hi.x - origin_.x) / cell_)) + 2;
   ny_ = static_cast<int32_t>(std::ceil((hi.y - origin_.y) / cell_)) + 2;

@@ -25,6 +25,9 @@ struct SegmentHit {
 
 class SegmentIndex {
  public:
+  // Grid cells at most; `cell_m` grows when the points' bounding box would need more.
+  static constexpr double kMaxCells = 1 << 22;
+
   SegmentIndex() = default;
   SegmentIndex(std::span<const Vec2> points, bool closed, double cell_m);
 
