@@ -1,4 +1,4 @@
-// zero_skip_bench: the zero-skipping Gemm (backends/onednn/zero_skip_gemm.h) against oneDNN's
+// zero_skip_bench: the zero-skipping Gemm (runtime/kernels/zero_skip_gemm/f32.h) against oneDNN's
 // dense inner product on PilotNet's first dense layers (same padding 14400 -> 1164, valid
 // 1152 -> 1164, then 1164 -> 100), with inputs whose zero fraction is set: median latency of
 // each, the ratio, and the largest output difference. No zeros is the kernel's worst case.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The runtime's own kernels under AddressSanitizer and UBSan: builds their tests in build-asan/
-# (the zero-skipping fp32/bf16/int8 Gemms, the sparse Gemm, the reference quantization kernels)
-# and runs them; any report fails. The allocation-counting tests skip there (ASan owns malloc).
+# (the zero-skipping fp32/bf16/int8 Gemms and the sparse Gemm of src/pitlane/runtime/kernels/, the
+# reference quantization kernels) and runs them; any report fails. The allocation-counting tests
+# skip there (ASan owns malloc).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="${PITLANE_ASAN_DIR:-$root/build-asan}"

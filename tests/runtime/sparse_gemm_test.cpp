@@ -1,4 +1,4 @@
-// The oneDNN backend's sparse Gemm kernel (backends/onednn/sparse_gemm.h): agreement with the
+// The sparse fp32 Gemm kernel (kernels/sparse_gemm/f32.h): agreement with the
 // reference backend on random sparse matrices of awkward sizes (fan-in not a multiple of 16,
 // empty rows, fully dense rows, chunk boundaries, batch 1 to 70, 1 and 2 threads), the AVX-512
 // and portable kernels against each other, a magnitude-pruned PilotNet, the load-time choice
@@ -7,7 +7,7 @@
 
 #include "alloc_hooks.h"
 #include "onnx_builder.h"
-#include "pitlane/runtime/backends/onednn/sparse_gemm.h"
+#include "pitlane/runtime/kernels/sparse_gemm/f32.h"
 #include "pruning.h"
 #include "test_util.h"
 
@@ -122,12 +122,12 @@ TEST(SparseGemm, PortableAndAvx512KernelsAgree) {
         for (int64_t c = 0; c < k; ++c) sum += static_cast<double>(w[r * k + c]) * x[b * k + c];
         naive[b * n + r] = static_cast<float>(sum);
       }
-    onednn::SparseGemm g = onednn::make_sparse_gemm(w.data(), n, k, bias.data(), {}, m, 1);
+    kernels::SparseGemm g = kernels::make_sparse_gemm(w.data(), n, k, bias.data(), {}, m, 1);
     EXPECT_NEAR(g.zero_fraction(), 0.8, 0.05);
     std::vector<float> workspace(g.workspace_floats), y(m * n);
     for_each_instruction_set(g, [&](const std::string& isa) {
       std::fill(y.begin(), y.end(), NAN);
-      onednn::run_sparse_gemm(g, x.data(), y.data(), workspace.data());
+      kernels::run_sparse_gemm(g, x.data(), y.data(), workspace.data());
       expect_close(y, naive, isa + " batch " + std::to_string(m));
     });
   }

@@ -40,8 +40,8 @@ inline std::vector<float> random_input(int64_t n, uint32_t seed) {
   return v;
 }
 
-// Runs `check(name)` once per instruction set a kernel of the oneDNN backend has and the CPU
-// runs: the portable loops, then AVX-512 where the CPU has it (kernel.avx512 says which runs).
+// Runs `check(name)` once per instruction set that one of pitlane's own kernels (kernels/) has and
+// the CPU runs: the portable loops, then AVX-512 where the CPU has it (kernel.avx512 says which).
 template <class Kernel, class Check>
 void for_each_instruction_set(Kernel& kernel, Check check) {
   const bool avx512 = kernel.avx512;

@@ -1,4 +1,4 @@
-// The zero-skipping int8 Gemm (backends/onednn/zero_skip_gemm_int8.h): the kernel against an
+// The zero-skipping int8 Gemm (kernels/zero_skip_gemm/int8.h): the kernel against an
 // integer oracle written from the QGemm definition (exact: the same integers for every output
 // type), on awkward shapes, uint8 and int8 inputs with their zero points, an odd number of
 // listed inputs, AVX-512 and portable, 1 and 2 threads; in a plan: QGemm graphs and the
@@ -10,15 +10,15 @@
 
 #include "alloc_hooks.h"
 #include "onnx_builder.h"
-#include "pitlane/runtime/backends/onednn/zero_skip_gemm_int8.h"
+#include "pitlane/runtime/kernels/zero_skip_gemm/int8.h"
 #include "test_util.h"
 
 namespace pitlane::runtime {
 namespace {
 
 using namespace testing;
-using onednn::QuantizedGemmParams;
-using onednn::ZeroSkipGemmInt8;
+using kernels::QuantizedGemmParams;
+using kernels::ZeroSkipGemmInt8;
 
 struct Case {
   int64_t m, n, k;
@@ -79,12 +79,12 @@ TEST(ZeroSkipGemmInt8, MatchesTheDefinitionExactly) {
         "m " + std::to_string(c.m) + " n " + std::to_string(c.n) + " k " + std::to_string(c.k);
     for (int threads : {1, 2}) {
       ZeroSkipGemmInt8 g =
-          onednn::make_zero_skip_gemm_int8(w.data(), c.n, c.k, bias.data(), q, c.m, threads);
+          kernels::make_zero_skip_gemm_int8(w.data(), c.n, c.k, bias.data(), q, c.m, threads);
       std::vector<float> workspace(g.workspace_floats);
       for_each_instruction_set(g, [&](const std::string& isa) {
         std::vector<float> y_float(c.m * c.n, NAN);
         std::vector<uint8_t> y_bytes(c.m * c.n, 0xAB);
-        onednn::run_zero_skip_gemm_int8(
+        kernels::run_zero_skip_gemm_int8(
             g, x_bytes.data(),
             c.requantize ? static_cast<void*>(y_bytes.data()) : static_cast<void*>(y_float.data()),
             workspace.data());
@@ -105,7 +105,7 @@ TEST(ZeroSkipGemmInt8, MatchesTheDefinitionExactly) {
 // The run positions put every output in its own lane: a permutation of 0..63.
 TEST(ZeroSkipGemmInt8, PairPositionsArePermutation) {
   std::vector<int> seen(64, 0);
-  for (int64_t j = 0; j < 64; ++j) ++seen.at(onednn::pair_position(j));
+  for (int64_t j = 0; j < 64; ++j) ++seen.at(kernels::pair_position(j));
   for (int s : seen) EXPECT_EQ(s, 1);
 }
 
@@ -144,12 +144,12 @@ TEST(ZeroSkipGemmInt8, RunAllocatesNothing) {
   const QuantizedGemmParams q{.x_scale = 0.01f, .x_zero = 0, .w_scale = {0.002f}, .y_scale = 0.3f};
   for (auto [batch, threads] : {std::pair<int64_t, int>{1, 1}, {4, 1}, {1, 2}, {3, 2}}) {
     const ZeroSkipGemmInt8 g =
-        onednn::make_zero_skip_gemm_int8(w.data(), n, k, nullptr, q, batch, threads);
+        kernels::make_zero_skip_gemm_int8(w.data(), n, k, nullptr, q, batch, threads);
     std::vector<uint8_t> x(batch * k), y(batch * n);
     for (uint8_t& v : x) v = static_cast<uint8_t>(input(rng) < 120 ? 0 : input(rng));
     std::vector<float> workspace(g.workspace_floats);
     EXPECT_EQ(most_allocations_per_call([&] {
-                onednn::run_zero_skip_gemm_int8(g, x.data(), y.data(), workspace.data());
+                kernels::run_zero_skip_gemm_int8(g, x.data(), y.data(), workspace.data());
               }),
               0)
         << "batch " << batch << " threads " << threads;

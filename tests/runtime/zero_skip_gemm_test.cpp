@@ -1,4 +1,4 @@
-// The oneDNN backend's zero-skipping Gemm (backends/onednn/zero_skip_gemm.h): the kernel against
+// The zero-skipping fp32 Gemm (kernels/zero_skip_gemm/f32.h): the kernel against
 // a double-precision sum on awkward shapes (outputs not a multiple of 16 or 64, batch 1 to 4,
 // no zeros, half zeros, only zeros, -0, NaN; pruned weights as dense and as compressed runs),
 // the AVX-512 and portable kernels, 1 and 2 threads;
@@ -10,7 +10,7 @@
 
 #include "alloc_hooks.h"
 #include "onnx_builder.h"
-#include "pitlane/runtime/backends/onednn/zero_skip_gemm.h"
+#include "pitlane/runtime/kernels/zero_skip_gemm/f32.h"
 #include "test_util.h"
 
 namespace pitlane::runtime {
@@ -61,16 +61,16 @@ void expect_kernel_matches(const std::vector<float>& x, const std::vector<float>
                            int64_t n, int64_t k, const std::string& what) {
   const auto bias = random_input(n, static_cast<uint32_t>(k));
   const auto want = oracle(x, w, bias, m, n, k, /*relu=*/true);
-  using onednn::ZeroSkipWeights;
+  using kernels::ZeroSkipWeights;
   for (auto [threads, format] :
        {std::pair{1, ZeroSkipWeights::dense}, std::pair{2, ZeroSkipWeights::dense},
         std::pair{1, ZeroSkipWeights::sparse}, std::pair{2, ZeroSkipWeights::sparse}}) {
-    onednn::ZeroSkipGemm g = onednn::make_zero_skip_gemm(
+    kernels::ZeroSkipGemm g = kernels::make_zero_skip_gemm(
         w.data(), n, k, bias.data(), {.kind = Activation::relu}, m, threads, format);
     std::vector<float> workspace(g.workspace_floats), y(m * n);
     for_each_instruction_set(g, [&](const std::string& isa) {
       std::fill(y.begin(), y.end(), NAN);
-      onednn::run_zero_skip_gemm(g, x.data(), y.data(), workspace.data());
+      kernels::run_zero_skip_gemm(g, x.data(), y.data(), workspace.data());
       expect_close(y, want,
                    what + isa + " threads " + std::to_string(threads) +
                        (format == ZeroSkipWeights::sparse ? " compressed runs" : ""));
@@ -88,7 +88,7 @@ TEST(ZeroSkipGemm, MatchesDoubleSumOnAwkwardShapes) {
     std::bernoulli_distribution pruned(0.6);
     for (int64_t i = 0; i < n * k; ++i)
       if (pruned(rng) || (i / k < 64 && i % k < k / 3)) w[i] = 0.0f;
-    for (int64_t m = 1; m <= onednn::kZeroSkipMaxBatch; ++m)
+    for (int64_t m = 1; m <= kernels::kZeroSkipMaxBatch; ++m)
       for (double zeros : {0.0, 0.5, 1.0}) {
         const auto x = sparse_input(m, k, zeros, static_cast<uint32_t>(m + 10 * zeros));
         expect_kernel_matches(x, w, m, n, k,
@@ -119,12 +119,12 @@ TEST(ZeroSkipGemm, Bf16RunsMatchASumOverRoundedWeights) {
     const auto bias = random_input(n, 5);
     const auto x = sparse_input(m, k, 0.5, 6);
     const auto want = oracle(x, rounded, bias, m, n, k, /*relu=*/false);
-    onednn::ZeroSkipGemm g = onednn::make_zero_skip_gemm(w.data(), n, k, bias.data(), {}, m, 1,
-                                                         onednn::ZeroSkipWeights::bf16);
+    kernels::ZeroSkipGemm g = kernels::make_zero_skip_gemm(w.data(), n, k, bias.data(), {}, m, 1,
+                                                           kernels::ZeroSkipWeights::bf16);
     std::vector<float> workspace(g.workspace_floats), y(m * n);
     for_each_instruction_set(g, [&](const std::string& isa) {
       std::fill(y.begin(), y.end(), NAN);
-      onednn::run_zero_skip_gemm(g, x.data(), y.data(), workspace.data());
+      kernels::run_zero_skip_gemm(g, x.data(), y.data(), workspace.data());
       expect_close(y, want, "bf16" + isa + " n " + std::to_string(n));
     });
   }
@@ -170,7 +170,7 @@ TEST(ZeroSkipGemm, ChosenForLargeGemmsAtSmallBatchesAndMatchesReference) {
     const auto want = run_model(model, Backend::reference, batch, x);
     for (int threads : {1, 2}) {
       Session s(model, {.backend = Backend::onednn, .threads = threads, .batch = batch});
-      EXPECT_EQ(has_zero_skip_step(s), batch <= onednn::kZeroSkipMaxBatch) << batch;
+      EXPECT_EQ(has_zero_skip_step(s), batch <= kernels::kZeroSkipMaxBatch) << batch;
       std::vector<float> y(s.outputs()[0].element_count());
       s.run(x, y);
       expect_close(y, want, "batch " + std::to_string(batch));

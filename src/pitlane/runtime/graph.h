@@ -23,7 +23,7 @@ using onnx::op_name;
 using onnx::Value;
 
 // Whether the oneDNN backend runs constant Gemm weights with many exact zeros (pruned models) on
-// its sparse kernel (backends/onednn/sparse_gemm.h): automatic = where that is expected to be
+// the sparse kernel (kernels/sparse_gemm/f32.h): automatic = where that is expected to be
 // faster than the dense primitive, never = always dense, always = every canonical fp32 Gemm
 // with a constant weight (tests).
 enum class SparseGemmMode : uint8_t { automatic, never, always };

@@ -64,7 +64,7 @@ struct SessionOptions {
   bool bf16 = false;                     // oneDNN bf16 compute (CPUs with AVX-512 only)
   SparseGemmMode sparse = SparseGemmMode::automatic;  // oneDNN: sparse kernel for pruned Gemms
   // oneDNN: large fp32 Gemms at batch <= 4 read only the weights of nonzero inputs
-  // (backends/onednn/zero_skip_gemm.h); false = oneDNN's dense inner product.
+  // (kernels/zero_skip_gemm/f32.h); false = oneDNN's dense inner product.
   bool skip_zero_inputs = true;
 };
 

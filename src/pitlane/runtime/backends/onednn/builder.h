@@ -16,8 +16,6 @@
 #include <vector>
 
 #include "pitlane/runtime/backends/backend.h"
-#include "pitlane/runtime/backends/onednn/sparse_gemm.h"
-#include "pitlane/runtime/backends/onednn/zero_skip_gemm.h"
 #include "pitlane/runtime/backends/reference/kernels.h"
 #include "pitlane/runtime/large_buffer.h"
 
@@ -50,10 +48,10 @@ struct Step {
   std::vector<int> ref_inputs;  // buffer ids (-1: optional input left out)
   int ref_output = -1;
   std::vector<const float*> ref_ptrs;  // scratch for run()
-  // ... or one of the backend's own Gemm kernels (sparse_gemm.h, zero_skip_gemm.h,
-  // zero_skip_gemm_int8.h) on plain buffers: own_kernel(x, y, workspace), the callable holding
-  // the kernel's packed weights. The pointers are the buffers' (float* whatever their type: the
-  // int8 kernel reads and writes bytes through them).
+  // ... or one of pitlane's own Gemm kernels (kernels/sparse_gemm/f32.h,
+  // kernels/zero_skip_gemm/f32.h and int8.h) on plain buffers: own_kernel(x, y, workspace), the
+  // callable holding the kernel's packed weights. The pointers are the buffers' (float* whatever
+  // their type: the int8 kernel reads and writes bytes through them).
   std::function<void(const float*, float*, float*)> own_kernel;
   size_t own_kernel_bytes = 0;                // its packed weights, as held
   int kernel_input = -1, kernel_output = -1;  // buffer ids

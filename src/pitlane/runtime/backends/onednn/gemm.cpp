@@ -1,13 +1,15 @@
 // oneDNN inner product for canonical Gemm (constant B as [N,K], bias [N]). When the Gemm reads a
 // flattened 4-D tensor, the primitive reads the 4-D tensor in its blocked layout directly and the
 // weights are reordered to match at load: no reorder of activations before the first dense layer.
-// Batch <= 4 goes to the zero-skipping kernel (pruned weights in its compressed runs); weights with
-// many exact zeros (pruned models) at larger batches go to the sparse kernel where it pays.
+// Batch <= 4 goes to the zero-skipping kernel (kernels/zero_skip_gemm/f32.h; pruned weights in its
+// compressed runs); weights with many exact zeros (pruned models) at larger batches go to the
+// sparse kernel (kernels/sparse_gemm/f32.h) where it pays.
 #include <cmath>
 #include <optional>
 
 #include "pitlane/runtime/backends/onednn/builder.h"
-
+#include "pitlane/runtime/kernels/sparse_gemm/f32.h"
+#include "pitlane/runtime/kernels/zero_skip_gemm/f32.h"
 #include "pitlane/runtime/passes/passes.h"
 
 namespace pitlane::runtime::onednn {
@@ -20,19 +22,21 @@ bool add_sparse_gemm(Builder& b, const Node& n, int64_t m, int64_t cols, int64_t
   const SparseGemmMode mode = b.options.sparse;
   if (mode == SparseGemmMode::never || b.compute_type != memory::data_type::f32) return false;
   const Value& w = b.g.values[n.inputs[1]];
-  const double zeros = zero_fraction(w.f32.data(), w.f32.size());
-  if (mode == SparseGemmMode::automatic && !sparse_gemm_pays(cols, k, zeros, m)) return false;
+  const double zeros = kernels::zero_fraction(w.f32.data(), w.f32.size());
+  if (mode == SparseGemmMode::automatic && !kernels::sparse_gemm_pays(cols, k, zeros, m))
+    return false;
   const bool has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0;
   const float* bias = has_bias ? b.g.values[n.inputs[2]].f32.data() : nullptr;
-  auto gemm = std::make_shared<const SparseGemm>(
-      make_sparse_gemm(w.f32.data(), cols, k, bias, n.activation, m, b.options.threads));
+  auto gemm = std::make_shared<const kernels::SparseGemm>(
+      kernels::make_sparse_gemm(w.f32.data(), cols, k, bias, n.activation, m, b.options.threads));
   const int src = b.plain(n.inputs[0]);
   std::string name = b.step_name(n);  // "fc1 (Gemm+relu)" -> "fc1 (Gemm+relu, sparse 80%)"
   name.pop_back();
   name += ", sparse " + std::to_string(static_cast<int>(std::lround(zeros * 100))) + "%)";
   const size_t workspace = gemm->workspace_floats, bytes = gemm->storage_bytes();
   const int dst = b.add_own_kernel(
-      name, [gemm](const float* x, float* y, float* ws) { run_sparse_gemm(*gemm, x, y, ws); },
+      name,
+      [gemm](const float* x, float* y, float* ws) { kernels::run_sparse_gemm(*gemm, x, y, ws); },
       workspace, bytes, src, {m, cols});
   b.native[n.outputs[0]] = b.plain_of[n.outputs[0]] = dst;
   return true;
@@ -45,20 +49,21 @@ bool add_sparse_gemm(Builder& b, const Node& n, int64_t m, int64_t cols, int64_t
 bool add_zero_skip_gemm(Builder& b, const Node& n, int64_t m, int64_t cols, int64_t k) {
   const SparseGemmMode mode = b.options.sparse;
   if (!b.options.skip_zero_inputs || mode == SparseGemmMode::always ||
-      !zero_skip_gemm_pays(cols, k, m))
+      !kernels::zero_skip_gemm_pays(cols, k, m))
     return false;
   const Value& w = b.g.values[n.inputs[1]];
-  const double zeros = zero_fraction(w.f32.data(), w.f32.size());
+  const double zeros = kernels::zero_fraction(w.f32.data(), w.f32.size());
   const bool bf16 = b.compute_type == memory::data_type::bf16;
   const bool sparse =
-      !bf16 && mode == SparseGemmMode::automatic && zeros >= kZeroSkipSparseRunsMinZeros;
+      !bf16 && mode == SparseGemmMode::automatic && zeros >= kernels::kZeroSkipSparseRunsMinZeros;
+  using kernels::ZeroSkipWeights;
   const ZeroSkipWeights format = bf16     ? ZeroSkipWeights::bf16
                                  : sparse ? ZeroSkipWeights::sparse
                                           : ZeroSkipWeights::dense;
   const bool has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0;
   const float* bias = has_bias ? b.g.values[n.inputs[2]].f32.data() : nullptr;
-  auto gemm = std::make_shared<const ZeroSkipGemm>(
-      make_zero_skip_gemm(w.f32.data(), cols, k, bias, n.activation, m, b.options.threads, format));
+  auto gemm = std::make_shared<const kernels::ZeroSkipGemm>(kernels::make_zero_skip_gemm(
+      w.f32.data(), cols, k, bias, n.activation, m, b.options.threads, format));
   // "fc1 (Gemm+relu)" -> "fc1 (Gemm+relu, zero-skipping)" or "(Gemm+relu, sparse 80%, ...)"
   std::string name = b.step_name(n);
   name.pop_back();
@@ -67,7 +72,8 @@ bool add_zero_skip_gemm(Builder& b, const Node& n, int64_t m, int64_t cols, int6
   name += ", zero-skipping)";
   const size_t workspace = gemm->workspace_floats, bytes = gemm->storage_bytes();
   const int dst = b.add_own_kernel(
-      name, [gemm](const float* x, float* y, float* ws) { run_zero_skip_gemm(*gemm, x, y, ws); },
+      name,
+      [gemm](const float* x, float* y, float* ws) { kernels::run_zero_skip_gemm(*gemm, x, y, ws); },
       workspace, bytes, b.plain(n.inputs[0]), {m, cols});
   b.native[n.outputs[0]] = b.plain_of[n.outputs[0]] = dst;
   return true;

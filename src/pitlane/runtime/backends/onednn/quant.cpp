@@ -1,14 +1,14 @@
 // oneDNN int8 primitives for the fused quantized operators: QLinearConv -> int8 convolution,
 // QGemm -> int8 inner product (u8/s8 activations, s8 weights, s32 bias, per-channel output scales
 // x_scale * w_scale / y_scale, destination zero point, fused Relu), or at batch <= 4 the backend's
-// zero-skipping int8 kernel (zero_skip_gemm_int8.h), QuantizeLinear -> a scaling reorder,
+// zero-skipping int8 kernel (kernels/zero_skip_gemm/int8.h), QuantizeLinear -> a scaling reorder,
 // ConvInteger / MatMulInteger -> int8 convolution / matmul with s32 output. Activations between
 // these primitives stay u8/s8 in the layout each primitive chose. Anything else (u8 weights,
 // weight zero points, runtime scales) runs the reference kernel.
 #include <optional>
 
 #include "pitlane/runtime/backends/onednn/builder.h"
-#include "pitlane/runtime/backends/onednn/zero_skip_gemm_int8.h"
+#include "pitlane/runtime/kernels/zero_skip_gemm/int8.h"
 
 namespace pitlane::runtime::onednn {
 namespace {
@@ -272,17 +272,17 @@ bool add_quantized_conv(Builder& b, const Node& n) {
   return true;
 }
 
-// QGemm at batch <= 4 on the zero-skipping int8 kernel (zero_skip_gemm_int8.h): reads plain
+// QGemm at batch <= 4 on the zero-skipping int8 kernel (kernels/zero_skip_gemm/int8.h): reads plain
 // (u)int8 inputs, writes the output type the node declares. Call after quant_attr() accepted the
 // node (constant scales and zero points, int8 weights without zero points, Relu or nothing).
 bool add_zero_skip_qgemm(Builder& b, const Node& n, int64_t m, int64_t cols, int64_t k) {
   const Graph& g = b.g;
   const DType x_type = g.values[n.inputs[0]].dtype, y_type = g.values[n.outputs[0]].dtype;
-  if (!b.options.skip_zero_inputs || !zero_skip_gemm_pays(cols, k, m) ||
+  if (!b.options.skip_zero_inputs || !kernels::zero_skip_gemm_pays(cols, k, m) ||
       (x_type != DType::u8 && x_type != DType::i8))
     return false;
   const bool requantize = present(n, 7);
-  QuantizedGemmParams params{
+  kernels::QuantizedGemmParams params{
       .x_scale = *scalar(g, n, 1),
       .x_zero = static_cast<int32_t>(scalar(g, n, 2).value_or(0.0f)),
       .x_signed = x_type == DType::i8,
@@ -294,7 +294,7 @@ bool add_zero_skip_qgemm(Builder& b, const Node& n, int64_t m, int64_t cols, int
       .y_signed = y_type == DType::i8,
       .relu = n.activation.kind == Activation::relu};
   const float* bias = present(n, 6) ? g.values[n.inputs[6]].f32.data() : nullptr;
-  auto gemm = std::make_shared<const ZeroSkipGemmInt8>(make_zero_skip_gemm_int8(
+  auto gemm = std::make_shared<const kernels::ZeroSkipGemmInt8>(kernels::make_zero_skip_gemm_int8(
       g.values[n.inputs[3]].f32.data(), cols, k, bias, params, m, b.options.threads));
   // The input as plain bytes, [m, k] in ONNX order (a flattened 4-D input in nchw).
   const dt src_dt = dnnl_type(x_type);
@@ -311,7 +311,9 @@ bool add_zero_skip_qgemm(Builder& b, const Node& n, int64_t m, int64_t cols, int
   const size_t workspace = gemm->workspace_floats, bytes = gemm->storage_bytes();
   const int dst = b.add_own_kernel(
       name + ", zero-skipping) [int8]",
-      [gemm](const float* x, float* y, float* ws) { run_zero_skip_gemm_int8(*gemm, x, y, ws); },
+      [gemm](const float* x, float* y, float* ws) {
+        kernels::run_zero_skip_gemm_int8(*gemm, x, y, ws);
+      },
       workspace, bytes, src, {m, cols}, dnnl_type(y_type));
   b.native[n.outputs[0]] = dst;
   if (y_type == DType::f32) b.plain_of[n.outputs[0]] = dst;

@@ -1,15 +1,15 @@
-// AVX-512 panel kernel of the zero-skipping int8 Gemm (see zero_skip_gemm_int8.h). Compiled for
+// AVX-512 panel kernel of the zero-skipping int8 Gemm (see int8.h). Compiled for
 // AVX-512 BW and VNNI through function attributes, so that the rest of the binary still runs on
 // plain x86-64; make_zero_skip_gemm_int8() checks the CPU once.
 #include <immintrin.h>
 
 #include <algorithm>
 
-#include "pitlane/runtime/backends/onednn/zero_skip_gemm_int8.h"
+#include "pitlane/runtime/kernels/zero_skip_gemm/microkernels.h"
 
 #define PITLANE_AVX512_VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
 
-namespace pitlane::runtime::onednn {
+namespace pitlane::runtime::kernels {
 
 namespace {
 
@@ -74,4 +74,4 @@ void zero_skip_int8_panel_avx512(const ZeroSkipGemmInt8& g, int64_t p, const uin
   }
 }
 
-}  // namespace pitlane::runtime::onednn
+}  // namespace pitlane::runtime::kernels

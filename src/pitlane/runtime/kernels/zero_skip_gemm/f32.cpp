@@ -1,7 +1,6 @@
-// Zero-skipping Gemm: packing at create time, the load-time choice, the column list, the
-// portable panel kernel and the run (threads over panels). The AVX-512 panel kernel is in
-// zero_skip_gemm_avx512.cpp.
-#include "pitlane/runtime/backends/onednn/zero_skip_gemm.h"
+// Zero-skipping fp32 Gemm: packing at create time, the column list, the portable panel kernel
+// and the run (threads over panels). The AVX-512 panel kernels are in f32_avx512f.cpp.
+#include "pitlane/runtime/kernels/zero_skip_gemm/f32.h"
 
 #include <omp.h>
 
@@ -9,8 +8,9 @@
 #include <bit>
 
 #include "pitlane/runtime/backends/reference/kernels.h"
+#include "pitlane/runtime/kernels/zero_skip_gemm/microkernels.h"
 
-namespace pitlane::runtime::onednn {
+namespace pitlane::runtime::kernels {
 
 namespace {
 
@@ -120,13 +120,6 @@ size_t ZeroSkipGemm::storage_bytes() const {
          run_start.size() * sizeof(uint32_t);
 }
 
-bool zero_skip_gemm_pays(int64_t n, int64_t k, int64_t m) {
-  // Measured (bench/zero_skip_bench and PilotNet's profile): at batch 1 every size gains, from
-  // 0% zeros up (fc2, 1164x100: 5.1 -> 4.6 us with none; PilotNet's last three layers 12.5 ->
-  // 1.7 us together). At batch 4 a layer read from L2 (fc2) gains only from about 45% zeros.
-  return m <= kZeroSkipMaxBatch && n * k >= (m == 1 ? 0 : 256 * 1024);
-}
-
 ZeroSkipGemm make_zero_skip_gemm(const float* w, int64_t n, int64_t k, const float* bias,
                                  const FusedActivation& activation, int64_t m, int threads,
                                  ZeroSkipWeights format) {
@@ -194,4 +187,4 @@ void run_zero_skip_gemm(const ZeroSkipGemm& g, const float* x, float* y, float* 
   }
 }
 
-}  // namespace pitlane::runtime::onednn
+}  // namespace pitlane::runtime::kernels

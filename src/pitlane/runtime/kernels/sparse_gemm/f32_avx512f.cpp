@@ -1,4 +1,4 @@
-// AVX-512 kernels of the sparse Gemm (see sparse_gemm.h for the format). Compiled for AVX-512F
+// AVX-512 microkernels of the sparse Gemm (see f32.h for the format). Compiled for AVX-512F
 // through function attributes, so that the rest of the binary still runs on plain x86-64;
 // make_sparse_gemm() checks the CPU once and run_sparse_gemm() calls these only where it has it.
 #include <immintrin.h>
@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <cstring>
 
-#include "pitlane/runtime/backends/onednn/sparse_gemm_kernels.h"
+#include "pitlane/runtime/kernels/sparse_gemm/microkernels.h"
 
 #define PITLANE_AVX512 __attribute__((target("avx512f,popcnt,bmi")))
 
-namespace pitlane::runtime::onednn {
+namespace pitlane::runtime::kernels {
 
 namespace {
 
@@ -148,4 +148,4 @@ void transposed_rows_avx512(const SparseGemm& g, const float* xt, int64_t lanes,
   }
 }
 
-}  // namespace pitlane::runtime::onednn
+}  // namespace pitlane::runtime::kernels

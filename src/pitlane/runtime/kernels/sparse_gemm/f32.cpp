@@ -1,6 +1,6 @@
-// Sparse Gemm: packing at create time, the load-time choice, the portable kernels and the run
-// (threads over output rows). The AVX-512 kernels are in sparse_gemm_avx512.cpp.
-#include "pitlane/runtime/backends/onednn/sparse_gemm.h"
+// Sparse fp32 Gemm: packing at create time, the load-time choice, the portable microkernels and
+// the run (threads over output rows). The AVX-512 microkernels are in f32_avx512f.cpp.
+#include "pitlane/runtime/kernels/sparse_gemm/f32.h"
 
 #include <omp.h>
 
@@ -9,10 +9,10 @@
 #include <cstring>
 #include <span>
 
-#include "pitlane/runtime/backends/onednn/sparse_gemm_kernels.h"
 #include "pitlane/runtime/backends/reference/kernels.h"
+#include "pitlane/runtime/kernels/sparse_gemm/microkernels.h"
 
-namespace pitlane::runtime::onednn {
+namespace pitlane::runtime::kernels {
 
 namespace {
 
@@ -200,4 +200,4 @@ void run_sparse_gemm(const SparseGemm& g, const float* x, float* y, float* works
   reference::apply_activation(g.activation, {y, static_cast<size_t>(g.m * g.n)});
 }
 
-}  // namespace pitlane::runtime::onednn
+}  // namespace pitlane::runtime::kernels

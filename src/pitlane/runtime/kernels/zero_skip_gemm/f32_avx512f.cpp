@@ -1,15 +1,15 @@
-// AVX-512 panel kernel of the zero-skipping Gemm (see zero_skip_gemm.h for the format). Compiled
+// AVX-512 panel kernels of the zero-skipping Gemm (see f32.h for the format). Compiled
 // for AVX-512F through function attributes, so that the rest of the binary still runs on plain
 // x86-64; make_zero_skip_gemm() checks the CPU once and the run calls this only where it has it.
 #include <immintrin.h>
 
 #include <algorithm>
 
-#include "pitlane/runtime/backends/onednn/zero_skip_gemm.h"
+#include "pitlane/runtime/kernels/zero_skip_gemm/microkernels.h"
 
 #define PITLANE_AVX512 __attribute__((target("avx512f,popcnt")))
 
-namespace pitlane::runtime::onednn {
+namespace pitlane::runtime::kernels {
 
 namespace {
 
@@ -160,4 +160,4 @@ void zero_skip_bf16_panel_avx512(const ZeroSkipGemm& g, int64_t p, const float* 
   panel_any_batch<Runs::bf16>(g, p, x, columns, count, y);
 }
 
-}  // namespace pitlane::runtime::onednn
+}  // namespace pitlane::runtime::kernels

@@ -1,4 +1,4 @@
-// The zero-skipping Gemm (zero_skip_gemm.h) for int8 models: QGemm with uint8 or int8
+// The zero-skipping Gemm (f32.h) for int8 models: QGemm with uint8 or int8
 // activations (one zero point), symmetric int8 weights (scales per output or per tensor), int32
 // bias, batch <= 4:
 //
@@ -23,10 +23,10 @@
 #include <memory>
 #include <vector>
 
-#include "pitlane/runtime/backends/onednn/zero_skip_gemm.h"
+#include "pitlane/runtime/kernels/zero_skip_gemm/common.h"
 #include "pitlane/runtime/large_buffer.h"
 
-namespace pitlane::runtime::onednn {
+namespace pitlane::runtime::kernels {
 
 struct ZeroSkipGemmInt8 {
   int64_t m = 0, n = 0, k = 0;  // x [m,k] (u8 or s8), W [n,k] (s8), y [m,n]
@@ -75,9 +75,4 @@ ZeroSkipGemmInt8 make_zero_skip_gemm_int8(const float* w, int64_t n, int64_t k, 
 // floats. Does not allocate.
 void run_zero_skip_gemm_int8(const ZeroSkipGemmInt8& g, const void* x, void* y, float* workspace);
 
-// Internal to the kernel (zero_skip_gemm_int8_avx512.cpp): one panel's int32 sums over the
-// listed inputs, bias not included, into acc[b * 64 + j].
-void zero_skip_int8_panel_avx512(const ZeroSkipGemmInt8& g, int64_t p, const uint8_t* x,
-                                 const uint32_t* columns, int64_t count, int32_t* acc);
-
-}  // namespace pitlane::runtime::onednn
+}  // namespace pitlane::runtime::kernels

@@ -30,7 +30,7 @@
 
 #include "pitlane/runtime/graph.h"
 
-namespace pitlane::runtime::onednn {
+namespace pitlane::runtime::kernels {
 
 // Batches up to this size take the expanding kernel; larger ones the transposed one.
 inline constexpr int64_t kExpandMaxBatch = 4;
@@ -68,4 +68,4 @@ SparseGemm make_sparse_gemm(const float* w, int64_t n, int64_t k, const float* b
 // x [m,k] and y [m,n] row-major; workspace: g.workspace_floats floats. Does not allocate.
 void run_sparse_gemm(const SparseGemm& g, const float* x, float* y, float* workspace);
 
-}  // namespace pitlane::runtime::onednn
+}  // namespace pitlane::runtime::kernels

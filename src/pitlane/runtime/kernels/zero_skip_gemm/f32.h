@@ -1,4 +1,5 @@
-// Dense fp32 Gemm for small batches that skips the weights of zero inputs:
+// Dense fp32 Gemm for small batches that skips the weights of zero inputs (fp32 sums; weights
+// stored fp32, compressed fp32 or bf16):
 // y [m,n] = act(x [m,k] * W^T + bias), W [n,k] constant (canonical Gemm, transB = 1), m <= 4.
 //
 // At batch 1 a large dense layer is a stream of its weights: the same-padding PilotNet's
@@ -6,7 +7,7 @@
 // no kernel can read dense weights faster. But its input is a ReLU's output, and about half of
 // it is exactly zero (45% for that layer over a test recording, 49% for the valid network's):
 // the weights those inputs multiply need not be read at all. Weight sparsity is a property of
-// the model (sparse_gemm.h); this is a property of each input, found at run time.
+// the model (kernels/sparse_gemm/f32.h); this is a property of each input, found at run time.
 //
 // Format: W^T in panels of 64 outputs (the last one narrower, a multiple of 16), each panel
 // k-major ([k][64]): the weights input c multiplies in a panel are one contiguous 256-byte run.
@@ -19,7 +20,7 @@
 // Pruned weights (ZeroSkipWeights::sparse) store each run compressed instead: a 64-bit mask of
 // its nonzero outputs and only the nonzero values, which the kernel expands to their lanes
 // (AVX-512 vexpandps). Both kinds of zeros then save work (the same-padding fc1 pruned to 80%, on
-// a camera frame: 0.64 ms, against 0.99 ms on sparse_gemm.h's kernel, which cannot skip inputs).
+// a camera frame: 0.64 ms, against 0.99 ms on the sparse Gemm, which cannot skip inputs).
 //
 //   ZeroSkipGemm g = make_zero_skip_gemm(w.data(), n, k, bias, act, m, threads);
 //   std::vector<float> workspace(g.workspace_floats);  // the plan keeps it in its arena
@@ -32,17 +33,15 @@
 #include <vector>
 
 #include "pitlane/runtime/graph.h"
+#include "pitlane/runtime/kernels/zero_skip_gemm/common.h"
 #include "pitlane/runtime/large_buffer.h"
 
-namespace pitlane::runtime::onednn {
-
-inline constexpr int64_t kZeroSkipMaxBatch = 4;
-inline constexpr int64_t kZeroSkipPanel = 64;  // outputs per panel (4 AVX-512 vectors)
+namespace pitlane::runtime::kernels {
 
 // How the runs of weights are stored: all values, a mask and the nonzero values (pruned), or all
 // values rounded to bf16 (bf16 plans: half the bytes again; inputs and sums stay fp32).
 enum class ZeroSkipWeights : uint8_t { dense, sparse, bf16 };
-// Weights with at least this fraction of zeros take the sparse runs (as for sparse_gemm.h).
+// Weights with at least this fraction of zeros take the sparse runs (as for the sparse Gemm).
 inline constexpr double kZeroSkipSparseRunsMinZeros = 0.4;
 
 struct ZeroSkipGemm {
@@ -69,10 +68,6 @@ struct ZeroSkipGemm {
   size_t storage_bytes() const;                 // weights and bias as held
 };
 
-// Whether the kernel is expected to beat oneDNN's dense inner product: batch 1, or batches up to
-// 4 with weights too large for L2 (measured: see docs/runtime.md).
-bool zero_skip_gemm_pays(int64_t n, int64_t k, int64_t m);
-
 // Packs W [n,k] (row-major) for batch m <= kZeroSkipMaxBatch; bias [n] may be null.
 ZeroSkipGemm make_zero_skip_gemm(const float* w, int64_t n, int64_t k, const float* bias,
                                  const FusedActivation& activation, int64_t m, int threads,
@@ -80,13 +75,4 @@ ZeroSkipGemm make_zero_skip_gemm(const float* w, int64_t n, int64_t k, const flo
 // x [m,k] and y [m,n] row-major; workspace: g.workspace_floats floats. Does not allocate.
 void run_zero_skip_gemm(const ZeroSkipGemm& g, const float* x, float* y, float* workspace);
 
-// Internal to the kernel (zero_skip_gemm_avx512.cpp): one panel's outputs y[b, 64p + j] over
-// the listed columns, bias added and ReLU applied when that is the activation.
-void zero_skip_panel_avx512(const ZeroSkipGemm& g, int64_t p, const float* x,
-                            const uint32_t* columns, int64_t count, float* y);
-void zero_skip_sparse_panel_avx512(const ZeroSkipGemm& g, int64_t p, const float* x,
-                                   const uint32_t* columns, int64_t count, float* y);
-void zero_skip_bf16_panel_avx512(const ZeroSkipGemm& g, int64_t p, const float* x,
-                                 const uint32_t* columns, int64_t count, float* y);
-
-}  // namespace pitlane::runtime::onednn
+}  // namespace pitlane::runtime::kernels

@@ -1,7 +1,7 @@
 // Zero-skipping int8 Gemm: packing at create time, the input list, the portable panel kernel, the
 // requantizing epilogue and the run (threads over panels). The AVX-512 panel kernel is in
-// zero_skip_gemm_int8_avx512.cpp.
-#include "pitlane/runtime/backends/onednn/zero_skip_gemm_int8.h"
+// int8_avx512vnni.cpp.
+#include "pitlane/runtime/kernels/zero_skip_gemm/int8.h"
 
 #include <omp.h>
 
@@ -9,7 +9,9 @@
 #include <cmath>
 #include <limits>
 
-namespace pitlane::runtime::onednn {
+#include "pitlane/runtime/kernels/zero_skip_gemm/microkernels.h"
+
+namespace pitlane::runtime::kernels {
 
 namespace {
 
@@ -168,4 +170,4 @@ void run_zero_skip_gemm_int8(const ZeroSkipGemmInt8& g, const void* x, void* y, 
   }
 }
 
-}  // namespace pitlane::runtime::onednn
+}  // namespace pitlane::runtime::kernels

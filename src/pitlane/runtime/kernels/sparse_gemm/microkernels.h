@@ -1,13 +1,13 @@
-// Internal to the sparse Gemm (sparse_gemm.h): the kernels over a range of output rows
-// [r0, r1), in a portable version (sparse_gemm.cpp) and an AVX-512 one (sparse_gemm_avx512.cpp,
-// only called when the CPU has AVX-512F). run_sparse_gemm() splits the rows between threads.
+// Internal to the sparse Gemm (f32.h): the microkernels over a range of output rows [r0, r1), one
+// per instruction set: portable (f32.cpp) and AVX-512F (f32_avx512f.cpp, only called when the
+// CPU has AVX-512F). run_sparse_gemm() splits the rows between threads.
 #pragma once
 
 #include <cstdint>
 
-#include "pitlane/runtime/backends/onednn/sparse_gemm.h"
+#include "pitlane/runtime/kernels/sparse_gemm/f32.h"
 
-namespace pitlane::runtime::onednn {
+namespace pitlane::runtime::kernels {
 
 // One column chunk of the expanding kernel: y[b, r] (+)= sum over row r's nonzeros in the chunk
 // of value * x[b, column]; chunk 0 starts from bias[r].
@@ -23,4 +23,4 @@ void transposed_rows_portable(const SparseGemm& g, const float* xt, int64_t lane
 void transposed_rows_avx512(const SparseGemm& g, const float* xt, int64_t lanes, float* yt,
                             int64_t r0, int64_t r1, int64_t chunk);
 
-}  // namespace pitlane::runtime::onednn
+}  // namespace pitlane::runtime::kernels
