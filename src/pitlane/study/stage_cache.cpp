@@ -1,6 +1,7 @@
 #include "pitlane/study/stage_cache.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
@@ -11,7 +12,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Bumped when a stage's code changes what it produces, so old caches are not reused.
+// Bumped when what a stage produces changes without a change in the hashed sources (the
+// compiler, the libraries), so old caches are not reused.
 constexpr const char* kStageVersion = "pitlane-study-1";
 
 int index_of(const std::string& stage) {
@@ -28,8 +30,36 @@ const std::vector<std::string>& stage_names() {
   return names;
 }
 
-std::string stage_key(const std::string& stage, const nlohmann::ordered_json& inputs) {
-  return sha256_hex(stage + "\n" + kStageVersion + "\n" + inputs.dump());
+const std::vector<std::string>& stage_code_folders(const std::string& stage) {
+  // Documented, with the reasons, in stage_cache.h.
+  static const std::map<std::string, std::vector<std::string>> folders = {
+      {"record", {"core", "track", "sim", "data", "brain", "record", "study", "circuits"}},
+      {"train", {"core", "data", "onnx", "quant", "train", "study"}},
+      {"dagger",
+       {"core", "track", "sim", "data", "onnx", "runtime", "brain", "record", "quant", "train",
+        "study", "circuits"}},
+      {"optimize", {"core", "data", "onnx", "runtime", "quant", "train", "study"}},
+      {"evaluate", {"core", "data", "onnx", "runtime", "eval", "study"}},
+      {"benchmark",
+       {"core", "track", "sim", "data", "onnx", "runtime", "brain", "study", "circuits"}},
+      {"drive", {"core", "track", "sim", "data", "onnx", "runtime", "brain", "study", "circuits"}},
+  };
+  const auto it = folders.find(stage);
+  if (it == folders.end()) throw std::invalid_argument("stage '" + stage + "' has no cache key");
+  return it->second;
+}
+
+std::string stage_key(const std::string& stage, const nlohmann::ordered_json& inputs,
+                      const CodeHashes& code) {
+  std::string text = stage + "\n" + kStageVersion + "\n";
+  for (const auto& folder : stage_code_folders(stage)) {
+    const auto it = code.find(folder);
+    if (it == code.end()) {
+      throw std::invalid_argument("no code hash for folder '" + folder + "' (stage " + stage + ")");
+    }
+    text += folder + " " + it->second + "\n";
+  }
+  return sha256_hex(text + inputs.dump());
 }
 
 StageCache::StageCache(fs::path dir, std::string force_from) : dir_(std::move(dir)) {
