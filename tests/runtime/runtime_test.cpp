@@ -4,10 +4,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 
 #include "onnx_builder.h"
 #include "pitlane/core/error.h"
 #include "pitlane/runtime/backends/backend.h"
+#include "pitlane/runtime/cpu_features.h"
 #include "pitlane/runtime/npy.h"
 #include "pitlane/runtime/passes/passes.h"
 #include "pitlane/runtime/planner.h"
@@ -288,7 +291,7 @@ TEST(OnednnGraph, GemmForms) {
 TEST(OnednnBf16, MatchesReferenceWhereAvailable) {
   const Model model =
       Model::from_bytes(pilotnet_onnx(Padding::valid, Exporter::torch, 13, 7), "m.onnx");
-  if (!onednn_bf16_supported()) {
+  if (!cpu_features().onednn_bf16) {
     EXPECT_THROW(Session(model, {.backend = Backend::onednn, .bf16 = true}), InputError);
     GTEST_SKIP() << "this CPU has no AVX-512: bf16 not testable here";
   }
@@ -308,6 +311,33 @@ TEST(OnednnBf16, MatchesReferenceWhereAvailable) {
     for (float v : ref) scale = std::max(scale, std::abs(v));
     EXPECT_LT(max_abs_diff(ref, y), 0.05f * scale) << "batch " << batch;
   }
+}
+
+// One probe per process; describe() names exactly the flags that are set, then oneDNN's ISA.
+TEST(CpuFeatures, ProbedOnceAndDescribed) {
+  const CpuFeatures& cpu = cpu_features();
+  EXPECT_EQ(&cpu, &cpu_features());
+  const std::string text = cpu.describe();
+  const size_t split = text.find("; oneDNN ");
+  ASSERT_NE(split, std::string::npos) << text;
+  std::set<std::string> named;
+  std::istringstream words(text.substr(0, split));
+  for (std::string w; words >> w;) named.insert(w);
+  const std::pair<bool, const char*> flags[] = {{cpu.popcnt, "popcnt"},
+                                                {cpu.bmi, "bmi"},
+                                                {cpu.avx2, "avx2"},
+                                                {cpu.fma, "fma"},
+                                                {cpu.avx512f, "avx512f"},
+                                                {cpu.avx512bw, "avx512bw"},
+                                                {cpu.avx512dq, "avx512dq"},
+                                                {cpu.avx512vl, "avx512vl"},
+                                                {cpu.avx512vnni, "avx512vnni"},
+                                                {cpu.avx512bf16, "avx512bf16"}};
+  for (const auto& [has, name] : flags) EXPECT_EQ(named.count(name) == 1, has) << name;
+  EXPECT_EQ(text.substr(split + 9, std::string(cpu.onednn_isa).size()), cpu.onednn_isa) << text;
+  // Extensions that need AVX-512F, and oneDNN's avx512_core (F, BW, VL, DQ).
+  EXPECT_TRUE(cpu.avx512f || !(cpu.avx512bw || cpu.avx512vnni || cpu.avx512bf16));
+  EXPECT_TRUE(!cpu.onednn_bf16 || (cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512dq));
 }
 
 TEST(Planner, OverlappingLifetimesNeverShareBytes) {

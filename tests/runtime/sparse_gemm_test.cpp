@@ -8,6 +8,7 @@
 #include "alloc_hooks.h"
 #include "onnx_builder.h"
 #include "pitlane/runtime/kernels/sparse_gemm/f32.h"
+#include "pitlane/runtime/kernels/sparse_gemm/microkernels.h"
 #include "pruning.h"
 #include "test_util.h"
 
@@ -124,6 +125,7 @@ TEST(SparseGemm, PortableAndAvx512KernelsAgree) {
       }
     kernels::SparseGemm g = kernels::make_sparse_gemm(w.data(), n, k, bias.data(), {}, m, 1);
     EXPECT_NEAR(g.zero_fraction(), 0.8, 0.05);
+    EXPECT_EQ(g.avx512, kernels::sparse_gemm_avx512_runs(cpu_features()));
     std::vector<float> workspace(g.workspace_floats), y(m * n);
     for_each_instruction_set(g, [&](const std::string& isa) {
       std::fill(y.begin(), y.end(), NAN);

@@ -11,6 +11,7 @@
 #include "alloc_hooks.h"
 #include "onnx_builder.h"
 #include "pitlane/runtime/kernels/zero_skip_gemm/int8.h"
+#include "pitlane/runtime/kernels/zero_skip_gemm/microkernels.h"
 #include "test_util.h"
 
 namespace pitlane::runtime {
@@ -80,6 +81,7 @@ TEST(ZeroSkipGemmInt8, MatchesTheDefinitionExactly) {
     for (int threads : {1, 2}) {
       ZeroSkipGemmInt8 g =
           kernels::make_zero_skip_gemm_int8(w.data(), c.n, c.k, bias.data(), q, c.m, threads);
+      EXPECT_EQ(g.avx512, kernels::zero_skip_int8_avx512_runs(cpu_features()));
       std::vector<float> workspace(g.workspace_floats);
       for_each_instruction_set(g, [&](const std::string& isa) {
         std::vector<float> y_float(c.m * c.n, NAN);

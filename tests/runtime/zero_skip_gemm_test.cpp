@@ -11,6 +11,7 @@
 #include "alloc_hooks.h"
 #include "onnx_builder.h"
 #include "pitlane/runtime/kernels/zero_skip_gemm/f32.h"
+#include "pitlane/runtime/kernels/zero_skip_gemm/microkernels.h"
 #include "test_util.h"
 
 namespace pitlane::runtime {
@@ -67,6 +68,7 @@ void expect_kernel_matches(const std::vector<float>& x, const std::vector<float>
         std::pair{1, ZeroSkipWeights::sparse}, std::pair{2, ZeroSkipWeights::sparse}}) {
     kernels::ZeroSkipGemm g = kernels::make_zero_skip_gemm(
         w.data(), n, k, bias.data(), {.kind = Activation::relu}, m, threads, format);
+    EXPECT_EQ(g.avx512, kernels::zero_skip_f32_avx512_runs(cpu_features()));
     std::vector<float> workspace(g.workspace_floats), y(m * n);
     for_each_instruction_set(g, [&](const std::string& isa) {
       std::fill(y.begin(), y.end(), NAN);

@@ -5,13 +5,14 @@
 #include "pitlane/onnx/import.h"
 #include "pitlane/onnx/model_file.h"
 #include "pitlane/runtime/backends/backend.h"
+#include "pitlane/runtime/cpu_features.h"
 #include "pitlane/runtime/passes/passes.h"
 
 namespace pitlane::runtime {
 
 bool Model::prefers_bf16() const {
   const auto compute = metadata().find("pitlane.compute");
-  return compute != metadata().end() && compute->second == "bf16" && onednn_bf16_supported();
+  return compute != metadata().end() && compute->second == "bf16" && cpu_features().onednn_bf16;
 }
 
 int64_t TensorInfo::element_count() const {

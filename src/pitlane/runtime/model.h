@@ -61,7 +61,7 @@ struct SessionOptions {
   Backend backend = Backend::automatic;  // automatic = onednn
   int threads = 1;                       // kernel threads (1 = the closed-loop default)
   int64_t batch = 1;                     // fills the dynamic batch dimension
-  bool bf16 = false;                     // oneDNN bf16 compute (CPUs with AVX-512 only)
+  bool bf16 = false;  // oneDNN bf16 compute (CPUs with AVX-512: cpu_features().onednn_bf16)
   SparseGemmMode sparse = SparseGemmMode::automatic;  // oneDNN: sparse kernel for pruned Gemms
   // oneDNN: large fp32 Gemms at batch <= 4 read only the weights of nonzero inputs
   // (kernels/zero_skip_gemm/f32.h); false = oneDNN's dense inner product.

@@ -19,7 +19,7 @@ namespace pitlane::runtime {
 
 struct PlanOptions {
   int threads = 1;    // worker threads for the backend's kernels
-  bool bf16 = false;  // oneDNN only: bf16 compute for Conv/Gemm (needs avx512_core or newer)
+  bool bf16 = false;  // oneDNN only: bf16 compute for Conv/Gemm (cpu_features().onednn_bf16)
   SparseGemmMode sparse = SparseGemmMode::automatic;  // oneDNN only: sparse Gemm kernel
   bool skip_zero_inputs = true;  // oneDNN only: zero-skipping kernel for large batch <= 4 Gemms
 };
@@ -40,7 +40,5 @@ class Plan {
 // Plans keep a reference to `g` (its constants are read at run time): g must outlive the plan.
 std::unique_ptr<Plan> make_reference_plan(const Graph& g, const PlanOptions& options);
 std::unique_ptr<Plan> make_onednn_plan(const Graph& g, const PlanOptions& options);
-// Whether this CPU runs oneDNN bf16 convolutions and inner products (checked once, cheaply).
-bool onednn_bf16_supported();
 
 }  // namespace pitlane::runtime

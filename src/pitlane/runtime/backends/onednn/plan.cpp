@@ -10,6 +10,7 @@
 
 #include "pitlane/core/error.h"
 #include "pitlane/runtime/backends/onednn/builder.h"
+#include "pitlane/runtime/cpu_features.h"
 #include "pitlane/runtime/passes/passes.h"
 #include "pitlane/runtime/planner.h"
 
@@ -17,7 +18,7 @@ namespace pitlane::runtime::onednn {
 
 Builder::Builder(const Graph& graph, const PlanOptions& opts) : g(graph), options(opts) {
   if (options.bf16) {
-    if (!onednn_bf16_supported())
+    if (!cpu_features().onednn_bf16)
       throw InputError(
           "bf16 needs a CPU with AVX-512 (avx512_core or newer); this CPU has none, use fp32");
     compute_type = memory::data_type::bf16;
@@ -408,12 +409,6 @@ std::unique_ptr<Plan> make_onednn_plan(const Graph& g, const PlanOptions& option
   } catch (const dnnl::error& e) {
     throw RunError(g.source + ": oneDNN could not build the plan: " + e.what());
   }
-}
-
-bool onednn_bf16_supported() {
-  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
-  const auto avx512_core = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
-  return (isa & avx512_core) == avx512_core;
 }
 
 }  // namespace pitlane::runtime

@@ -22,12 +22,6 @@ namespace {
 constexpr int64_t kChunkColumns = 2048;
 constexpr int64_t kTransposedChunkColumns = 128;
 
-bool cpu_has_avx512() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("popcnt") &&
-         __builtin_cpu_supports("bmi");
-}
-
 // The transposed kernel's batch tile: 16, 32, 48 or 64 lanes.
 int64_t tile_lanes(int64_t m) {
   return std::min<int64_t>(64, (m + 15) / 16 * 16);
@@ -126,7 +120,7 @@ SparseGemm make_sparse_gemm(const float* w, int64_t n, int64_t k, const float* b
   g.values.shrink_to_fit();
   g.bias.assign(n, 0.0f);
   if (bias) std::copy(bias, bias + n, g.bias.begin());
-  g.avx512 = cpu_has_avx512();
+  g.avx512 = sparse_gemm_avx512_runs(cpu_features());
   if (m > kExpandMaxBatch) g.workspace_floats = static_cast<size_t>((k + n) * tile_lanes(m));
   return g;
 }

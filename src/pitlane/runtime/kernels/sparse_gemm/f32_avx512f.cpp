@@ -1,6 +1,7 @@
 // AVX-512 microkernels of the sparse Gemm (see f32.h for the format). Compiled for AVX-512F
 // through function attributes, so that the rest of the binary still runs on plain x86-64;
-// make_sparse_gemm() checks the CPU once and run_sparse_gemm() calls these only where it has it.
+// make_sparse_gemm() checks cpu_features() once and run_sparse_gemm() calls these only where the
+// CPU has what the attribute names (sparse_gemm_avx512_runs()).
 #include <immintrin.h>
 
 #include <algorithm>

@@ -1,13 +1,19 @@
 // Internal to the sparse Gemm (f32.h): the microkernels over a range of output rows [r0, r1), one
-// per instruction set: portable (f32.cpp) and AVX-512F (f32_avx512f.cpp, only called when the
-// CPU has AVX-512F). run_sparse_gemm() splits the rows between threads.
+// per instruction set: portable (f32.cpp) and AVX-512F (f32_avx512f.cpp, only called where
+// sparse_gemm_avx512_runs()). run_sparse_gemm() splits the rows between threads.
 #pragma once
 
 #include <cstdint>
 
+#include "pitlane/runtime/cpu_features.h"
 #include "pitlane/runtime/kernels/sparse_gemm/f32.h"
 
 namespace pitlane::runtime::kernels {
+
+// What f32_avx512f.cpp is compiled for (its target attribute): make_sparse_gemm() asks once.
+inline bool sparse_gemm_avx512_runs(const CpuFeatures& cpu) {
+  return cpu.avx512f && cpu.popcnt && cpu.bmi;
+}
 
 // One column chunk of the expanding kernel: y[b, r] (+)= sum over row r's nonzeros in the chunk
 // of value * x[b, column]; chunk 0 starts from bias[r].

@@ -14,11 +14,6 @@ namespace pitlane::runtime::kernels {
 
 namespace {
 
-bool cpu_has_avx512() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f");
-}
-
 // The columns where some batch row of x is nonzero, in order; returns how many. Branch-free:
 // whether a ReLU output is zero is a coin toss the branch predictor cannot learn.
 int64_t nonzero_columns(const ZeroSkipGemm& g, const float* x, uint32_t* columns) {
@@ -166,7 +161,7 @@ ZeroSkipGemm make_zero_skip_gemm(const float* w, int64_t n, int64_t k, const flo
   }
   g.bias.assign(n, 0.0f);
   if (bias) std::copy(bias, bias + n, g.bias.begin());
-  g.avx512 = cpu_has_avx512();
+  g.avx512 = zero_skip_f32_avx512_runs(cpu_features());
   g.workspace_floats = static_cast<size_t>(k * std::max(threads, 1));
   return g;
 }

@@ -1,6 +1,7 @@
 // AVX-512 panel kernels of the zero-skipping Gemm (see f32.h for the format). Compiled
 // for AVX-512F through function attributes, so that the rest of the binary still runs on plain
-// x86-64; make_zero_skip_gemm() checks the CPU once and the run calls this only where it has it.
+// x86-64; make_zero_skip_gemm() checks cpu_features() once (zero_skip_f32_avx512_runs()) and the
+// run calls these only where the CPU has it.
 #include <immintrin.h>
 
 #include <algorithm>

@@ -15,12 +15,6 @@ namespace pitlane::runtime::kernels {
 
 namespace {
 
-bool cpu_has_avx512_vnni() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vnni");
-}
-
 // The input of batch row b at c, as an integer (u8 or s8 bytes).
 int32_t input(const ZeroSkipGemmInt8& g, const uint8_t* x, int64_t b, int64_t c) {
   const uint8_t v = x[b * g.k + c];
@@ -141,7 +135,7 @@ ZeroSkipGemmInt8 make_zero_skip_gemm_int8(const float* w, int64_t n, int64_t k, 
     g.output = ZeroSkipGemmInt8::Output::f32;
     g.lo = params.relu ? 0.0f : -std::numeric_limits<float>::infinity();
   }
-  g.avx512 = cpu_has_avx512_vnni();
+  g.avx512 = zero_skip_int8_avx512_runs(cpu_features());
   // Per thread: the input list (k) and the panel's int32 sums (4 x 64).
   g.workspace_floats =
       static_cast<size_t>((k + kZeroSkipMaxBatch * kZeroSkipPanel) * std::max(threads, 1));

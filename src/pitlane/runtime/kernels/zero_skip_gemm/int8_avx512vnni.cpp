@@ -1,6 +1,7 @@
 // AVX-512 panel kernel of the zero-skipping int8 Gemm (see int8.h). Compiled for
 // AVX-512 BW and VNNI through function attributes, so that the rest of the binary still runs on
-// plain x86-64; make_zero_skip_gemm_int8() checks the CPU once.
+// plain x86-64; make_zero_skip_gemm_int8() checks cpu_features() once
+// (zero_skip_int8_avx512_runs()).
 #include <immintrin.h>
 
 #include <algorithm>

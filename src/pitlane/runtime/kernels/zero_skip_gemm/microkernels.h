@@ -1,14 +1,24 @@
 // Internal to the zero-skipping Gemms (f32.h, int8.h): their AVX-512 panel microkernels, beside
-// the portable loops in f32.cpp and int8.cpp. Each computes one panel of outputs over the listed
-// columns; the run picks portable or AVX-512 from the kernel's `avx512`, set once at create time.
+// the portable loops in f32.cpp and int8.cpp, and the CPU features each file is compiled for. Each
+// computes one panel of outputs over the listed columns; the run picks portable or AVX-512 from
+// the kernel's `avx512`, set once at create time from cpu_features().
 #pragma once
 
 #include <cstdint>
 
+#include "pitlane/runtime/cpu_features.h"
 #include "pitlane/runtime/kernels/zero_skip_gemm/f32.h"
 #include "pitlane/runtime/kernels/zero_skip_gemm/int8.h"
 
 namespace pitlane::runtime::kernels {
+
+// What f32_avx512f.cpp and int8_avx512vnni.cpp are compiled for (their target attributes).
+inline bool zero_skip_f32_avx512_runs(const CpuFeatures& cpu) {
+  return cpu.avx512f && cpu.popcnt;
+}
+inline bool zero_skip_int8_avx512_runs(const CpuFeatures& cpu) {
+  return cpu.avx512f && cpu.avx512bw && cpu.avx512vnni;
+}
 
 // f32_avx512f.cpp: one panel's outputs y[b, 64p + j] over the listed columns, bias added and ReLU
 // applied when that is the activation; weights as dense, compressed (sparse) or bf16 runs.
