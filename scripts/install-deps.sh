@@ -15,6 +15,7 @@ debian_packages=(
   libcli11-dev             # command line
   libspdlog-dev            # logging
   zlib1g-dev               # gzipped model sizes
+  libpng-dev               # frames decoded with errors reported, not printed
   libgtest-dev libgmock-dev
   libbenchmark-dev
   libdnnl-dev              # runtime CPU kernels

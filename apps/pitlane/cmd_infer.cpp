@@ -1,4 +1,5 @@
 // pitlane infer: runs an ONNX model on a NumPy .npy batch and writes the outputs as .npy.
+#include <algorithm>
 #include <iostream>
 
 #include "commands.h"
@@ -15,7 +16,8 @@ void add_infer_command(CLI::App& app) {
           ->footer(
               "Example:\n  pitlane infer --model pilotnet.onnx --input x.npy --output vw.npy\n"
               "A model with several outputs writes the first to --output and the others\n"
-              "beside it as <output stem>.<name>.npy.");
+              "beside it as <output stem>.<name>.npy (the name reduced to letters, digits,\n"
+              "'.', '-' and '_', so a model cannot write outside that folder).");
   struct Args {
     std::string model, input, output, backend = "auto";
     int threads = 1;
@@ -31,6 +33,7 @@ void add_infer_command(CLI::App& app) {
     using namespace pitlane::runtime;
     const Backend backend = parse_backend(args->backend);
     check_writable(args->output);
+    check_not_an_input(args->output, {args->model, args->input});
     const Model model = Model::load(args->model);
     if (model.inputs().size() != 1)
       throw InputError(args->model + ": the model takes " + std::to_string(model.inputs().size()) +
@@ -48,6 +51,18 @@ void add_infer_command(CLI::App& app) {
       throw InputError(args->input + ": shape [" + h + "] does not match the model's input '" +
                        model.inputs()[0].name + "' [" + w + "]");
     }
+    // Every output's file, decided (and checked) before anything runs or is written.
+    const std::filesystem::path out_path(args->output);
+    std::vector<std::filesystem::path> paths = {out_path};
+    for (size_t i = 1; i < model.outputs().size(); ++i) {
+      const std::string stem =
+          out_path.stem().string() + "." + safe_file_name(model.outputs()[i].name);
+      std::filesystem::path p = out_path.parent_path() / (stem + ".npy");
+      for (int k = 2; std::find(paths.begin(), paths.end(), p) != paths.end(); ++k)
+        p = out_path.parent_path() / (stem + "_" + std::to_string(k) + ".npy");
+      check_not_an_input(p, {args->model, args->input});
+      paths.push_back(p);
+    }
     Session session(model, {.backend = backend, .threads = args->threads, .batch = x.shape[0]});
     std::vector<std::vector<float>> outs;
     std::vector<std::span<float>> out_spans;
@@ -55,14 +70,10 @@ void add_infer_command(CLI::App& app) {
     for (auto& o : outs) out_spans.emplace_back(o);
     const std::span<const float> in_spans[1] = {x.data};
     session.run(in_spans, out_spans);
-    const std::filesystem::path out_path(args->output);
     for (size_t i = 0; i < outs.size(); ++i) {
-      std::filesystem::path p = out_path;
-      if (i > 0)
-        p = out_path.parent_path() /
-            (out_path.stem().string() + "." + session.outputs()[i].name + ".npy");
-      write_npy(p, session.outputs()[i].shape, outs[i]);
-      std::cout << "wrote " << p.string() << " (" << session.outputs()[i].name << ")\n";
+      write_npy(paths[i], session.outputs()[i].shape, outs[i]);
+      std::cout << "wrote " << paths[i].string() << " ("
+                << printable_message(session.outputs()[i].name) << ")\n";
     }
   });
 }

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "pitlane/core/error.h"
+#include "pitlane/core/interrupt.h"
 
 namespace {
 
@@ -34,13 +35,17 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // CLI11 prints help itself (exit 0); usage errors become one line and exit code 2.
     if (e.get_exit_code() == 0) return app.exit(e);
-    std::fprintf(stderr, "pitlane: error: %s (see --help)\n", e.what());
+    std::fprintf(stderr, "pitlane: error: %s (see --help)\n",
+                 pitlane::printable_message(e.what()).c_str());
     return 2;
+  } catch (const pitlane::Interrupted& e) {
+    std::fprintf(stderr, "pitlane: %s\n", e.what());
+    return e.exit_code();
   } catch (const pitlane::InputError& e) {
     std::fprintf(stderr, "pitlane: error: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "pitlane: failed: %s\n", e.what());
+    std::fprintf(stderr, "pitlane: failed: %s\n", pitlane::printable_message(e.what()).c_str());
     return 1;
   }
   return 0;

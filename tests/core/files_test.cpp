@@ -54,4 +54,40 @@ TEST_F(FilesTest, StagedDirAppearsOnlyOnCommit) {
   EXPECT_EQ(entries, 1);
 }
 
+TEST_F(FilesTest, AnOutputThatIsAnInputIsRefused) {
+  write_file_atomic(dir_ / "model.onnx", "weights");
+  fs::create_directory(dir_ / "sub");
+  fs::create_symlink(dir_ / "model.onnx", dir_ / "link.onnx");
+  // The same file by another spelling, through a symbolic link, or as a hard link.
+  for (const fs::path& alias : {dir_ / "model.onnx", dir_ / "sub" / ".." / "model.onnx",
+                                dir_ / "." / "model.onnx", dir_ / "link.onnx"}) {
+    try {
+      check_not_an_input(alias, {dir_ / "x.npy", dir_ / "model.onnx"});
+      FAIL() << alias;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("is the same file as the input"), std::string::npos);
+    }
+  }
+  fs::create_hard_link(dir_ / "model.onnx", dir_ / "hard.onnx");
+  EXPECT_THROW(check_not_an_input(dir_ / "hard.onnx", {dir_ / "model.onnx"}), InputError);
+  EXPECT_NO_THROW(check_not_an_input(dir_ / "out.onnx", {dir_ / "model.onnx", fs::path()}));
+  EXPECT_EQ(read_file(dir_ / "model.onnx"), "weights");
+}
+
+TEST(SafeFileName, KeepsNamesInsideTheirFolder) {
+  EXPECT_EQ(safe_file_name("vw"), "vw");
+  EXPECT_EQ(safe_file_name("../../etc/passwd"), "_._.._etc_passwd");
+  EXPECT_EQ(safe_file_name(".."), "_.");
+  EXPECT_EQ(safe_file_name("/abs/path"), "_abs_path");
+  EXPECT_EQ(safe_file_name(std::string("a\0b", 3)), "a_b");
+  EXPECT_EQ(safe_file_name(""), "unnamed");
+  EXPECT_EQ(safe_file_name(std::string(300, 'x')).size(), 100u);
+  for (const char* bad : {"..", ".", "a/b", "/", "c:\\x"}) {
+    const std::string s = safe_file_name(bad);
+    EXPECT_EQ(s.find('/'), std::string::npos);
+    EXPECT_NE(s, "..");
+    EXPECT_NE(s, ".");
+  }
+}
+
 }  // namespace pitlane

@@ -4,6 +4,11 @@
 
 #include "../temp_dir.h"
 
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,6 +16,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "pitlane/core/error.h"
+#include "pitlane/core/interrupt.h"
 
 namespace fs = std::filesystem;
 
@@ -94,6 +100,67 @@ TEST_F(RecorderTest, BadCircuitFailsBeforeWriting) {
   opt.show_progress = false;
   EXPECT_THROW(record(opt, dir_), InputError);
   EXPECT_FALSE(fs::exists(dir_ / "simple_circuit_cw"));
+}
+
+// A learner that presses Ctrl-C (raises SIGINT in this process) at its sixth frame.
+class InterruptingBrain : public sim::Brain {
+ public:
+  std::string name() const override { return "interrupting"; }
+  sim::Command act(const cv::Mat&) override {
+    if (++calls_ == 6) std::raise(SIGINT);
+    return {7.0, 0.0};
+  }
+  double last_inference_ms() const override { return 1.0; }
+
+ private:
+  int calls_ = 0;
+};
+
+std::vector<std::string> entries(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_F(RecorderTest, InterruptRemovesThePartialRecordingAndStaleOnes) {
+  // Left by a recorder that was killed (its process is gone) and by one still running (pid 1).
+  fs::create_directories(dir_ / ".simple_circuit_cw_dagger.partial-4194399" / "sub");
+  fs::create_directories(dir_ / ".simple_circuit_cw_dagger.partial-1");
+  InterruptingBrain learner;
+  RecordOptions opt;
+  opt.circuits = {"simple_circuit"};
+  opt.frames = 50;
+  opt.show_progress = false;
+  opt.learner = &learner;
+  try {
+    record(opt, dir_);
+    FAIL() << "not interrupted";
+  } catch (const Interrupted& e) {
+    EXPECT_EQ(e.signal(), SIGINT);
+    EXPECT_EQ(e.exit_code(), 130);
+  }
+  EXPECT_EQ(entries(dir_), std::vector<std::string>{".simple_circuit_cw_dagger.partial-1"});
+  // Outside the recorder's scope SIGINT has its default action again.
+  struct sigaction now = {};
+  sigaction(SIGINT, nullptr, &now);
+  EXPECT_EQ(now.sa_handler, SIG_DFL);
+}
+
+// The CLI: SIGINT mid-recording exits 130 with one line and leaves no partial folder.
+TEST_F(RecorderTest, CtrlCOnTheCommandLineLeavesNothingBehind) {
+  const std::string cmd = "timeout --preserve-status --signal=INT 3 " +
+                          std::string(PITLANE_BINARY) +
+                          " record --circuits montreal --frames 100000 --out " + dir_.string() +
+                          " 2>" + (dir_ / "err.txt").string() + " >/dev/null";
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  std::ifstream err(dir_ / "err.txt");
+  std::string line;
+  std::getline(err, line);
+  EXPECT_EQ(line, "pitlane: interrupted by SIGINT; partial output removed");
+  EXPECT_EQ(entries(dir_), std::vector<std::string>{"err.txt"});
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,11 @@ namespace fs = std::filesystem;
 
 using ::pitlane::testing::CommandResult;
 using ::pitlane::testing::run_pitlane_merged;
+
+std::string read_file_bytes(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
 
 class CliTest : public ::testing::Test {
  protected:
@@ -48,6 +54,47 @@ TEST_F(CliTest, InferWritesOutputsForAnyBatch) {
     const Model model = Model::from_bytes(model_bytes_, "m.onnx");
     EXPECT_LT(max_abs_diff(y.data, run_model(model, Backend::reference, 3, x)), 1e-4f);
   }
+}
+
+// A crafted model whose extra outputs are named to climb out of the output folder: every file
+// lands inside it, under a sanitized name, and nothing is written elsewhere.
+TEST_F(CliTest, InferKeepsExtraOutputsInsideTheOutputFolder) {
+  fs::create_directories(dir_ / "out");
+  OnnxBuilder b(13);
+  b.input("x", {-1, 4});
+  b.node("Relu", {"x"}, {"y"});
+  b.node("Identity", {"x"}, {"../../escape"});
+  b.node("Sigmoid", {"x"}, {"/tmp/abs"});
+  b.node("Tanh", {"x"}, {".."});
+  b.output("y").output("../../escape").output("/tmp/abs").output("..");
+  std::ofstream(path("evil.onnx"), std::ios::binary) << b.bytes();
+  write_npy(path("x4.npy"), std::vector<int64_t>{1, 4}, std::vector<float>{-1, 0, 1, 2});
+  const CommandResult r = run_pitlane_merged("infer --model " + path("evil.onnx") + " --input " +
+                                             path("x4.npy") + " --output " + path("out/y.npy"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::vector<std::string> written;
+  for (const auto& e : fs::directory_iterator(dir_ / "out"))
+    written.push_back(e.path().filename().string());
+  std::sort(written.begin(), written.end());
+  EXPECT_EQ(written, (std::vector<std::string>{"y._..npy", "y._._.._escape.npy", "y._tmp_abs.npy",
+                                               "y.npy"}));
+  EXPECT_FALSE(fs::exists(dir_ / "escape.npy"));
+  EXPECT_FALSE(fs::exists(dir_ / "out" / ".." / ".." / "escape.npy"));
+  EXPECT_EQ(read_npy(path("out/y._._.._escape.npy")).data, (std::vector<float>{-1, 0, 1, 2}));
+}
+
+// An output path that names an input (by any spelling) is refused before anything is written.
+TEST_F(CliTest, InferNeverOverwritesItsInputs) {
+  write_npy(path("x.npy"), std::vector<int64_t>{1, 3, 66, 200}, std::vector<float>(3 * 66 * 200));
+  const std::string x_before = read_file_bytes(path("x.npy"));
+  for (const std::string& out : {path("m.onnx"), path("x.npy"), (dir_ / "." / "m.onnx").string()}) {
+    const CommandResult r = run_pitlane_merged("infer --model " + path("m.onnx") + " --input " +
+                                               path("x.npy") + " --output " + out);
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find("is the same file as the input"), std::string::npos) << r.out;
+  }
+  EXPECT_EQ(read_file_bytes(path("m.onnx")), model_bytes_);
+  EXPECT_EQ(read_file_bytes(path("x.npy")), x_before);
 }
 
 TEST_F(CliTest, BadInputIsExitTwoWithOneLine) {

@@ -51,6 +51,31 @@ TEST(Dataset, ParsesHeaderWithAndWithoutSpacesAndBareImageNames) {
   EXPECT_NEAR(a.frames[2].t, 0.1, 1e-12);
 }
 
+// `--data DIR` where DIR is what `pitlane record --out DIR` wrote: its recordings, in name order,
+// without an unfinished recording's staging folder; a folder of neither is named in the error.
+TEST(Dataset, AFolderOfRecordingsExpandsToItsRecordings) {
+  TempDir tmp("ds-parent");
+  const fs::path out = tmp.path() / "data";
+  RecordingBuilder().frames(2).write(out / "simple_circuit_cw");
+  RecordingBuilder().frames(3).write(out / "montreal_ccw");
+  RecordingBuilder().frames(1).write(out / ".montmelo_cw.partial-123");
+  fs::create_directories(out / "notes");
+  const std::vector<fs::path> given = {out, out / "simple_circuit_cw"};
+  const std::vector<fs::path> found = find_recordings(given);
+  EXPECT_EQ(found, (std::vector<fs::path>{out / "montreal_ccw", out / "simple_circuit_cw",
+                                          out / "simple_circuit_cw"}));
+  const std::vector<fs::path> parent = {out};
+  const std::vector<Recording> recs = load_recordings(parent);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].name, "montreal_ccw");
+  EXPECT_EQ(recs[1].frames.size(), 2u);
+  const std::vector<fs::path> nothing = {out / "notes"};
+  EXPECT_NE(input_error([&] {
+              load_recordings(nothing);
+            }).find("notes/data.csv: missing, and no subfolder holds one"),
+            std::string::npos);
+}
+
 TEST(Dataset, BadInputGivesOneLineErrorsNamingFileAndRow) {
   TempDir tmp("ds-bad");
   const fs::path rec = RecordingBuilder().frames(4).write(tmp.path() / "rec");

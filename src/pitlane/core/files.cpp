@@ -1,6 +1,9 @@
 #include "pitlane/core/files.h"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -15,6 +18,24 @@ namespace {
 fs::path sibling_temp(const fs::path& path, std::string_view tag) {
   return path.parent_path() /
          ("." + path.filename().string() + "." + std::string(tag) + "-" + std::to_string(getpid()));
+}
+
+// Removes `.NAME.TAG-PID` siblings of `path` left by processes that no longer run (killed before
+// they could clean up); a live process's are kept.
+void remove_stale_siblings(const fs::path& path, std::string_view tag) {
+  const fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  const std::string prefix = "." + path.filename().string() + "." + std::string(tag) + "-";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(parent, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string pid_text = name.substr(prefix.size());
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos ||
+        pid_text.size() > 9)
+      continue;
+    const auto pid = static_cast<pid_t>(std::stol(pid_text));
+    if (pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH)) fs::remove_all(entry.path(), ec);
+  }
 }
 
 void ensure_parent(const fs::path& path) {
@@ -42,9 +63,35 @@ void check_writable(const fs::path& path) {
   }
 }
 
+void check_not_an_input(const fs::path& output, std::initializer_list<fs::path> inputs) {
+  std::error_code ec;
+  const fs::path out = fs::weakly_canonical(fs::absolute(output, ec), ec);
+  for (const fs::path& input : inputs) {
+    if (input.empty()) continue;
+    std::error_code ec2;
+    const bool same = fs::weakly_canonical(fs::absolute(input, ec2), ec2) == out ||
+                      (fs::exists(output, ec2) && fs::equivalent(output, input, ec2));
+    if (same)
+      throw InputError(output.string() + ": is the same file as the input " + input.string() +
+                       "; write to another path");
+  }
+}
+
+std::string safe_file_name(std::string_view name) {
+  std::string out;
+  for (char c : name.substr(0, 100)) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '-' || c == '_';
+    out += keep ? c : '_';
+  }
+  if (!out.empty() && out[0] == '.') out[0] = '_';
+  return out.empty() ? "unnamed" : out;
+}
+
 void write_file_atomic(const fs::path& path, std::string_view contents) {
   check_writable(path);
   const fs::path tmp = sibling_temp(path, "tmp");
+  remove_stale_siblings(path, "tmp");
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw InputError(path.string() + ": cannot write; choose a writable output path");
@@ -78,8 +125,8 @@ StagedDir::StagedDir(fs::path final_path) : final_(std::move(final_path)) {
   if (final_.filename().empty()) final_ = final_.parent_path();
   ensure_parent(final_);
   staging_ = sibling_temp(final_, "partial");
+  remove_stale_siblings(final_, "partial");
   std::error_code ec;
-  fs::remove_all(staging_, ec);
   fs::create_directories(staging_, ec);
   if (ec) {
     throw InputError(final_.string() + ": cannot create folder (" + ec.message() +

@@ -1,5 +1,7 @@
 #include "pitlane/core/progress.h"
 
+#include <exception>
+
 #include <unistd.h>
 #include <algorithm>
 #include <cmath>
@@ -13,11 +15,17 @@ ProgressBar::ProgressBar(std::string label, int64_t total, std::string unit, boo
       total_(total),
       enabled_(enabled),
       interactive_(isatty(STDERR_FILENO) != 0),
+      exceptions_at_start_(std::uncaught_exceptions()),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
 ProgressBar::~ProgressBar() {
-  if (!finished_) finish();
+  if (finished_) return;
+  if (std::uncaught_exceptions() == exceptions_at_start_) {
+    finish();
+  } else if (enabled_ && interactive_) {
+    std::fputc('\n', stderr);
+  }
 }
 
 void ProgressBar::update(int64_t done, const std::string& note) {

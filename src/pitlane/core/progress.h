@@ -17,6 +17,8 @@ namespace pitlane {
 class ProgressBar {
  public:
   ProgressBar(std::string label, int64_t total, std::string unit, bool enabled = true);
+  // Draws the final line if finish() was not called, unless an exception is unwinding the work
+  // (then the error is the last word; an interactive bar only ends its line).
   ~ProgressBar();
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
@@ -31,6 +33,7 @@ class ProgressBar {
   std::string label_, unit_, note_;
   int64_t total_ = 0, done_ = 0;
   bool enabled_ = true, interactive_ = false, finished_ = false;
+  int exceptions_at_start_ = 0;  // std::uncaught_exceptions() when constructed
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 

@@ -12,6 +12,7 @@
 
 #include "pitlane/core/error.h"
 #include "pitlane/core/rng.h"
+#include "pitlane/data/image_reader.h"
 #include "pitlane/data/preprocess.h"
 
 namespace fs = std::filesystem;
@@ -141,7 +142,34 @@ Recording load_recording(const fs::path& dir) {
   return rec;
 }
 
-std::vector<Recording> load_recordings(std::span<const fs::path> dirs) {
+std::vector<fs::path> find_recordings(std::span<const fs::path> dirs) {
+  std::vector<fs::path> out;
+  for (const auto& d : dirs) {
+    if (fs::is_regular_file(d / "data.csv") || !fs::is_directory(d)) {
+      out.push_back(d);  // a recording, or something load_recording explains
+      continue;
+    }
+    // A folder of recordings (what `pitlane record --out` writes): its subfolders with data.csv,
+    // in name order; staging folders of an unfinished recording (".name.partial-PID") are not.
+    std::vector<fs::path> found;
+    for (const auto& e : fs::directory_iterator(d)) {
+      const std::string name = e.path().filename().string();
+      if (e.is_directory() && !name.starts_with(".") && fs::is_regular_file(e.path() / "data.csv"))
+        found.push_back(e.path());
+    }
+    std::sort(found.begin(), found.end());
+    if (found.empty()) {
+      throw InputError((d / "data.csv").string() +
+                       ": missing, and no subfolder holds one; give a recording folder (N.png "
+                       "frames and data.csv) or the folder 'pitlane record --out' wrote");
+    }
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+std::vector<Recording> load_recordings(std::span<const fs::path> given) {
+  const std::vector<fs::path> dirs = find_recordings(given);
   std::vector<Recording> recs;
   std::set<std::string> names;
   for (const auto& d : dirs) {
@@ -172,11 +200,8 @@ void load_images(Recording& rec, const PreprocessSpec& spec, int threads) {
       const fs::path path = rec.dir / f.image;
       std::string why;
       try {
-        const cv::Mat frame = cv::imread(path.string(), cv::IMREAD_COLOR);
-        if (frame.empty()) {
-          why = "cannot decode the image (corrupt or not an image); re-record it or delete row " +
-                std::to_string(f.csv_line) + " of data.csv";
-        } else if (frame.rows < spec.crop_row_end) {
+        const cv::Mat frame = read_image(path);
+        if (frame.rows < spec.crop_row_end) {
           why = "image is " + std::to_string(frame.cols) + "x" + std::to_string(frame.rows) +
                 ", the model crops rows up to " + std::to_string(spec.crop_row_end) +
                 "; use 640x480 frames";
@@ -185,7 +210,12 @@ void load_images(Recording& rec, const PreprocessSpec& spec, int threads) {
           std::copy(small.data, small.data + bytes, rec.pixels.data() + i * bytes);
         }
       } catch (const std::exception& e) {
-        why = std::string("cannot decode the image (") + e.what() + "); re-record it";
+        // read_image names the file; the message below names it once, with its data.csv row.
+        std::string reason = e.what();
+        const std::string prefix = path.string() + ": ";
+        if (reason.rfind(prefix, 0) == 0) reason.erase(0, prefix.size());
+        why =
+            reason + "; re-record it or delete row " + std::to_string(f.csv_line) + " of data.csv";
       }
       if (!why.empty()) {
         std::lock_guard lock(error_mutex);

@@ -47,7 +47,11 @@ struct Recording {
 
 // Parses `dir`/data.csv and checks that every referenced image exists.
 Recording load_recording(const std::filesystem::path& dir);
-// Loads several recordings; folder names must be distinct.
+// The recordings `dirs` name: each a recording folder, or a folder of recordings (the subfolders
+// holding data.csv, in name order, as `pitlane record --out` writes them). InputError for a
+// folder with neither.
+std::vector<std::filesystem::path> find_recordings(std::span<const std::filesystem::path> dirs);
+// Loads the recordings find_recordings() names; folder names must be distinct.
 std::vector<Recording> load_recordings(std::span<const std::filesystem::path> dirs);
 
 // Decodes every frame of `rec` and caches it cropped and resized by `spec` (crop_resize), using

@@ -9,6 +9,7 @@
 #include "pitlane/brain/explicit_brain.h"
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
+#include "pitlane/core/interrupt.h"
 #include "pitlane/core/progress.h"
 #include "pitlane/core/rng.h"
 #include "pitlane/sim/episode.h"
@@ -52,7 +53,7 @@ class FrameWriter : public sim::EpisodeObserver {
  public:
   FrameWriter(const LabelledDriver& driver, const std::filesystem::path& dir,
               data::ImageWriter& images, std::ofstream& csv, int& next_index, int budget,
-              ProgressBar& bar, int total_before)
+              ProgressBar& bar, int total_before, const InterruptScope& interrupts)
       : driver_(driver),
         dir_(dir),
         images_(images),
@@ -60,9 +61,11 @@ class FrameWriter : public sim::EpisodeObserver {
         next_(next_index),
         budget_(budget),
         bar_(bar),
-        before_(total_before) {}
+        before_(total_before),
+        interrupts_(interrupts) {}
 
   bool on_iteration(const sim::IterationView& view) override {
+    interrupts_.check();  // Ctrl-C: unwind, so the staged folder is removed
     if (written_ >= budget_) return false;
     const std::string name = std::to_string(next_) + ".png";
     images_.write(dir_ / name, *view.frame);
@@ -91,6 +94,7 @@ class FrameWriter : public sim::EpisodeObserver {
   int budget_;
   ProgressBar& bar_;
   int before_;
+  const InterruptScope& interrupts_;
   int written_ = 0;
 };
 
@@ -113,6 +117,7 @@ std::vector<RecordingSummary> record(const RecordOptions& options,
   }
   check_writable(out_dir / "x");
 
+  const InterruptScope interrupts;
   std::vector<RecordingSummary> summaries;
   uint64_t seed = options.seed;
   for (const track::Circuit& circuit : circuits) {
@@ -145,7 +150,7 @@ std::vector<RecordingSummary> record(const RecordOptions& options,
         config.disturbance.mean_interval_s = 4.0;
         budget = std::min(budget, options.frames_per_start);
       }
-      FrameWriter writer(driver, staged.path(), images, csv, index, budget, bar, index);
+      FrameWriter writer(driver, staged.path(), images, csv, index, budget, bar, index, interrupts);
       writer.time_offset_s = t_offset;
       const sim::EpisodeResult r = sim::run_episode(circuit, renderer, driver, config, &writer);
       t_offset += r.metrics.sim_time_s + 1.0;

@@ -7,7 +7,8 @@
 // One frame per brain iteration (20 Hz). A perturbed recording, like the original's "difficult
 // situations", restarts every few hundred frames at a seeded off-centre, mis-headed pose and
 // pushes the car off the line now and then, so it holds the expert's recoveries. Each folder is
-// written under a temporary name and renamed when complete.
+// written under a temporary name and renamed when complete; Ctrl-C or SIGTERM stops the recording
+// with Interrupted (core/interrupt.h) after removing the unfinished folder.
 //
 // With a learner (DAgger, Ross et al. 2011) the learner drives and the expert only labels: every
 // frame is the learner's own view of the road, the label what the expert would have done there,
