@@ -59,6 +59,81 @@ double fold_cost(const Graph& g, const Node& n) {
   return count;
 }
 
+// Refuses a constant too large to hold or too expensive to compute at load.
+void check_fold_size(const Graph& g, const Node& n) {
+  if (element_count(g.values[n.outputs[0]].shape) > kMaxFoldElements)
+    throw InputError(g.where(n) + ": constant result is too large to fold");
+  if (fold_cost(g, n) > kMaxFoldMacs)
+    throw InputError(g.where(n) + ": constant subgraph is too expensive to fold");
+}
+
+// f32 and the quantized types keep their values in the float storage (see DType).
+bool float_storage(DType t) {
+  return t != DType::i64;
+}
+
+// src's values into result (Reshape, Cast and the other copies), converted between the float
+// and the integer storage as result's type needs (i32 keeps both).
+void copy_values(const Value& src, Value& result) {
+  if (float_storage(result.dtype)) {
+    if (float_storage(src.dtype))
+      result.f32 = src.f32;
+    else
+      result.f32.assign(src.i64.begin(), src.i64.end());
+  }
+  if (!float_storage(result.dtype) || result.dtype == DType::i32) {
+    if (!src.i64.empty())
+      result.i64 = src.i64;
+    else
+      for (float f : src.f32) result.i64.push_back(static_cast<int64_t>(f));
+  }
+}
+
+// a op b for Add, Sub, Mul and Div (C++ division, which truncates toward zero).
+int64_t integer_binary(const Graph& g, const Node& n, int64_t a, int64_t b) {
+  switch (n.op) {
+    case Op::Add:
+      return a + b;
+    case Op::Sub:
+      return a - b;
+    case Op::Mul:
+      return a * b;
+    default:
+      if (b == 0) throw InputError(g.where(n) + ": integer division by zero");
+      return a / b;
+  }
+}
+
+// Integer arithmetic on shapes: Add/Sub/Mul/Div of int64 tensors with broadcasting.
+void fold_integer_binary(const Graph& g, const Node& n, Value& result) {
+  const Value& a = g.values[n.inputs[0]];
+  const Value& b = g.values[n.inputs[1]];
+  const auto sa = reference::broadcast_strides(a.shape, result.shape);
+  const auto sb = reference::broadcast_strides(b.shape, result.shape);
+  const int64_t count = element_count(result.shape);
+  result.i64.resize(count);
+  for (int64_t o = 0; o < count; ++o) {
+    int64_t rem = o, ia = 0, ib = 0;
+    for (size_t d = result.shape.size(); d-- > 0;) {
+      const int64_t k = rem % result.shape[d];
+      rem /= result.shape[d];
+      ia += k * sa[d];
+      ib += k * sb[d];
+    }
+    result.i64[o] = integer_binary(g, n, a.i64[ia], b.i64[ib]);
+  }
+}
+
+// Any other operator on float storage: the reference kernel computes it from the constants.
+void fold_with_reference(const Graph& g, const Node& n, Value& result) {
+  const reference::RefKernel k = reference::prepare_kernel(g, n);
+  std::vector<const float*> ptrs;
+  for (int id : n.inputs) ptrs.push_back(id >= 0 ? g.values[id].f32.data() : nullptr);
+  result.f32.resize(element_count(result.shape));
+  reference::run_kernel(k, ptrs, result.f32.data());
+  if (result.dtype == DType::i32) result.i64.assign(result.f32.begin(), result.f32.end());
+}
+
 }  // namespace
 
 bool is_view(Op op) {
@@ -75,47 +150,22 @@ std::vector<int> use_counts(const Graph& g) {
 }
 
 void fold_node(Graph& g, const Node& n) {
-  const int out_id = n.outputs[0];
-  {
-    const Value& out = g.values[out_id];
-    if (element_count(out.shape) > kMaxFoldElements)
-      throw InputError(g.where(n) + ": constant result is too large to fold");
-    if (fold_cost(g, n) > kMaxFoldMacs)
-      throw InputError(g.where(n) + ": constant subgraph is too expensive to fold");
-  }
+  check_fold_size(g, n);
   auto in = [&](size_t i) -> const Value& { return g.values[n.inputs[i]]; };
-  Value result = g.values[out_id];
+  Value result = g.values[n.outputs[0]];
   result.is_const = true;
-  // f32 and the quantized types keep their values in the float storage (see DType).
-  const auto float_storage = [](DType t) { return t != DType::i64; };
-  const auto copy_data = [&](const Value& src) {
-    if (float_storage(result.dtype)) {
-      if (float_storage(src.dtype))
-        result.f32 = src.f32;
-      else
-        result.f32.assign(src.i64.begin(), src.i64.end());
-    }
-    if (!float_storage(result.dtype) || result.dtype == DType::i32) {
-      if (!src.i64.empty())
-        result.i64 = src.i64;
-      else
-        for (float f : src.f32) result.i64.push_back(static_cast<int64_t>(f));
-    }
-  };
   switch (n.op) {
     case Op::Shape: {
       const auto& s = in(0).shape;
       result.i64.assign(s.begin() + n.attrs.start, s.begin() + n.attrs.end);
       break;
     }
-    case Op::Gather: {
-      const int64_t axis = n.attrs.axis;
+    case Op::Gather:
       if (in(0).dtype == DType::i64)
-        gather(in(0).i64, in(0).shape, axis, in(1).i64, result.i64);
+        gather(in(0).i64, in(0).shape, n.attrs.axis, in(1).i64, result.i64);
       else
-        gather(in(0).f32, in(0).shape, axis, in(1).i64, result.f32);
+        gather(in(0).f32, in(0).shape, n.attrs.axis, in(1).i64, result.f32);
       break;
-    }
     case Op::Unsqueeze:
     case Op::Squeeze:
     case Op::Reshape:
@@ -123,7 +173,7 @@ void fold_node(Graph& g, const Node& n) {
     case Op::Identity:
     case Op::Dropout:
     case Op::Cast:
-      copy_data(in(0));
+      copy_values(in(0), result);
       break;
     case Op::Concat:
       if (result.dtype == DType::i64)
@@ -131,48 +181,13 @@ void fold_node(Graph& g, const Node& n) {
       else
         concat(g, n, &Value::f32, result.f32);
       break;
-    default: {
-      if (result.dtype == DType::i64) {
-        // Integer arithmetic on shapes (Add/Sub/Mul/Div with broadcasting).
-        const auto sa = reference::broadcast_strides(in(0).shape, result.shape);
-        const auto sb = reference::broadcast_strides(in(1).shape, result.shape);
-        const int64_t count = element_count(result.shape);
-        result.i64.resize(count);
-        for (int64_t o = 0; o < count; ++o) {
-          int64_t rem = o, ia = 0, ib = 0;
-          for (size_t d = result.shape.size(); d-- > 0;) {
-            const int64_t k = rem % result.shape[d];
-            rem /= result.shape[d];
-            ia += k * sa[d];
-            ib += k * sb[d];
-          }
-          const int64_t a = in(0).i64[ia], b = in(1).i64[ib];
-          switch (n.op) {
-            case Op::Add:
-              result.i64[o] = a + b;
-              break;
-            case Op::Sub:
-              result.i64[o] = a - b;
-              break;
-            case Op::Mul:
-              result.i64[o] = a * b;
-              break;
-            default:
-              if (b == 0) throw InputError(g.where(n) + ": integer division by zero");
-              result.i64[o] = a / b;
-          }
-        }
-        break;
-      }
-      const reference::RefKernel k = reference::prepare_kernel(g, n);
-      std::vector<const float*> ptrs;
-      for (int id : n.inputs) ptrs.push_back(id >= 0 ? g.values[id].f32.data() : nullptr);
-      result.f32.resize(element_count(result.shape));
-      reference::run_kernel(k, ptrs, result.f32.data());
-      if (result.dtype == DType::i32) result.i64.assign(result.f32.begin(), result.f32.end());
-    }
+    default:
+      if (result.dtype == DType::i64)
+        fold_integer_binary(g, n, result);
+      else
+        fold_with_reference(g, n, result);
   }
-  g.values[out_id] = std::move(result);
+  g.values[n.outputs[0]] = std::move(result);
 }
 
 Graph instantiate(const Graph& symbolic, int64_t batch) {

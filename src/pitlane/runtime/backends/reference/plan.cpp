@@ -10,214 +10,272 @@
 
 namespace pitlane::runtime::reference {
 
+namespace {
+
+// One preparation function per operator family: each reads the node's attributes and concrete
+// shapes into its part of the RefKernel (prepare_kernel() has set op and count already).
+
+using Shape = std::vector<int64_t>;
+
+const Shape& input_shape(const Graph& g, const Node& n, size_t i) {
+  return g.values[n.inputs[i]].shape;
+}
+const Shape& output_shape(const Graph& g, const Node& n) {
+  return g.values[n.outputs[0]].shape;
+}
+bool has_input(const Node& n, size_t i) {
+  return i < n.inputs.size() && n.inputs[i] >= 0;
+}
+// The range of the (u)int8 type t: uint8 unless t is int8.
+float qmin_of(DType t) {
+  return t == DType::i8 ? -128.0f : 0.0f;
+}
+float qmax_of(DType t) {
+  return t == DType::i8 ? 127.0f : 255.0f;
+}
+
+// Sizes, strides, dilations, pads and group of a 2-D convolution whose input x and weights w are
+// the node's inputs at these positions (Conv, QLinearConv, ConvInteger); no bias, no activation.
+ConvParams conv_params(const Graph& g, const Node& n, int x_at, int w_at) {
+  const Shape& x = input_shape(g, n, x_at);
+  const Shape& w = input_shape(g, n, w_at);
+  const Shape& out = output_shape(g, n);
+  const auto& pads = n.attrs.pads;
+  const auto& strides = n.attrs.strides;
+  const auto& dil = n.attrs.dilations;
+  return ConvParams{.n = x[0],
+                    .c = x[1],
+                    .h = x[2],
+                    .w = x[3],
+                    .oc = out[1],
+                    .oh = out[2],
+                    .ow = out[3],
+                    .kh = w[2],
+                    .kw = w[3],
+                    .sh = strides[0],
+                    .sw = strides[1],
+                    .dh = dil[0],
+                    .dw = dil[1],
+                    .pad_top = pads[0],
+                    .pad_left = pads[1],
+                    .pad_bottom = pads[2],
+                    .pad_right = pads[3],
+                    .group = n.attrs.group};
+}
+
+void prepare_conv(const Graph& g, const Node& n, RefKernel& k) {
+  k.conv = conv_params(g, n, 0, 1);
+  k.conv.has_bias = has_input(n, 2);
+  k.conv.activation = n.activation;
+}
+
+// How Gemm's C [c] broadcasts to the output [m,n].
+BiasKind gemm_bias(const Shape& c, int64_t m, int64_t n) {
+  const int64_t count = element_count(c);
+  if (count == 1) return BiasKind::scalar;
+  if (count == m * n) return BiasKind::full;
+  if (!c.empty() && c.back() == n) return BiasKind::per_column;
+  return BiasKind::per_row;
+}
+
+void prepare_gemm(const Graph& g, const Node& n, RefKernel& k) {
+  GemmParams& p = k.gemm;
+  const Shape& a = input_shape(g, n, 0);
+  const Shape& out = output_shape(g, n);
+  p.trans_a = n.attrs.trans_a;
+  p.trans_b = n.attrs.trans_b;
+  p.alpha = n.attrs.alpha;
+  p.beta = n.attrs.beta;
+  p.m = out[0];
+  p.n = out[1];
+  p.k = p.trans_a ? a[0] : a[1];
+  p.activation = n.activation;
+  if (has_input(n, 2)) p.bias = gemm_bias(input_shape(g, n, 2), p.m, p.n);
+}
+
+void prepare_matmul(const Graph& g, const Node& n, RefKernel& k) {
+  GemmParams& p = k.gemm;
+  p.k = input_shape(g, n, 1)[0];
+  p.n = input_shape(g, n, 1)[1];
+  p.m = element_count(input_shape(g, n, 0)) / p.k;
+  p.activation = n.activation;
+}
+
+void prepare_binary(const Graph& g, const Node& n, RefKernel& k) {
+  const Shape& out = output_shape(g, n);
+  k.binary.op = n.op;
+  k.binary.out_shape = out;
+  k.binary.a_strides = broadcast_strides(input_shape(g, n, 0), out);
+  k.binary.b_strides = broadcast_strides(input_shape(g, n, 1), out);
+  if (out.size() > 8) throw InputError(g.where(n) + ": more than 8 dimensions");
+}
+
+// Relu, LeakyRelu, Elu, Sigmoid, Tanh: the function itself.
+void prepare_activation(const Node& n, RefKernel& k) {
+  switch (n.op) {
+    case Op::Relu:
+      k.activation = {Activation::relu, 0.0f};
+      return;
+    case Op::LeakyRelu:
+      k.activation = {Activation::leaky_relu, n.attrs.alpha};
+      return;
+    case Op::Elu:
+      k.activation = {Activation::elu, n.attrs.alpha};
+      return;
+    case Op::Sigmoid:
+      k.activation = {Activation::sigmoid, 0.0f};
+      return;
+    default:  // Tanh
+      k.activation = {Activation::tanh, 0.0f};
+  }
+}
+
+void prepare_affine(const Graph& g, const Node& n, RefKernel& k) {
+  const Shape& x = input_shape(g, n, 0);
+  k.affine = AffineParams{.outer = x[0],
+                          .channels = x[1],
+                          .inner = x[0] * x[1] == 0 ? 0 : element_count(x) / (x[0] * x[1]),
+                          .activation = n.activation};
+}
+
+void prepare_transpose(const Graph& g, const Node& n, RefKernel& k) {
+  k.transpose = make_transpose(input_shape(g, n, 0), n.attrs.perm);
+  if (output_shape(g, n).size() > 8) throw InputError(g.where(n) + ": more than 8 dimensions");
+}
+
+void prepare_concat(const Graph& g, const Node& n, RefKernel& k) {
+  const Shape& out = output_shape(g, n);
+  const int64_t axis = n.attrs.axis;
+  k.concat.outer = 1;
+  for (int64_t i = 0; i < axis; ++i) k.concat.outer *= out[i];
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const Shape& in = input_shape(g, n, i);
+    int64_t chunk = 1;
+    for (size_t d = axis; d < in.size(); ++d) chunk *= in[d];
+    k.concat.chunk.push_back(chunk);
+  }
+}
+
+// QuantizeLinear, DequantizeLinear: x viewed as [outer, channels, inner] around the axis.
+void prepare_quantize(const Graph& g, const Node& n, RefKernel& k) {
+  const Shape& x = input_shape(g, n, 0);
+  QuantizeParams& q = k.quantize;
+  q.per_channel = element_count(input_shape(g, n, 1)) != 1 || input_shape(g, n, 1).size() == 1;
+  const int64_t axis = q.per_channel ? n.attrs.axis : 0;
+  q.outer = 1;
+  q.inner = 1;
+  for (int64_t d = 0; d < static_cast<int64_t>(x.size()); ++d) {
+    if (q.per_channel && d < axis) q.outer *= x[d];
+    if (!q.per_channel || d > axis) q.inner *= x[d];
+  }
+  q.channels = q.per_channel ? x[axis] : 1;
+  q.qmin = qmin_of(g.values[n.outputs[0]].dtype);
+  q.qmax = qmax_of(g.values[n.outputs[0]].dtype);
+}
+
+// Where an integer operator's operands sit among its inputs, and what its output is.
+void quant_operands(const Node& n, QuantParams& q) {
+  auto opt = [&](int i) { return has_input(n, i) ? i : -1; };
+  switch (n.op) {
+    case Op::QLinearConv:
+    case Op::QLinearMatMul:
+      q.at = {0, 1, opt(2), 3, 4, opt(5), 6, opt(7), opt(8)};
+      q.output = QuantOutput::requantized;
+      return;
+    case Op::QGemm:
+      q.at = {0, 1, opt(2), 3, 4, opt(5), opt(7), opt(8), opt(6)};
+      q.output = opt(7) >= 0 ? QuantOutput::requantized : QuantOutput::dequantized;
+      q.alpha = n.attrs.alpha;
+      return;
+    default:  // ConvInteger, MatMulInteger
+      q.at = {.x = 0, .x_zp = opt(2), .w = 1, .w_zp = opt(3)};
+      q.output = QuantOutput::int32;
+  }
+}
+
+// QLinearConv, ConvInteger, QLinearMatMul, MatMulInteger, QGemm: the operands, the output's
+// range, then the convolution's or the matrix product's shapes.
+void prepare_quantized(const Graph& g, const Node& n, RefKernel& k) {
+  QuantParams& q = k.quant;
+  quant_operands(n, q);
+  auto per_channel = [&](int i) { return i >= 0 && element_count(input_shape(g, n, i)) > 1; };
+  q.w_scale_per_channel = per_channel(q.at.w_scale);
+  q.w_zp_per_channel = per_channel(q.at.w_zp);
+  q.qmin = qmin_of(g.values[n.outputs[0]].dtype);
+  q.qmax = qmax_of(g.values[n.outputs[0]].dtype);
+  q.activation = n.activation;
+  if (n.activation.kind != Activation::none && n.activation.kind != Activation::relu)
+    throw InputError(g.where(n) + ": only Relu can be fused into a quantized operator");
+  if (n.op == Op::QLinearConv || n.op == Op::ConvInteger) {
+    k.conv = conv_params(g, n, q.at.x, q.at.w);
+    return;
+  }
+  GemmParams& p = k.gemm;
+  const Shape& w = input_shape(g, n, q.at.w);
+  const Shape& out = output_shape(g, n);
+  p.trans_a = n.op == Op::QGemm && n.attrs.trans_a;
+  p.trans_b = n.op == Op::QGemm && n.attrs.trans_b;
+  p.n = out.back();
+  p.k = p.trans_b ? w[1] : w[0];
+  p.m = element_count(out) / p.n;
+  p.bias = q.at.bias >= 0 && element_count(input_shape(g, n, q.at.bias)) == 1
+               ? BiasKind::scalar
+               : BiasKind::per_column;
+}
+
+}  // namespace
+
 RefKernel prepare_kernel(const Graph& g, const Node& n) {
   RefKernel k;
   k.op = n.op;
-  auto shape = [&](size_t i) -> const std::vector<int64_t>& { return g.values[n.inputs[i]].shape; };
-  const auto& out = g.values[n.outputs[0]].shape;
-  k.count = element_count(out);
+  k.count = element_count(output_shape(g, n));
   switch (n.op) {
-    case Op::Conv: {
-      ConvParams& p = k.conv;
-      const auto& x = shape(0);
-      const auto& w = shape(1);
-      const auto pads = n.attrs.pads;
-      const auto strides = n.attrs.strides;
-      const auto dil = n.attrs.dilations;
-      p = ConvParams{.n = x[0],
-                     .c = x[1],
-                     .h = x[2],
-                     .w = x[3],
-                     .oc = out[1],
-                     .oh = out[2],
-                     .ow = out[3],
-                     .kh = w[2],
-                     .kw = w[3],
-                     .sh = strides[0],
-                     .sw = strides[1],
-                     .dh = dil[0],
-                     .dw = dil[1],
-                     .pad_top = pads[0],
-                     .pad_left = pads[1],
-                     .pad_bottom = pads[2],
-                     .pad_right = pads[3],
-                     .group = n.attrs.group,
-                     .has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0,
-                     .activation = n.activation};
+    case Op::Conv:
+      prepare_conv(g, n, k);
       break;
-    }
-    case Op::Gemm: {
-      GemmParams& p = k.gemm;
-      p.trans_a = n.attrs.trans_a;
-      p.trans_b = n.attrs.trans_b;
-      p.alpha = n.attrs.alpha;
-      p.beta = n.attrs.beta;
-      p.m = out[0];
-      p.n = out[1];
-      p.k = p.trans_a ? shape(0)[0] : shape(0)[1];
-      p.activation = n.activation;
-      if (n.inputs.size() > 2 && n.inputs[2] >= 0) {
-        const auto& c = shape(2);
-        const int64_t count = element_count(c);
-        if (count == 1)
-          p.bias = BiasKind::scalar;
-        else if (count == p.m * p.n)
-          p.bias = BiasKind::full;
-        else if (!c.empty() && c.back() == p.n)
-          p.bias = BiasKind::per_column;
-        else
-          p.bias = BiasKind::per_row;
-      }
+    case Op::Gemm:
+      prepare_gemm(g, n, k);
       break;
-    }
-    case Op::MatMul: {
-      GemmParams& p = k.gemm;
-      p.k = shape(1)[0];
-      p.n = shape(1)[1];
-      p.m = element_count(shape(0)) / p.k;
-      p.activation = n.activation;
+    case Op::MatMul:
+      prepare_matmul(g, n, k);
       break;
-    }
     case Op::Add:
     case Op::Sub:
     case Op::Mul:
     case Op::Div:
-      k.binary.op = n.op;
-      k.binary.out_shape = out;
-      k.binary.a_strides = broadcast_strides(shape(0), out);
-      k.binary.b_strides = broadcast_strides(shape(1), out);
-      if (out.size() > 8) throw InputError(g.where(n) + ": more than 8 dimensions");
+      prepare_binary(g, n, k);
       break;
     case Op::Relu:
-      k.activation = {Activation::relu, 0.0f};
-      break;
     case Op::LeakyRelu:
-      k.activation = {Activation::leaky_relu, n.attrs.alpha};
-      break;
     case Op::Elu:
-      k.activation = {Activation::elu, n.attrs.alpha};
-      break;
     case Op::Sigmoid:
-      k.activation = {Activation::sigmoid, 0.0f};
-      break;
     case Op::Tanh:
-      k.activation = {Activation::tanh, 0.0f};
+      prepare_activation(n, k);
       break;
-    case Op::Affine: {
-      const auto& x = shape(0);
-      k.affine = AffineParams{.outer = x[0],
-                              .channels = x[1],
-                              .inner = element_count(x) / (x[0] * x[1]),
-                              .activation = n.activation};
-      if (x[0] * x[1] == 0) k.affine.inner = 0;
+    case Op::Affine:
+      prepare_affine(g, n, k);
       break;
-    }
     case Op::Transpose:
-      k.transpose = make_transpose(shape(0), n.attrs.perm);
-      if (out.size() > 8) throw InputError(g.where(n) + ": more than 8 dimensions");
+      prepare_transpose(g, n, k);
       break;
-    case Op::Concat: {
-      const int64_t axis = n.attrs.axis;
-      k.concat.outer = 1;
-      for (int64_t i = 0; i < axis; ++i) k.concat.outer *= out[i];
-      for (size_t i = 0; i < n.inputs.size(); ++i) {
-        int64_t chunk = 1;
-        for (size_t d = axis; d < shape(i).size(); ++d) chunk *= shape(i)[d];
-        k.concat.chunk.push_back(chunk);
-      }
+    case Op::Concat:
+      prepare_concat(g, n, k);
       break;
-    }
     case Op::QuantizeLinear:
-    case Op::DequantizeLinear: {
-      const auto& x = shape(0);
-      QuantizeParams& q = k.quantize;
-      q.per_channel = element_count(shape(1)) != 1 || shape(1).size() == 1;
-      const int64_t axis = q.per_channel ? n.attrs.axis : 0;
-      q.outer = 1;
-      q.inner = 1;
-      for (int64_t d = 0; d < static_cast<int64_t>(x.size()); ++d) {
-        if (q.per_channel && d < axis) q.outer *= x[d];
-        if (!q.per_channel || d > axis) q.inner *= x[d];
-      }
-      q.channels = q.per_channel ? x[axis] : 1;
-      const DType t = g.values[n.outputs[0]].dtype;
-      q.qmin = t == DType::i8 ? -128.0f : 0.0f;
-      q.qmax = t == DType::i8 ? 127.0f : 255.0f;
+    case Op::DequantizeLinear:
+      prepare_quantize(g, n, k);
       break;
-    }
     case Op::DynamicQuantizeScale:
     case Op::DynamicQuantizeZeroPoint:
-      k.count = element_count(shape(0));
+      k.count = element_count(input_shape(g, n, 0));
       break;
     case Op::QLinearConv:
     case Op::ConvInteger:
     case Op::QLinearMatMul:
     case Op::MatMulInteger:
-    case Op::QGemm: {
-      QuantParams& q = k.quant;
-      auto opt = [&](int i) {
-        return i < static_cast<int>(n.inputs.size()) && n.inputs[i] >= 0 ? i : -1;
-      };
-      switch (n.op) {
-        case Op::QLinearConv:
-        case Op::QLinearMatMul:
-          q.at = {0, 1, opt(2), 3, 4, opt(5), 6, opt(7), opt(8)};
-          q.output = QuantOutput::requantized;
-          break;
-        case Op::QGemm:
-          q.at = {0, 1, opt(2), 3, 4, opt(5), opt(7), opt(8), opt(6)};
-          q.output = opt(7) >= 0 ? QuantOutput::requantized : QuantOutput::dequantized;
-          q.alpha = n.attrs.alpha;
-          break;
-        default:  // ConvInteger, MatMulInteger
-          q.at = {.x = 0, .x_zp = opt(2), .w = 1, .w_zp = opt(3)};
-          q.output = QuantOutput::int32;
-      }
-      auto per_channel = [&](int i) { return i >= 0 && element_count(shape(i)) > 1; };
-      q.w_scale_per_channel = per_channel(q.at.w_scale);
-      q.w_zp_per_channel = per_channel(q.at.w_zp);
-      const DType t = g.values[n.outputs[0]].dtype;
-      q.qmin = t == DType::i8 ? -128.0f : 0.0f;
-      q.qmax = t == DType::i8 ? 127.0f : 255.0f;
-      q.activation = n.activation;
-      if (n.activation.kind != Activation::none && n.activation.kind != Activation::relu)
-        throw InputError(g.where(n) + ": only Relu can be fused into a quantized operator");
-      const auto& x = shape(q.at.x);
-      const auto& w = shape(q.at.w);
-      if (n.op == Op::QLinearConv || n.op == Op::ConvInteger) {
-        const auto pads = n.attrs.pads;
-        const auto strides = n.attrs.strides;
-        const auto dil = n.attrs.dilations;
-        k.conv = ConvParams{.n = x[0],
-                            .c = x[1],
-                            .h = x[2],
-                            .w = x[3],
-                            .oc = out[1],
-                            .oh = out[2],
-                            .ow = out[3],
-                            .kh = w[2],
-                            .kw = w[3],
-                            .sh = strides[0],
-                            .sw = strides[1],
-                            .dh = dil[0],
-                            .dw = dil[1],
-                            .pad_top = pads[0],
-                            .pad_left = pads[1],
-                            .pad_bottom = pads[2],
-                            .pad_right = pads[3],
-                            .group = n.attrs.group};
-      } else {
-        GemmParams& p = k.gemm;
-        p.trans_a = n.op == Op::QGemm && n.attrs.trans_a;
-        p.trans_b = n.op == Op::QGemm && n.attrs.trans_b;
-        p.n = out.back();
-        p.k = p.trans_b ? w[1] : w[0];
-        p.m = element_count(out) / p.n;
-        p.bias = q.at.bias >= 0 && element_count(shape(q.at.bias)) == 1 ? BiasKind::scalar
-                                                                        : BiasKind::per_column;
-      }
+    case Op::QGemm:
+      prepare_quantized(g, n, k);
       break;
-    }
     case Op::Reshape:
     case Op::Flatten:
     case Op::Identity:
