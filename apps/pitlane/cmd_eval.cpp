@@ -3,6 +3,7 @@
 #include <opencv2/core.hpp>
 
 #include "commands.h"
+#include "options.h"
 #include "pitlane/core/files.h"
 #include "pitlane/eval/offline_eval.h"
 
@@ -26,8 +27,12 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--model", a->model, "ONNX model (image [N,3,66,200] -> [N,2])")->required();
   cmd->add_option("--data", a->data, "Recording folders (N.png + data.csv)")->required();
   cmd->add_option("--out", a->out, "Results JSON file");
-  cmd->add_option("--batch", a->config.batch_size, "Images per inference")->capture_default_str();
-  cmd->add_option("--threads", a->config.threads, "Inference threads")->capture_default_str();
+  cmd->add_option("--batch", a->config.batch_size, "Images per inference")
+      ->capture_default_str()
+      ->check(whole_in(1, 4096));
+  cmd->add_option("--threads", a->config.threads, "Inference threads")
+      ->capture_default_str()
+      ->check(whole_in(1, kMaxThreads));
   cmd->callback([a] {
     if (!a->out.empty()) check_writable(a->out);
     cv::setNumThreads(1);

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "options.h"
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
 #include "pitlane/runtime/model.h"
@@ -28,7 +29,9 @@ void add_infer_command(CLI::App& app) {
       ->required();
   cmd->add_option("--output", args->output, ".npy file for the (first) output")->required();
   cmd->add_option("--backend", args->backend, "auto | reference | onednn")->capture_default_str();
-  cmd->add_option("--threads", args->threads, "kernel threads")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "kernel threads")
+      ->capture_default_str()
+      ->check(whole_in(1, kMaxThreads));
   cmd->callback([args] {
     using namespace pitlane::runtime;
     const Backend backend = parse_backend(args->backend);

@@ -5,6 +5,7 @@
 #include <opencv2/core.hpp>
 
 #include "commands.h"
+#include "options.h"
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
 #include "pitlane/quant/optimize.h"
@@ -45,32 +46,49 @@ void add_training_options(CLI::App* cmd, TrainingFlags& f) {
   opt("--data", f.data, "Recordings to fine-tune on (and calibrate prune+int8 with)");
   opt("--validation", f.validation, "Validation recordings (default: a held-out share of --data)");
   opt("--samples-per-epoch", f.tune.samples_per_epoch, "Samples per epoch (0: all)")
-      ->capture_default_str();
-  opt("--batch-size", f.tune.batch_size, "")->capture_default_str();
-  opt("--learning-rate", f.tune.learning_rate, "Adam step size")->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_in(0, 1'000'000'000));
+  opt("--batch-size", f.tune.batch_size, "")->capture_default_str()->check(whole_in(1, 65536));
+  opt("--learning-rate", f.tune.learning_rate, "Adam step size")
+      ->capture_default_str()
+      ->check(finite_in(1e-9, 10.0));
   opt("--output-weights", f.tune.output_weights, "Loss weight of v and w")
       ->delimiter(',')
       ->expected(2)
-      ->capture_default_str();
-  opt("--threads", f.tune.threads, "libtorch threads")->capture_default_str();
-  opt("--max-steps", f.tune.max_steps, "Stop each phase after this many steps (0: no limit)");
-  opt("--prune-epochs", f.prune_epochs, "Pruning phase length (recipe default if not given)");
-  opt("--cluster-epochs", f.cluster_epochs, "Clustering phase length");
-  opt("--qat-epochs", f.qat_epochs, "QAT phase length");
-  opt("--qat-data-fraction", f.values.qat_data_fraction, "Share of each epoch's samples QAT uses");
-  opt("--ema-decay", f.values.qat.ema_decay, "QAT activation-range moving average decay");
+      ->capture_default_str()
+      ->check(finite_in(0.0, 1e6));
+  opt("--threads", f.tune.threads, "libtorch threads")
+      ->capture_default_str()
+      ->check(whole_in(1, kMaxThreads));
+  opt("--max-steps", f.tune.max_steps, "Stop each phase after this many steps (0: no limit)")
+      ->check(whole_in(0, 1'000'000'000));
+  opt("--prune-epochs", f.prune_epochs, "Pruning phase length (recipe default if not given)")
+      ->check(whole_in(0, 100'000));
+  opt("--cluster-epochs", f.cluster_epochs, "Clustering phase length")->check(whole_in(0, 100'000));
+  opt("--qat-epochs", f.qat_epochs, "QAT phase length")->check(whole_in(0, 100'000));
+  opt("--qat-data-fraction", f.values.qat_data_fraction, "Share of each epoch's samples QAT uses")
+      ->check(finite_in(0.0, 1.0));
+  opt("--ema-decay", f.values.qat.ema_decay, "QAT activation-range moving average decay")
+      ->check(finite_in(0.0, 1.0));
   opt("--schedule", f.schedule, "Sparsity schedule: constant | polynomial");
-  opt("--initial-sparsity", f.values.prune.schedule.initial, "Polynomial schedule start");
-  opt("--sparsity", f.values.prune.schedule.target, "Target sparsity");
-  opt("--begin-step", f.values.prune.schedule.begin_step, "First pruning step");
+  opt("--initial-sparsity", f.values.prune.schedule.initial, "Polynomial schedule start")
+      ->check(finite_in(0.0, 0.999));
+  opt("--sparsity", f.values.prune.schedule.target, "Target sparsity")
+      ->check(finite_in(0.0, 0.999));
+  opt("--begin-step", f.values.prune.schedule.begin_step, "First pruning step")
+      ->check(whole_in(0, 1'000'000'000));
   opt("--end-step", f.values.prune.schedule.end_step,
-      "Step the target is reached (-1: 3/4 into the phase)");
-  opt("--frequency", f.values.prune.schedule.frequency, "Steps between mask updates");
-  opt("--power", f.values.prune.schedule.power, "Polynomial decay exponent");
+      "Step the target is reached (-1: 3/4 into the phase)")
+      ->check(whole_in(-1, 1'000'000'000));
+  opt("--frequency", f.values.prune.schedule.frequency, "Steps between mask updates")
+      ->check(whole_in(1, 1'000'000'000));
+  opt("--power", f.values.prune.schedule.power, "Polynomial decay exponent")
+      ->check(finite_in(0.0, 100.0));
   opt("--structure", f.structure, "unstructured | block | N:M (e.g. 2:4)");
   opt("--block", f.block, "Block size RxC for --structure block");
   opt("--scope", f.scope, "Pruning threshold: global (over all layers) | layer (each layer)");
-  opt("--clusters", f.values.cluster.clusters, "Centroids per channel (or per layer)");
+  opt("--clusters", f.values.cluster.clusters, "Centroids per channel (or per layer)")
+      ->check(whole_in(1, 256));
   opt("--cluster-init", f.cluster_init, "kmeans++ | linear | density | random");
   flag("--per-layer", f.per_layer, "Centroids per layer instead of per output channel");
   flag("--preserve-sparsity", f.preserve_sparsity, "Zeros stay zero while clustering");
@@ -158,7 +176,8 @@ void add_optimize_command(CLI::App& app) {
   cmd->add_option("--calib-method", a->options.calib_method, "minmax | percentile | entropy | mse")
       ->capture_default_str();
   cmd->add_option("--calib-images", a->options.calib_images, "Frames drawn for calibration")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_in(1, 100'000));
   cmd->add_option("--seed", a->options.seed, "Which frames are drawn; fine-tuning's seed")
       ->capture_default_str();
   cmd->add_option("--report", a->report, "Report JSON file");

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "options.h"
 #include "pitlane/brain/neural_brain.h"
 #include "pitlane/core/table.h"
 #include "pitlane/record/recorder.h"
@@ -30,7 +31,8 @@ void add_record_command(CLI::App& app) {
   cmd->add_option("--out", *out, "Output folder")->required();
   cmd->add_option("--frames", opt->frames, "Frames per recording")
       ->capture_default_str()
-      ->check(CLI::Range(1, 10'000'000));
+      ->check(CLI::Range(1, 10'000'000))
+      ->check(whole_in(1, 10'000'000));
   cmd->add_flag("--both-directions", *both_directions, "Also record counter-clockwise");
   cmd->add_flag("--perturb", opt->perturb, "Off-centre starts and recovery segments");
   cmd->add_flag("--randomize-style", opt->randomize_style, "Seeded brightness/hue/noise/fog");
@@ -40,7 +42,8 @@ void add_record_command(CLI::App& app) {
   cmd->add_option("--expert-share", opt->expert_share,
                   "With --learner: probability that an iteration executes the expert's command")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(CLI::Range(0.0, 1.0))
+      ->check(finite_in(0.0, 1.0));
   cmd->callback([opt, out, timing, learner, both_directions] {
     if (*both_directions) opt->directions.push_back(track::Direction::kCounterClockwise);
     opt->timing = sim::TimingModel::parse(*timing);

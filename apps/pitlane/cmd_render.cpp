@@ -4,6 +4,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "commands.h"
+#include "options.h"
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
 #include "pitlane/sim/renderer.h"
@@ -27,9 +28,12 @@ void add_render_command(CLI::App& app) {
   cmd->add_option("--circuit", opt->circuit, "Built-in circuit name or CSV path")
       ->capture_default_str();
   cmd->add_option("--direction", opt->direction, "cw or ccw")->capture_default_str();
-  cmd->add_option("--at", opt->at, "Arc length along the centre line, m (default: the start)");
-  cmd->add_option("--lateral", opt->lateral, "Offset from the centre line, m, left positive");
-  cmd->add_option("--yaw", opt->yaw, "Heading offset from the road's direction, rad");
+  cmd->add_option("--at", opt->at, "Arc length along the centre line, m (default: the start)")
+      ->check(finite_in(-1e6, 1e6));
+  cmd->add_option("--lateral", opt->lateral, "Offset from the centre line, m, left positive")
+      ->check(finite_in(-50.0, 50.0));
+  cmd->add_option("--yaw", opt->yaw, "Heading offset from the road's direction, rad")
+      ->check(finite_in(-7.0, 7.0));
   cmd->add_option("--line", opt->line, "Centre line: red, white or none")->capture_default_str();
   cmd->add_option("--style-seed", opt->style_seed, "Randomize brightness, hue, noise, fog");
   cmd->add_option("--out", opt->out, "Output PNG")->required();

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "options.h"
 #include "pitlane/sim/timing.h"
 #include "pitlane/study/config.h"
 #include "pitlane/study/study.h"
@@ -38,7 +39,8 @@ void add_study_command(CLI::App& app) {
   cmd->add_option("--name", opt->name, "Override the study's name (its folder under runs_dir)");
   cmd->add_option("--runs-dir", opt->runs_dir, "Override runs_dir");
   cmd->add_option("--jobs", opt->jobs, "Drives run in parallel (default: drive.jobs)")
-      ->check(CLI::Range(1, 64));
+      ->check(CLI::Range(1, 64))
+      ->check(whole_in(1, kMaxThreads));
   cmd->add_flag("--quiet", opt->quiet, "No progress bars or stage log");
   cmd->callback([opt] {
     study::StudyConfig config = study::load_study_config(opt->config);

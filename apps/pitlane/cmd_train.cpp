@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "options.h"
 #include "pitlane/train/train_job.h"
 
 namespace fs = std::filesystem;
@@ -49,32 +50,44 @@ void add_train_command(CLI::App& app) {
                   "Validation recording folders (default: split --data by recording)");
   cmd->add_option("--val-fraction", a->job.validation_fraction,
                   "Fraction of frames (whole recordings) held out for validation")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(finite_in(0.0, 0.9));
   cmd->add_option("--arch", a->arch, "pilotnet (valid padding) or pilotnet-same")
       ->capture_default_str();
   cmd->add_option("--out", a->out, "Output model (.onnx)")->required();
-  cmd->add_option("--epochs", a->job.config.epochs, "Maximum epochs")->capture_default_str();
-  cmd->add_option("--batch", a->job.config.batch_size, "Batch size")->capture_default_str();
-  cmd->add_option("--lr", a->job.config.learning_rate, "Adam learning rate")->capture_default_str();
+  cmd->add_option("--epochs", a->job.config.epochs, "Maximum epochs")
+      ->capture_default_str()
+      ->check(whole_in(1, 100'000));
+  cmd->add_option("--batch", a->job.config.batch_size, "Batch size")
+      ->capture_default_str()
+      ->check(whole_in(1, 65536));
+  cmd->add_option("--lr", a->job.config.learning_rate, "Adam learning rate")
+      ->capture_default_str()
+      ->check(finite_in(1e-9, 10.0));
   cmd->add_option("--seed", a->job.config.seed, "Seed for weights, data order, augmentation")
       ->capture_default_str();
   cmd->add_option("--samples-per-epoch", a->job.config.samples_per_epoch,
                   "Samples per epoch drawn from the oversampled index (0: all)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_in(0, 1'000'000'000));
   cmd->add_option("--patience", a->job.config.early_stop_patience,
                   "Stop after this many epochs without validation improvement")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_in(0, 100'000));
   cmd->add_option("--threads", a->job.config.compute_threads, "libtorch threads")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_in(1, kMaxThreads));
   cmd->add_option("--loader-threads", a->job.config.loader_threads, "Batch preparation threads")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_in(1, kMaxThreads));
   cmd->add_option("--init", a->init,
                   "Start from this pitlane-written model's weights (fine-tuning, DAgger rounds)");
   cmd->add_option("--output-weights", a->job.config.output_weights,
                   "Loss weight of each output, v,w (w > v spends the network on steering)")
       ->delimiter(',')
       ->expected(2)
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(finite_in(0.0, 1e6));
   cmd->add_option("--checkpoint", a->checkpoint, "Checkpoint folder (default: OUT.ckpt)");
   cmd->add_flag("--resume", a->job.config.resume, "Continue from the checkpoint folder");
   cmd->add_flag("--no-augment", a->no_augment, "Train without flip and photometric augmentation");

@@ -47,6 +47,17 @@ TEST(ModelMetadata, MissingKeysKeepTheStudyDefaultsAndBadValuesAreInputErrors) {
   EXPECT_THROW(
       metadata_from_props({{"pitlane.outputs", R"({"names":["v"],"min":[0,1]})"}}, "x.onnx"),
       InputError);
+  // Inverted or empty output ranges.
+  for (const char* ranges : {R"({"names":["v","w"],"min":[10,-1],"max":[5,1]})",
+                             R"({"names":["v","w"],"min":[0,2],"max":[1,2]})"}) {
+    try {
+      metadata_from_props({{"pitlane.outputs", ranges}}, "x.onnx");
+      ADD_FAILURE() << ranges;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("'min' must be below 'max'"), std::string::npos)
+          << e.what();
+    }
+  }
   try {
     metadata_from_props({{"pitlane.preprocess", R"({"std":[0,1,1]})"}}, "x.onnx");
     FAIL();

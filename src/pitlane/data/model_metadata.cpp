@@ -1,5 +1,7 @@
 #include "pitlane/data/model_metadata.h"
 
+#include <cmath>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -131,6 +133,12 @@ ModelMetadata metadata_from_props(const std::map<std::string, std::string>& prop
     o.max = get_or<std::vector<double>>(j, "max", o.max, source, key);
     if (o.names.empty() || o.min.size() != o.names.size() || o.max.size() != o.names.size()) {
       bad(source, key, "'names', 'min' and 'max' must have the same non-zero length");
+    }
+    for (size_t i = 0; i < o.names.size(); ++i) {
+      if (!std::isfinite(o.min[i]) || !std::isfinite(o.max[i]) || !(o.min[i] < o.max[i]))
+        bad(source, key,
+            "output '" + o.names[i] + "' has range [" + std::to_string(o.min[i]) + ", " +
+                std::to_string(o.max[i]) + "]; 'min' must be below 'max', both finite");
     }
   }
   if (const auto* t = find(kRecipeKey)) m.recipe = *t;

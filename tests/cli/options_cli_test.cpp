@@ -1,0 +1,49 @@
+// Numeric options of every command: non-finite, negative or out-of-range values are one-line
+// usage errors (exit 2) naming the option, before any work or output.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "../temp_dir.h"
+#include "cli_test.h"
+
+namespace fs = std::filesystem;
+
+namespace pitlane {
+namespace {
+
+TEST(OptionsCli, BadNumbersAreUsageErrorsNamingTheOption) {
+  pitlane::testing::TempDir tmp("cli-options");
+  const std::string out = (tmp.path() / "out").string();
+  const std::string cases[][2] = {
+      {"render --circuit simple_circuit --yaw inf --out " + out + ".png", "--yaw"},
+      {"render --circuit simple_circuit --yaw nan --out " + out + ".png", "--yaw"},
+      {"render --circuit simple_circuit --lateral 1e400 --out " + out + ".png", "--lateral"},
+      {"eval --model m.onnx --data d --batch -1 --out " + out, "--batch"},
+      {"eval --model m.onnx --data d --threads 0 --out " + out, "--threads"},
+      {"train --data d --out " + out + ".onnx --threads 0", "--threads"},
+      {"train --data d --out " + out + ".onnx --lr nan", "--lr"},
+      {"train --data d --out " + out + ".onnx --epochs 0", "--epochs"},
+      {"train --data d --out " + out + ".onnx --output-weights 1,-inf", "--output-weights"},
+      {"record --circuits simple_circuit --out " + out + " --frames 0", "--frames"},
+      {"record --circuits simple_circuit --out " + out + " --expert-share 2", "--expert-share"},
+      {"infer --model m.onnx --input x.npy --output " + out + ".npy --threads -3", "--threads"},
+      {"optimize --model m.onnx --recipe prune --out " + out + ".onnx --sparsity 1.5",
+       "--sparsity"},
+      {"optimize --model m.onnx --recipe int8 --out " + out + ".onnx --calib-images 0",
+       "--calib-images"},
+      {"study configs/quick.yaml --jobs 0 --runs-dir " + out, "--jobs"},
+  };
+  for (const auto& [args, option] : cases) {
+    const auto r = testing::run_pitlane(args, (tmp.path() / "err.txt").string());
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find(option), std::string::npos) << args << "\n" << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
+  }
+  for (const auto& e : fs::directory_iterator(tmp.path()))
+    EXPECT_EQ(e.path().filename(), "err.txt") << "written: " << e.path();
+}
+
+}  // namespace
+}  // namespace pitlane
