@@ -16,10 +16,8 @@ LargeBuffer::LargeBuffer(size_t bytes) : size_(bytes) {
   const size_t rounded = (bytes + alignment - 1) / alignment * alignment;
   data_.reset(std::aligned_alloc(alignment, rounded == 0 ? alignment : rounded));
   if (!data_) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
   // Advice only: a kernel without transparent huge pages refuses it, and the memory stays usable.
   if (alignment == kHugePageBytes) madvise(data_.get(), rounded, MADV_HUGEPAGE);
-#endif
 }
 
 }  // namespace pitlane::runtime
