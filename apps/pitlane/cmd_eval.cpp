@@ -34,9 +34,14 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str()
       ->check(whole_in(1, kMaxThreads));
   cmd->callback([a] {
-    if (!a->out.empty()) check_writable(a->out);
-    cv::setNumThreads(1);
     std::vector<fs::path> dirs(a->data.begin(), a->data.end());
+    if (!a->out.empty()) {
+      check_writable(a->out);
+      std::vector<fs::path> inputs = dirs;
+      inputs.push_back(a->model);
+      check_not_an_input(a->out, inputs);
+    }
+    cv::setNumThreads(1);
     const eval::EvalReport report = eval::evaluate_model(a->model, dirs, a->config);
     std::cout << eval::eval_table(report);
     if (!a->out.empty()) write_file_atomic(a->out, eval::eval_json(report));

@@ -183,7 +183,15 @@ void add_optimize_command(CLI::App& app) {
   cmd->add_option("--report", a->report, "Report JSON file");
   add_training_options(cmd, a->training);
   cmd->callback([a] {
-    if (!a->report.empty()) check_writable(a->report);
+    std::vector<fs::path> inputs = {a->model};
+    for (const auto* list : {&a->calib, &a->training.data, &a->training.validation})
+      inputs.insert(inputs.end(), list->begin(), list->end());
+    check_not_an_input(a->out, inputs);
+    if (!a->report.empty()) {
+      check_writable(a->report);
+      inputs.push_back(a->out);
+      check_not_an_input(a->report, inputs);
+    }
     cv::setNumThreads(1);
     if (train::is_training_recipe(a->options.recipe)) {
       TrainingFlags& f = a->training;

@@ -38,6 +38,8 @@ void add_render_command(CLI::App& app) {
   cmd->add_option("--style-seed", opt->style_seed, "Randomize brightness, hue, noise, fog");
   cmd->add_option("--out", opt->out, "Output PNG")->required();
   cmd->callback([opt] {
+    check_writable(opt->out);
+    check_not_an_input(opt->out, {opt->circuit});
     const track::Circuit circuit =
         track::load_circuit(opt->circuit, track::parse_direction(opt->direction));
     sim::Renderer renderer(circuit);

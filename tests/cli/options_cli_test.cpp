@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "../temp_dir.h"
 #include "cli_test.h"
@@ -43,6 +44,57 @@ TEST(OptionsCli, BadNumbersAreUsageErrorsNamingTheOption) {
   }
   for (const auto& e : fs::directory_iterator(tmp.path()))
     EXPECT_EQ(e.path().filename(), "err.txt") << "written: " << e.path();
+}
+
+// An output that names one of the command's inputs is refused before anything is read or written.
+TEST(OptionsCli, NoCommandOverwritesItsInput) {
+  pitlane::testing::TempDir tmp("cli-same");
+  const fs::path dir = tmp.path();
+  for (const char* name : {"m.onnx", "c.csv", "x.npy"}) {
+    std::ofstream(dir / name) << "precious " << name;
+  }
+  fs::create_directories(dir / "rec");
+  std::ofstream(dir / "rec" / "data.csv") << "image_name, v, w, timestamp\n";
+  const std::string m = (dir / "m.onnx").string(), c = (dir / "c.csv").string();
+  const std::string cases[] = {
+      "eval --model " + m + " --data " + (dir / "rec").string() + " --out " + m,
+      "render --circuit " + c + " --out " + c,
+      "optimize --model " + m + " --recipe int8 --out " + (dir / "." / "m.onnx").string(),
+      "optimize --model " + m + " --recipe int8 --out " + (dir / "o.onnx").string() + " --report " +
+          m,
+      "train --data " + (dir / "rec").string() + " --init " + m + " --out " + m,
+      "train --data " + (dir / "rec").string() + " --init " + m + " --out " +
+          (dir / "t.onnx").string() + " --summary " + m,
+      "infer --model " + m + " --input " + (dir / "x.npy").string() + " --output " +
+          (dir / "x.npy").string(),
+  };
+  for (const auto& args : cases) {
+    const auto r = testing::run_pitlane(args, (dir / "err.txt").string());
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find("is the same file as the input"), std::string::npos) << args << r.err;
+  }
+  for (const char* name : {"m.onnx", "c.csv", "x.npy"}) {
+    std::ifstream in(dir / name);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(text, std::string("precious ") + name);
+  }
+}
+
+// A read-only place (as root too: /proc takes no new files) is a one-line input error, exit 2.
+TEST(OptionsCli, UnwritableOutputsAreInputErrors) {
+  pitlane::testing::TempDir tmp("cli-unwritable");
+  fs::create_directories(tmp.path() / "rec");
+  std::ofstream(tmp.path() / "rec" / "data.csv") << "image_name, v, w, timestamp\n";
+  const std::string cases[] = {
+      "train --data " + (tmp.path() / "rec").string() + " --out /proc/pitlane-model.onnx",
+      "render --circuit simple_circuit --out /proc/frame.png",
+  };
+  for (const auto& args : cases) {
+    const auto r = testing::run_pitlane(args, (tmp.path() / "err.txt").string());
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find("/proc/"), std::string::npos) << args << "\n" << r.err;
+  }
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 #include "pitlane/core/files.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -54,16 +56,29 @@ void ensure_parent(const fs::path& path) {
 void check_writable(const fs::path& path) {
   ensure_parent(path);
   const fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-  if (access(parent.c_str(), W_OK) != 0) {
-    throw InputError(path.string() + ": folder '" + parent.string() +
-                     "' is not writable; choose a writable output path");
-  }
   if (fs::is_directory(path)) {
     throw InputError(path.string() + ": is a folder; give a file name");
   }
+  // A real probe rather than access(2): root passes every permission check, yet cannot write
+  // to a read-only filesystem or to /proc.
+  const fs::path probe = sibling_temp(path, "probe");
+  const int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    const int err = errno;
+    if (err != EEXIST)
+      throw InputError(path.string() + ": folder '" + parent.string() + "' is not writable (" +
+                       std::strerror(err) + "); choose a writable output path");
+    return;
+  }
+  close(fd);
+  unlink(probe.c_str());
 }
 
 void check_not_an_input(const fs::path& output, std::initializer_list<fs::path> inputs) {
+  check_not_an_input(output, std::span<const fs::path>(inputs.begin(), inputs.size()));
+}
+
+void check_not_an_input(const fs::path& output, std::span<const fs::path> inputs) {
   std::error_code ec;
   const fs::path out = fs::weakly_canonical(fs::absolute(output, ec), ec);
   for (const fs::path& input : inputs) {

@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -24,12 +25,15 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 std::string read_file(const std::filesystem::path& path);
 
 // Checks early (before long work) that `path` can be created: its parent exists or can be
-// created and is writable. InputError otherwise.
+// created and a file can really be made there (a probe file, removed at once), and `path` is not
+// a folder. InputError otherwise.
 void check_writable(const std::filesystem::path& path);
 
 // InputError "<output>: is the same file as the input <input>; write to another path" when
 // `output` names one of `inputs` (after resolving '.', '..' and symbolic links, or the same file
 // through another name). Outputs are checked before any work, so an input is never overwritten.
+void check_not_an_input(const std::filesystem::path& output,
+                        std::span<const std::filesystem::path> inputs);
 void check_not_an_input(const std::filesystem::path& output,
                         std::initializer_list<std::filesystem::path> inputs);
 

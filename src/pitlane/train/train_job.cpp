@@ -82,7 +82,17 @@ TrainJobResult run_train_job(const TrainJob& job) {
     throw InputError("train: epochs, batch size and learning rate must be positive");
   }
   if (job.data.empty()) throw InputError("train: no training recordings given");
-  check_writable(job.out);
+  // Every output is checked before the work: writable, and none of them an input.
+  const fs::path summary =
+      job.summary.empty() ? fs::path(job.out.string() + ".train.json") : job.summary;
+  std::vector<fs::path> inputs = job.data;
+  inputs.insert(inputs.end(), job.validation.begin(), job.validation.end());
+  if (!job.init.empty()) inputs.push_back(job.init);
+  for (const fs::path& out : {job.out, summary, cfg.checkpoint_dir}) {
+    if (out.empty()) continue;
+    if (!fs::is_directory(out)) check_writable(out);  // a checkpoint folder may exist (--resume)
+    check_not_an_input(out, inputs);
+  }
   cv::setNumThreads(1);  // OpenCV's own pool would fight libtorch's threads for 2 cores
 
   TrainJobResult r;
@@ -113,8 +123,6 @@ TrainJobResult run_train_job(const TrainJob& job) {
   write_pilotnet_onnx(job.out, r.result.best, meta);
   r.total_s = seconds_since(t0);
   r.summary = summary_json(r, job);
-  const fs::path summary =
-      job.summary.empty() ? fs::path(job.out.string() + ".train.json") : job.summary;
   write_file_atomic(summary, r.summary.dump(2) + "\n");
   return r;
 }
@@ -124,14 +132,17 @@ TrainingData load_training_data(const std::vector<fs::path>& data,
                                 const data::PreprocessSpec& spec, double validation_fraction,
                                 uint64_t seed, int load_threads, bool progress) {
   const auto t0 = std::chrono::steady_clock::now();
-  std::vector<fs::path> all = data;
-  all.insert(all.end(), validation.begin(), validation.end());
+  // Folders of recordings expand here, so the training/validation boundary is in recordings.
+  std::vector<fs::path> all = data::find_recordings(data);
+  const size_t train_count = all.size();
+  const std::vector<fs::path> validation_dirs = data::find_recordings(validation);
+  all.insert(all.end(), validation_dirs.begin(), validation_dirs.end());
   TrainingData d;
   d.recs = load_with_images(all, spec, load_threads, progress);
   d.decode_s = seconds_since(t0);
   if (!validation.empty()) {
     for (size_t i = 0; i < d.recs.size(); ++i)
-      (i < data.size() ? d.train_ids : d.validation_ids).push_back(static_cast<int>(i));
+      (i < train_count ? d.train_ids : d.validation_ids).push_back(static_cast<int>(i));
   } else {
     const data::RecordingSplit split =
         data::split_by_recording(d.recs, validation_fraction, 0.0, seed);
