@@ -49,7 +49,7 @@ struct SparseGemm {
   std::vector<float> bias;            // [n], zeros when the Gemm has none
   FusedActivation activation;
   int threads = 1;
-  bool avx512 = false;          // the AVX-512 kernels run (checked once, at create time)
+  bool avx512 = false;          // the AVX-512 kernels run (from cpu_features(), at create time)
   size_t workspace_floats = 0;  // scratch the run needs (transposed x and partial sums)
 
   double zero_fraction() const { return 1.0 - static_cast<double>(values.size()) / (n * k); }

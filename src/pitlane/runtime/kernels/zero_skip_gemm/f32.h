@@ -58,7 +58,7 @@ struct ZeroSkipGemm {
   std::vector<float> bias;          // [n], zeros when the Gemm has none
   FusedActivation activation;
   int threads = 1;
-  bool avx512 = false;          // the AVX-512 kernel runs (checked once, at create time)
+  bool avx512 = false;          // the AVX-512 kernel runs (from cpu_features(), at create time)
   size_t workspace_floats = 0;  // one list of up to k column numbers per thread
 
   int64_t width(int64_t panel) const;   // outputs stored in the panel (16, 32, 48 or 64)

@@ -41,7 +41,7 @@ struct ZeroSkipGemmInt8 {
   float lo = 0.0f, hi = 255.0f;  // clamp of acc * multiplier (qmin - y_zero, qmax - y_zero;
                                  // lo >= 0 with ReLU); f32 output: lo = 0 with ReLU, else -inf
   int threads = 1;
-  bool avx512 = false;          // the AVX-512 kernel runs (BW and VNNI, checked at create time)
+  bool avx512 = false;  // the AVX-512 kernel runs (BW and VNNI: cpu_features(), at create time)
   size_t workspace_floats = 0;  // one list of up to k input numbers per thread
 
   const int8_t* panel(int64_t p) const;
