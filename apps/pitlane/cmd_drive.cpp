@@ -42,6 +42,53 @@ std::filesystem::path timing_path(const std::filesystem::path& results) {
   return p.string() + ".timing.json";
 }
 
+struct DriveArgs {
+  std::string circuit = "simple_circuit", brain = "explicit", direction = "cw";
+  std::string timing = "fixed:5", out, video, line = "red";
+  int laps = 1;
+  uint64_t seed = 0;
+  bool random_start = false, randomize_style = false, quiet = false;
+  double timeout = 0.0;
+  BrainOptions brain_options;
+};
+
+sim::EpisodeConfig episode_config(const DriveArgs& a) {
+  sim::EpisodeConfig config;
+  config.laps = a.laps;
+  config.seed = a.seed;
+  config.timing = sim::TimingModel::parse(a.timing);
+  config.random_start = a.random_start;
+  config.randomize_style = a.randomize_style;
+  config.style.line = sim::parse_line_style(a.line);
+  config.timeout_s = a.timeout;
+  return config;
+}
+
+void run_drive(const DriveArgs& a) {
+  const sim::EpisodeConfig config = episode_config(a);
+  const track::Circuit circuit =
+      track::load_circuit(a.circuit, track::parse_direction(a.direction));
+  auto brain = make_brain(a.brain, a.brain_options);
+  // Check outputs before the run, not after minutes of driving.
+  if (!a.out.empty()) check_writable(a.out);
+  std::unique_ptr<sim::LapVideo> video;
+  if (!a.video.empty()) video = std::make_unique<sim::LapVideo>(a.video, circuit);
+
+  sim::Renderer renderer(circuit);
+  const sim::EpisodeResult result =
+      sim::run_episode(circuit, renderer, *brain, config, video.get());
+  if (video) video->finish();
+  if (!a.out.empty()) {
+    write_file_atomic(a.out, sim::to_json(result.metrics).dump(2) + "\n");
+    write_file_atomic(timing_path(a.out), sim::to_json(result.timing).dump(2) + "\n");
+  }
+  if (!a.quiet) {
+    std::cout << sim::format_table(result.metrics);
+    std::cout << "wall " << result.timing.wall_time_s << " s, " << result.timing.real_time_factor
+              << "x real time, render " << result.timing.render_ms_mean << " ms/frame\n";
+  }
+}
+
 }  // namespace
 
 void add_drive_command(CLI::App& app) {
@@ -56,16 +103,7 @@ void add_drive_command(CLI::App& app) {
       "\nTiming: fixed:MS (deterministic, default fixed:5), measured, measured x30 (emulates a\n"
       "device 30x slower), realtime. Deterministic results go to --out; wall-clock figures go\n"
       "beside it to NAME.timing.json.");
-  struct Options {
-    std::string circuit = "simple_circuit", brain = "explicit", direction = "cw";
-    std::string timing = "fixed:5", out, video, line = "red";
-    int laps = 1;
-    uint64_t seed = 0;
-    bool random_start = false, randomize_style = false, quiet = false;
-    double timeout = 0.0;
-    BrainOptions brain_options;
-  };
-  auto opt = std::make_shared<Options>();
+  auto opt = std::make_shared<DriveArgs>();
   cmd->add_option("--circuit", opt->circuit, "Built-in circuit name or CSV path")
       ->capture_default_str();
   cmd->add_option("--brain", opt->brain, "explicit (the expert) or MODEL.onnx")
@@ -98,37 +136,7 @@ void add_drive_command(CLI::App& app) {
   cmd->add_option("--video", opt->video,
                   "Write a video of the camera with a HUD (.webm/.avi/.mp4)");
   cmd->add_flag("--quiet", opt->quiet, "Print no table");
-  cmd->callback([opt] {
-    sim::EpisodeConfig config;
-    config.laps = opt->laps;
-    config.seed = opt->seed;
-    config.timing = sim::TimingModel::parse(opt->timing);
-    config.random_start = opt->random_start;
-    config.randomize_style = opt->randomize_style;
-    config.style.line = sim::parse_line_style(opt->line);
-    config.timeout_s = opt->timeout;
-    const track::Circuit circuit =
-        track::load_circuit(opt->circuit, track::parse_direction(opt->direction));
-    auto brain = make_brain(opt->brain, opt->brain_options);
-    // Check outputs before the run, not after minutes of driving.
-    if (!opt->out.empty()) check_writable(opt->out);
-    std::unique_ptr<sim::LapVideo> video;
-    if (!opt->video.empty()) video = std::make_unique<sim::LapVideo>(opt->video, circuit);
-
-    sim::Renderer renderer(circuit);
-    const sim::EpisodeResult result =
-        sim::run_episode(circuit, renderer, *brain, config, video.get());
-    if (video) video->finish();
-    if (!opt->out.empty()) {
-      write_file_atomic(opt->out, sim::to_json(result.metrics).dump(2) + "\n");
-      write_file_atomic(timing_path(opt->out), sim::to_json(result.timing).dump(2) + "\n");
-    }
-    if (!opt->quiet) {
-      std::cout << sim::format_table(result.metrics);
-      std::cout << "wall " << result.timing.wall_time_s << " s, " << result.timing.real_time_factor
-                << "x real time, render " << result.timing.render_ms_mean << " ms/frame\n";
-    }
-  });
+  cmd->callback([opt] { run_drive(*opt); });
 }
 
 }  // namespace pitlane::cli

@@ -4,18 +4,22 @@
 
 #include <CLI/CLI.hpp>
 
+#include <string>
+
 namespace pitlane::cli {
 
 void add_circuits_command(CLI::App& app);
 void add_render_command(CLI::App& app);
 void add_drive_command(CLI::App& app);
 void add_record_command(CLI::App& app);
-// Runtime subcommands (built when the runtime module is).
 void add_infer_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_optimize_command(CLI::App& app);  // cmd_optimize.cpp
 void add_train_command(CLI::App& app);     // cmd_train.cpp
 void add_eval_command(CLI::App& app);      // cmd_eval.cpp
 void add_study_command(CLI::App& app);     // cmd_study.cpp
+
+// `pitlane --version`: version, commit, build type, compiler and CPU features (version.cpp).
+std::string version_text();
 
 }  // namespace pitlane::cli

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "build_info.h"
 #include "commands.h"
 #include "pitlane/core/error.h"
 #include "pitlane/core/interrupt.h"
@@ -18,7 +19,10 @@ int run(int argc, char** argv) {
       "  pitlane circuits\n"
       "  pitlane infer --model pilotnet.onnx --input x.npy --output vw.npy\n"
       "  pitlane bench --model pilotnet.onnx --threads 1 --batch 1"};
-  app.require_subcommand(1);
+  bool version = false;
+  app.add_flag("--version", version,
+               "Print the version, the git commit, the build type and the CPU features used");
+  app.require_subcommand(0, 1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   pitlane::cli::add_circuits_command(app);
   pitlane::cli::add_drive_command(app);
@@ -32,6 +36,11 @@ int run(int argc, char** argv) {
   pitlane::cli::add_study_command(app);
   try {
     app.parse(argc, argv);
+    if (version) {
+      std::printf("%s", pitlane::cli::version_text().c_str());
+      return 0;
+    }
+    if (app.get_subcommands().empty()) throw CLI::RequiredError("a subcommand");
   } catch (const CLI::ParseError& e) {
     // CLI11 prints help itself (exit 0); usage errors become one line and exit code 2.
     if (e.get_exit_code() == 0) return app.exit(e);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <vector>
 
 #include "../temp_dir.h"
 #include "cli_test.h"
@@ -95,6 +97,24 @@ TEST(OptionsCli, UnwritableOutputsAreInputErrors) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
     EXPECT_NE(r.err.find("/proc/"), std::string::npos) << args << "\n" << r.err;
   }
+}
+
+TEST(OptionsCli, VersionNamesTheBuildAndTheCpu) {
+  pitlane::testing::TempDir tmp("cli-version");
+  const auto r = testing::run_pitlane("--version", (tmp.path() / "err.txt").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::vector<std::string> got;
+  while (std::getline(lines, line)) got.push_back(line);
+  ASSERT_EQ(got.size(), 4u) << r.out;
+  EXPECT_EQ(got[0].rfind("pitlane 0.", 0), 0u) << r.out;
+  EXPECT_EQ(got[1].rfind("commit ", 0), 0u) << r.out;
+  EXPECT_NE(got[1].substr(7, 12).find_first_not_of("0123456789abcdef"), 0u) << r.out;
+  EXPECT_EQ(got[2].rfind("build Release", 0), 0u) << r.out;
+  EXPECT_NE(got[3].find("oneDNN "), std::string::npos) << r.out;
+  // Without a subcommand or --version: a usage error.
+  EXPECT_EQ(testing::run_pitlane("", (tmp.path() / "err.txt").string()).exit_code, 2);
 }
 
 }  // namespace
