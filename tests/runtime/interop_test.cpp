@@ -8,6 +8,8 @@
 #include <fstream>
 
 #include "onnx_builder.h"
+#include "pitlane/onnx/edit.h"
+#include "pitlane/onnx/tensor.h"
 #include "pitlane/runtime/npy.h"
 #include "test_util.h"
 
@@ -57,6 +59,71 @@ TEST_P(OrtInterop, BackendsMatchOnnxRuntime) {
   EXPECT_LT(max_abs_diff(ort.data, ref), 1e-4f);
   EXPECT_LT(max_abs_diff(ort.data, dnn), 1e-4f);
   fs::remove_all(dir);
+}
+
+// PilotNet as ONNX Runtime's float16 converter writes it with float32 inputs and outputs kept
+// (keep_io_types): float16 initializers, a Cast to float16 after the input and a Cast to float
+// before the output. pitlane computes it in float32; ONNX Runtime's CPU provider rounds to
+// float16 after each operator, so the two agree to float16 precision, not to 1e-4.
+std::string float16_model(const std::string& float_bytes) {
+  ::onnx::ModelProto m;
+  m.ParseFromString(float_bytes);
+  auto& g = *m.mutable_graph();
+  g.clear_value_info();
+  for (auto& t : *g.mutable_initializer()) {
+    if (t.data_type() != ::onnx::TensorProto::FLOAT) continue;
+    const std::vector<float> v = onnx::tensor_floats(t);
+    t = onnx::half_tensor(t.name(), {t.dims().begin(), t.dims().end()}, v, false);
+  }
+  const std::string in = g.input(0).name(), out = g.output(0).name();
+  for (auto& n : *g.mutable_node()) {
+    for (auto& i : *n.mutable_input())
+      if (i == in) i = in + "_fp16";
+    for (auto& o : *n.mutable_output())
+      if (o == out) o = out + "_fp16";
+  }
+  ::onnx::NodeProto to_half = onnx::make_node("Cast", {in}, {in + "_fp16"}, "to_fp16");
+  onnx::set_attr_int(to_half, "to", ::onnx::TensorProto::FLOAT16);
+  onnx::insert_node(g, 0, to_half);
+  ::onnx::NodeProto to_float = onnx::make_node("Cast", {out + "_fp16"}, {out}, "to_fp32");
+  onnx::set_attr_int(to_float, "to", ::onnx::TensorProto::FLOAT);
+  *g.add_node() = to_float;
+  return m.SerializeAsString();
+}
+
+TEST(OrtInteropFloat16, ConverterStyleFloat16ModelMatchesToHalfPrecision) {
+  if (!have_ort()) GTEST_SKIP() << "node or tools/interop/node_modules missing";
+  for (Exporter exporter : {Exporter::pitlane, Exporter::torch}) {
+    const fs::path dir = fs::temp_directory_path() /
+                         ("pitlane_interop_fp16_" + std::to_string(static_cast<int>(exporter)) +
+                          "_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string float_bytes = pilotnet_onnx(Padding::valid, exporter, 13, 21);
+    const std::string bytes = float16_model(float_bytes);
+    { std::ofstream(dir / "model.onnx", std::ios::binary) << bytes; }
+    const Model model = Model::from_bytes(bytes, "fp16");
+    const int64_t batch = 2;
+    std::vector<int64_t> shape = model.inputs()[0].shape;
+    shape[0] = batch;
+    const auto x = random_input(element_count(shape), 78);
+    write_npy(dir / "x.npy", shape, x);
+    const std::string cmd =
+        "node " + (fs::path(PITLANE_SOURCE_DIR) / "tools/interop/ort_run.js").string() + " " +
+        (dir / "model.onnx").string() + " " + (dir / "out").string() +
+        " image=" + (dir / "x.npy").string() + " > " + (dir / "log.txt").string() + " 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    const NpyArray ort = read_npy(dir / "out" / "vw.npy");
+    // The float16 weights widen exactly, so pitlane's result is the float model's on rounded
+    // weights: the same on both backends, and within float16 precision of ONNX Runtime's.
+    const auto ref = run_model(model, Backend::reference, batch, x);
+    const auto dnn = run_model(model, Backend::onednn, batch, x);
+    EXPECT_LT(max_abs_diff(ref, dnn), 1e-4f);
+    EXPECT_LT(max_abs_diff(ort.data, ref), 1e-2f);
+    const auto fp32 =
+        run_model(Model::from_bytes(float_bytes, "fp32"), Backend::reference, batch, x);
+    EXPECT_LT(max_abs_diff(fp32, ref), 1e-2f);
+    fs::remove_all(dir);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -310,6 +310,41 @@ TEST(QuantOps, QdqChainFusesAndMatchesOrt) {
   expect_matches_ort("qdq_chain", bytes, {{"x", {2, 3, 10, 12}, uniform(720, -2, 2, 26)}}, 0.1f);
 }
 
+// ONNX Runtime's quantizer in per-tensor mode writes a bias's scale and zero point as 1-element
+// 1-D tensors with no axis attribute (the default axis 1 does not exist in a rank-1 bias). One
+// scale is per tensor whatever its rank, as ONNX Runtime reads it.
+TEST(QuantOps, PerTensorQdqWithOneElementBiasScaleMatchesOrt) {
+  const int64_t oc = 4, c = 2, k = 3;
+  OnnxBuilder b(13);
+  b.input("x", {-1, c, 7, 7});
+  b.init("xs", {}, {0.03f});
+  b.init_int("xzp", {}, TensorProto::UINT8, {120});
+  b.node("QuantizeLinear", {"x", "xs", "xzp"}, {"xq"});
+  b.node("DequantizeLinear", {"xq", "xs", "xzp"}, {"xd"});
+  b.init_int("w", {oc, c, k, k}, TensorProto::INT8, random_ints(oc * c * k * k, -127, 127, 31));
+  b.init("ws", {}, {0.006f});
+  b.init_int("wzp", {}, TensorProto::INT8, {0});
+  b.node("DequantizeLinear", {"w", "ws", "wzp"}, {"wd"});
+  b.init_int("b", {oc}, TensorProto::INT32, random_ints(oc, -300, 300, 32));
+  b.init("bs", {1}, {0.03f * 0.006f});
+  b.init_int("bzp", {1}, TensorProto::INT32, {0});
+  b.node("DequantizeLinear", {"b", "bs", "bzp"}, {"bd"});
+  b.node("Conv", {"xd", "wd", "bd"}, {"conv"});
+  b.init("ys", {}, {0.02f});
+  b.init_int("yzp", {}, TensorProto::UINT8, {128});
+  b.node("QuantizeLinear", {"conv", "ys", "yzp"}, {"yq"});
+  b.node("DequantizeLinear", {"yq", "ys", "yzp"}, {"y"});
+  b.output("y");
+  const Model model = Model::from_bytes(b.bytes(), "ort_per_tensor");
+  Session s(model, {.backend = Backend::reference});
+  int fused = 0;
+  for (const Node& n : s.graph().nodes) fused += n.op == Op::QLinearConv;
+  EXPECT_EQ(fused, 1);
+  // One output step.
+  expect_matches_ort("ort_per_tensor", b.bytes(), {{"x", {2, c, 7, 7}, uniform(196, -2, 2, 33)}},
+                     0.02f + 1e-5f);
+}
+
 // ONNX Runtime's dynamic and QOperator forms chained (DynamicQuantizeLinear, ConvInteger,
 // QuantizeLinear, QLinearMatMul with per-column uint8 weights, com.microsoft QGemm, a float16
 // constant): the fuzzer's quantized seed, run end to end.

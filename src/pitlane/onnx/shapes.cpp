@@ -379,7 +379,9 @@ void infer_quantize(const Ctx& c, bool quantize) {
   if (c.n.attrs.block_size != 0) c.fail("blocked quantization is not supported");
   int64_t channels = 1;
   const int64_t scale_count = element_count(c.shape(1));
-  if (scale_count != 1 || c.shape(1).size() == 1) {
+  // One scale is per tensor whatever its rank, as ONNX Runtime reads it: its quantizer writes a
+  // bias's per-tensor scale as a 1-element 1-D tensor with no axis.
+  if (scale_count != 1) {
     const int64_t axis = c.axis(c.n.attrs.axis, std::max<int64_t>(rank, 1), "axis");
     c.n.attrs.axis = axis;
     channels = rank ? x[axis] : 1;
@@ -593,17 +595,37 @@ void cast(Graph& g, Node& n) {
   const Ctx c{g, n};
   const int64_t to = n.attrs.to;
   DType dt;
-  if (to == 1 || to == 11)
-    dt = DType::f32;
-  else if (to == 7 || to == 6)
-    dt = DType::i64;
-  else
-    c.fail("cast to type " + std::to_string(to) + " is not supported (float32 and int64 only)");
-  // Quantized values are integer-valued floats already (see DType): casting them to float
-  // is a view.
+  switch (to) {
+    // Every float type is held as float32 (see DType): float16 / bfloat16 models, as ONNX
+    // Runtime's float16 converter writes them (Cast to float16 after the input, to float before
+    // the output), compute in float32.
+    case 1:   // FLOAT
+    case 10:  // FLOAT16
+    case 11:  // DOUBLE
+    case 16:  // BFLOAT16
+      dt = DType::f32;
+      break;
+    case 2:  // UINT8
+      dt = DType::u8;
+      break;
+    case 3:  // INT8
+      dt = DType::i8;
+      break;
+    case 6:  // INT32 (shape arithmetic: held as int64)
+    case 7:  // INT64
+      dt = DType::i64;
+      break;
+    default:
+      c.fail("cast to type " + std::to_string(to) +
+             " is not supported; pitlane casts between float32, float16, bfloat16, float64, "
+             "(u)int8, int32 and int64");
+  }
+  // Quantized values are integer-valued floats already (see DType): casting them, or any float,
+  // to a float type is a view. Casts to integers are folded on constants only.
   if (!c.in(0).is_const &&
       (dt != DType::f32 || !(c.in(0).dtype == DType::f32 || is_quantized(c.in(0).dtype))))
-    c.fail("casts of runtime data are supported to float32 only");
+    c.fail("casts of runtime data to type " + std::to_string(to) +
+           " are not supported; runtime data casts to float types only");
   c.set_out(0, c.shape(0), dt);
 }
 

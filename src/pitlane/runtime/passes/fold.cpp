@@ -1,4 +1,5 @@
 // instantiate(): concrete shapes and constant folding, node by node in topological order.
+#include <cmath>
 #include <cstring>
 
 #include "pitlane/core/error.h"
@@ -80,6 +81,14 @@ void copy_values(const Value& src, Value& result) {
       result.f32 = src.f32;
     else
       result.f32.assign(src.i64.begin(), src.i64.end());
+    // A float cast to an 8-bit type drops its fraction (toward zero) and wraps like C++ does.
+    if (result.dtype == DType::u8 || result.dtype == DType::i8) {
+      for (float& f : result.f32) {
+        const auto whole = static_cast<int64_t>(std::trunc(f));
+        f = result.dtype == DType::u8 ? static_cast<float>(static_cast<uint8_t>(whole))
+                                      : static_cast<float>(static_cast<int8_t>(whole));
+      }
+    }
   }
   if (!float_storage(result.dtype) || result.dtype == DType::i32) {
     if (!src.i64.empty())

@@ -160,7 +160,7 @@ void prepare_concat(const Graph& g, const Node& n, RefKernel& k) {
 void prepare_quantize(const Graph& g, const Node& n, RefKernel& k) {
   const Shape& x = input_shape(g, n, 0);
   QuantizeParams& q = k.quantize;
-  q.per_channel = element_count(input_shape(g, n, 1)) != 1 || input_shape(g, n, 1).size() == 1;
+  q.per_channel = element_count(input_shape(g, n, 1)) != 1;  // one scale: per tensor (shapes.cpp)
   const int64_t axis = q.per_channel ? n.attrs.axis : 0;
   q.outer = 1;
   q.inner = 1;
