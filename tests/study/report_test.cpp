@@ -7,43 +7,42 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Json run(const std::string& model, double slowdown, const std::string& termination, double fraction,
-         double speed, double deviation, int contacts) {
-  return {{"model", model},
-          {"slowdown", slowdown},
-          {"circuit", "simple_circuit"},
-          {"direction", "cw"},
-          {"repetition", 0},
-          {"metrics",
-           {{"termination", termination},
-            {"completed_fraction", fraction},
-            {"average_speed_mps", speed},
-            {"deviation_mean_m", deviation},
-            {"deviation_max_m", 2 * deviation},
-            {"bm_deviation_score", 1.5},
-            {"brain_hz", 20.0},
-            {"inference_ms_p50", 1.0},
-            {"wall_contacts", contacts}}},
-          {"wall_clock", {{"wall_time_s", 3.0}}}};
+DriveRun run(const std::string& model, double slowdown, const std::string& termination,
+             double fraction, double speed, double deviation, int contacts) {
+  return {.model = model,
+          .slowdown = slowdown,
+          .circuit = "simple_circuit",
+          .direction = "cw",
+          .repetition = 0,
+          .metrics = {{"termination", termination},
+                      {"completed_fraction", fraction},
+                      {"average_speed_mps", speed},
+                      {"deviation_mean_m", deviation},
+                      {"deviation_max_m", 2 * deviation},
+                      {"bm_deviation_score", 1.5},
+                      {"brain_hz", 20.0},
+                      {"inference_ms_p50", 1.0},
+                      {"wall_contacts", contacts}},
+          .wall_clock = {{"wall_time_s", 3.0}}};
 }
 
-Json stages() {
-  Json s;
-  s["train"] = {{"model", "models/pilotnet.onnx"}, {"files", {"models/pilotnet.onnx"}}};
-  s["dagger"] = {{"model", "models/pilotnet.onnx"}, {"rounds", Json::array()}};
-  s["evaluate"]["offline"] = {{{"model", "baseline"},
-                               {"recipe", "baseline"},
-                               {"bytes", 6'000'000},
-                               {"gzip_bytes", 5'000'000},
-                               {"mse", 0.01},
-                               {"mae", 0.05},
-                               {"mae_w_radps", 0.3},
-                               {"wall_clock", {{"seconds", 1.0}}}}};
-  s["benchmark"]["latency"] = {
-      {{"model", "baseline"}, {"latency_ms", 1.0}, {"wall_clock", {{"median_ms", 0.8}}}}};
-  s["drive"]["runs"] = {run("baseline", 1, "completed", 1.0, 8.0, 0.2, 0),
-                        run("baseline", 1, "timeout", 0.5, 6.0, 0.4, 1),
-                        run("baseline", 30, "trapped", 0.1, 2.0, 1.0, 3)};
+StudyStages stages() {
+  StudyStages s;
+  s.train.run.model = "models/pilotnet.onnx";
+  s.dagger.initial_model = "models/pilotnet.onnx";
+  s.dagger.model = "models/pilotnet.onnx";
+  s.evaluate.offline = {{.model = "baseline",
+                         .recipe = "baseline",
+                         .bytes = 6'000'000,
+                         .gzip_bytes = 5'000'000,
+                         .mse = 0.01,
+                         .mae = 0.05,
+                         .mae_w_radps = 0.3,
+                         .seconds = 1.0}};
+  s.benchmark.latency = {{.model = "baseline", .latency_ms = 1.0, .measured = {.median_ms = 0.8}}};
+  s.drive.runs = {run("baseline", 1, "completed", 1.0, 8.0, 0.2, 0),
+                  run("baseline", 1, "timeout", 0.5, 6.0, 0.4, 1),
+                  run("baseline", 30, "trapped", 0.1, 2.0, 1.0, 3)};
   return s;
 }
 

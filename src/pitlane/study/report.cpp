@@ -21,12 +21,12 @@ std::string slowdown_label(double f) {
 }
 
 // Closed-loop runs grouped per circuit, then per (model, slowdown, direction), in run order.
-Json summarize_runs(const Json& runs) {
+Json summarize_runs(const std::vector<DriveRun>& runs) {
   using Key = std::tuple<std::string, std::string, double, std::string>;
   std::vector<Key> order;
-  std::map<Key, std::vector<const Json*>> groups;
+  std::map<Key, std::vector<const DriveRun*>> groups;
   for (const auto& r : runs) {
-    const Key k{r["circuit"], r["model"], r["slowdown"], r["direction"]};
+    const Key k{r.circuit, r.model, r.slowdown, r.direction};
     if (!groups.count(k)) order.push_back(k);
     groups[k].push_back(&r);
   }
@@ -36,8 +36,8 @@ Json summarize_runs(const Json& runs) {
     double n = static_cast<double>(g.size());
     int completed = 0, contacts = 0;
     double fraction = 0, speed = 0, dev = 0, dev_max = 0, bm = 0, hz = 0, inf = 0;
-    for (const Json* r : g) {
-      const Json& m = (*r)["metrics"];
+    for (const DriveRun* r : g) {
+      const Json& m = r->metrics;  // sim::to_json(RunMetrics)
       completed += m["termination"] == "completed" ? 1 : 0;
       contacts += m["wall_contacts"].get<int>();
       fraction += m["completed_fraction"].get<double>() / n;
@@ -68,43 +68,53 @@ Json summarize_runs(const Json& runs) {
 
 }  // namespace
 
-Json build_results(const StudyConfig& config, const Json& stages, const Json& wall_clock) {
+Json build_results(const StudyConfig& config, const StudyStages& stages, const Json& wall_clock) {
   Json r;
   r["study"] = config.name;
   r["config"] = to_json(config);
 
   // Training: the baseline's own run and each DAgger round, without file lists.
   Json training;
-  Json base = stages["train"];
+  Json base = to_json(stages.train);
   base.erase("files");
   training["initial"] = base;
-  training["dagger_rounds"] = stages["dagger"].value("rounds", Json::array());
-  training["baseline_model"] = stages["dagger"]["model"];
+  Json rounds = Json::array();
+  for (const auto& round : stages.dagger.rounds) rounds.push_back(to_json(round));
+  training["dagger_rounds"] = rounds;
+  training["baseline_model"] = stages.dagger.model;
   r["training"] = training;
 
   // Offline: evaluation joined with the benchmarked latency.
-  std::map<std::string, const Json*> latency;
-  for (const auto& row : stages["benchmark"]["latency"]) latency[row["model"]] = &row;
+  std::map<std::string, const LatencyRow*> latency;
+  for (const auto& row : stages.benchmark.latency) latency[row.model] = &row;
   Json offline = Json::array();
-  for (Json row : stages["evaluate"]["offline"]) {
-    if (latency.count(row["model"])) {
-      const Json& l = *latency[row["model"]];
+  for (const auto& evaluated : stages.evaluate.offline) {
+    Json row = to_json(evaluated);
+    if (latency.count(evaluated.model)) {
+      const Json l = to_json(*latency[evaluated.model]);
       row["latency_ms"] = l["latency_ms"];
       row["wall_clock"]["latency"] = l["wall_clock"];
     }
     offline.push_back(row);
   }
   r["offline"] = offline;
-  if (latency.count("expert")) r["expert_latency"] = *latency["expert"];
+  if (latency.count("expert")) r["expert_latency"] = to_json(*latency["expert"]);
 
-  r["closed_loop"] = stages["drive"]["runs"];
-  r["closed_loop_summary"] = summarize_runs(stages["drive"]["runs"]);
+  Json runs = Json::array();
+  for (const auto& run : stages.drive.runs) runs.push_back(to_json(run));
+  r["closed_loop"] = runs;
+  r["closed_loop_summary"] = summarize_runs(stages.drive.runs);
 
   Json wall = wall_clock;
-  for (const auto& [name, s] : stages.items()) {
-    if (s.contains("wall_clock") && s["wall_clock"].contains("stage_s")) {
-      wall["stage_s"][name] = s["wall_clock"]["stage_s"];
-    }
+  for (const auto& [name, stage_s] :
+       std::vector<std::pair<std::string, double>>{{"record", stages.record.stage_s},
+                                                   {"train", stages.train.stage_s},
+                                                   {"dagger", stages.dagger.stage_s},
+                                                   {"optimize", stages.optimize.stage_s},
+                                                   {"evaluate", stages.evaluate.stage_s},
+                                                   {"benchmark", stages.benchmark.stage_s},
+                                                   {"drive", stages.drive.stage_s}}) {
+    wall["stage_s"][name] = stage_s;
   }
   r["wall_clock"] = wall;
   return r;

@@ -5,7 +5,7 @@
 // values sit at the top level of each entry; wall-clock measurements only under "wall_clock"
 // keys, so two runs of the same config compare equal once those keys are dropped.
 //
-//   Json results = build_results(config, stages, wall_clock);
+//   Json results = build_results(config, stages, wall_clock);   // stages: StudyStages
 //   std::cout << results_tables(results, /*markdown=*/false);
 #pragma once
 
@@ -14,13 +14,12 @@
 #include <nlohmann/json.hpp>
 
 #include "pitlane/study/config.h"
+#include "pitlane/study/stage_results.h"
 
 namespace pitlane::study {
 
-// `stages` maps stage names (record, train, dagger, optimize, evaluate, benchmark, drive) to
-// their results; `wall_clock` is the run's own timing.
-nlohmann::ordered_json build_results(const StudyConfig& config,
-                                     const nlohmann::ordered_json& stages,
+// `stages`: every stage's result; `wall_clock` is the run's own timing.
+nlohmann::ordered_json build_results(const StudyConfig& config, const StudyStages& stages,
                                      const nlohmann::ordered_json& wall_clock);
 
 // The offline table and one closed-loop table per circuit (terminal text or Markdown).

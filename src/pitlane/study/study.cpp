@@ -16,6 +16,7 @@
 #include "pitlane/study/closed_loop.h"
 #include "pitlane/study/report.h"
 #include "pitlane/study/stage_cache.h"
+#include "pitlane/study/stage_results.h"
 #include "pitlane/train/pilotnet.h"
 #include "pitlane/train/train_job.h"
 #include "pitlane/train/training_recipes.h"
@@ -73,75 +74,59 @@ class StudyRun {
     remove_stale_partials(dir_);
     write_file_atomic(dir_ / "config.json", to_json(cfg_).dump(2) + "\n");
 
-    const Stage record = stage("record",
-                               {{"record", to_json(cfg_.record)},
-                                {"evaluate", to_json(cfg_.evaluate)},
-                                {"seed", cfg_.seed}},
-                               [&] { return run_record(); });
-    const Stage train = stage("train",
-                              {{"train", to_json(cfg_.train)},
-                               {"seed", cfg_.seed},
-                               {"threads", cfg_.threads},
-                               {"record", record.key}},
-                              [&] { return run_train(record.result); });
-    const Stage dagger = stage("dagger",
-                               {{"dagger", to_json(cfg_.dagger)},
-                                {"train", to_json(cfg_.train)},
-                                {"seed", cfg_.seed},
-                                {"threads", cfg_.threads},
-                                {"upstream", train.key}},
-                               [&] { return run_dagger(record.result, train.result); });
-    const Stage optimize =
+    StudyStages s;
+    const std::string record = stage("record",
+                                     {{"record", to_json(cfg_.record)},
+                                      {"evaluate", to_json(cfg_.evaluate)},
+                                      {"seed", cfg_.seed}},
+                                     s.record, [&] { return run_record(); });
+    const std::string train = stage("train",
+                                    {{"train", to_json(cfg_.train)},
+                                     {"seed", cfg_.seed},
+                                     {"threads", cfg_.threads},
+                                     {"record", record}},
+                                    s.train, [&] { return run_train(s.record); });
+    const std::string dagger = stage("dagger",
+                                     {{"dagger", to_json(cfg_.dagger)},
+                                      {"train", to_json(cfg_.train)},
+                                      {"seed", cfg_.seed},
+                                      {"threads", cfg_.threads},
+                                      {"upstream", train}},
+                                     s.dagger, [&] { return run_dagger(s.record, s.train); });
+    const std::string optimize =
         stage("optimize",
-              {{"optimize", to_json(cfg_.optimize)}, {"seed", cfg_.seed}, {"upstream", dagger.key}},
-              [&] { return run_optimize(record.result, dagger.result); });
-    std::vector<StudyModel> models = {{"baseline", dagger.result["model"], "baseline"}};
-    for (const auto& m : optimize.result["models"]) {
-      models.push_back({m["name"], m["file"], m["recipe"]});
-    }
+              {{"optimize", to_json(cfg_.optimize)}, {"seed", cfg_.seed}, {"upstream", dagger}},
+              s.optimize, [&] { return run_optimize(s.record, s.dagger); });
+    std::vector<StudyModel> models = {{"baseline", s.dagger.model, "baseline"}};
+    for (const auto& m : s.optimize.models) models.push_back({m.name, m.file, m.recipe});
     Json model_inputs = Json::array();
     for (const auto& m : models) model_inputs.push_back({m.name, m.file});
 
-    const Stage evaluate = stage("evaluate",
-                                 {{"models", model_inputs},
-                                  {"threads", cfg_.threads},
-                                  {"upstream", {record.key, optimize.key}}},
-                                 [&] { return run_evaluate(record.result, models); });
-    const Stage benchmark = stage("benchmark",
-                                  {{"benchmark", to_json(cfg_.benchmark)},
-                                   {"expert", cfg_.drive.expert},
-                                   {"models", model_inputs},
-                                   {"upstream", optimize.key}},
-                                  [&] { return run_benchmark(models); });
+    stage("evaluate",
+          {{"models", model_inputs}, {"threads", cfg_.threads}, {"upstream", {record, optimize}}},
+          s.evaluate, [&] { return run_evaluate(s.record, models); });
+    stage("benchmark",
+          {{"benchmark", to_json(cfg_.benchmark)},
+           {"expert", cfg_.drive.expert},
+           {"models", model_inputs},
+           {"upstream", optimize}},
+          s.benchmark, [&] { return run_benchmark(models); });
     Json latencies = Json::array();  // what the drives use, without the wall-clock figures
-    for (const auto& row : benchmark.result["latency"]) {
-      latencies.push_back({row["model"], row["latency_ms"]});
-    }
-    const Stage drive = stage("drive",
-                              {{"drive", to_json(cfg_.drive)},
-                               {"seed", cfg_.seed},
-                               {"latency", latencies},
-                               {"upstream", optimize.key}},
-                              [&] { return run_drive(models, benchmark.result); });
+    for (const auto& row : s.benchmark.latency) latencies.push_back({row.model, row.latency_ms});
+    stage("drive",
+          {{"drive", to_json(cfg_.drive)},
+           {"seed", cfg_.seed},
+           {"latency", latencies},
+           {"upstream", optimize}},
+          s.drive, [&] { return run_drive(models, s.benchmark); });
 
     StudyResult out;
     out.run_dir = dir_;
     out.reused = reused_;
-    Json stages = Json::object();
-    for (const auto& [name, s] :
-         std::vector<std::pair<std::string, const Stage*>>{{"record", &record},
-                                                           {"train", &train},
-                                                           {"dagger", &dagger},
-                                                           {"optimize", &optimize},
-                                                           {"evaluate", &evaluate},
-                                                           {"benchmark", &benchmark},
-                                                           {"drive", &drive}}) {
-      stages[name] = s->result;
-    }
     Json wall;
     wall["total_s"] = seconds_since(t0);
     wall["reused_stages"] = reused_;
-    out.results = build_results(cfg_, stages, wall);
+    out.results = build_results(cfg_, s, wall);
     out.tables = results_tables(out.results, /*markdown=*/false);
     write_file_atomic(dir_ / "results.json", out.results.dump(2) + "\n");
     write_file_atomic(dir_ / "results.md", results_markdown(out.results));
@@ -149,25 +134,29 @@ class StudyRun {
   }
 
  private:
-  struct Stage {
-    std::string key;
-    Json result;
-  };
-
-  Stage stage(const std::string& name, const Json& inputs, const std::function<Json()>& compute) {
+  // Runs stage `name` (or takes its cached result) into `result`; returns its key, which the
+  // stages downstream hash.
+  template <typename Result, typename Compute>
+  std::string stage(const std::string& name, const Json& inputs, Result& result,
+                    const Compute& compute) {
     const std::string key = stage_key(name, inputs);
     if (auto hit = cache_.lookup(name, key)) {
-      log("stage " + name + ": unchanged, reusing " +
-          (dir_ / "stages" / (name + ".json")).string());
-      reused_.push_back(name);
-      return {key, *hit};
+      try {
+        from_json(*hit, result);
+        log("stage " + name + ": unchanged, reusing " +
+            (dir_ / "stages" / (name + ".json")).string());
+        reused_.push_back(name);
+        return key;
+      } catch (const nlohmann::json::exception&) {
+        // an entry of another shape is recomputed, like a damaged one
+      }
     }
     log("stage " + name);
     const auto t0 = std::chrono::steady_clock::now();
-    Json result = compute();
-    result["wall_clock"]["stage_s"] = seconds_since(t0);
-    cache_.store(name, key, result);
-    return {key, result};
+    result = compute();
+    result.stage_s = seconds_since(t0);
+    cache_.store(name, key, to_json(result));
+    return key;
   }
 
   void log(const std::string& line) const {
@@ -175,7 +164,7 @@ class StudyRun {
   }
 
   std::string rel(const fs::path& p) const { return fs::relative(p, dir_).generic_string(); }
-  fs::path abs(const Json& rel_path) const { return dir_ / rel_path.get<std::string>(); }
+  fs::path abs(const std::string& rel_path) const { return dir_ / rel_path; }
 
   // Records into dir_/folder, which is emptied first (it belongs to this stage).
   std::vector<std::string> record_into(const std::string& folder, record::RecordOptions o) {
@@ -188,9 +177,8 @@ class StudyRun {
     return names;
   }
 
-  Json run_record() {
-    Json result;
-    std::vector<std::string> train, test;
+  RecordResult run_record() {
+    RecordResult result;
     record::RecordOptions o;
     o.circuits = cfg_.record.circuits;
     o.directions = parse_directions(cfg_.record.directions);
@@ -198,37 +186,32 @@ class StudyRun {
     if (cfg_.record.frames > 0) {
       o.frames = cfg_.record.frames;
       o.seed = cfg_.seed;
-      for (auto& n : record_into("data/train/plain", o)) train.push_back(n);
+      for (auto& n : record_into("data/train/plain", o)) result.train_recordings.push_back(n);
     }
     if (cfg_.record.perturbed_frames > 0) {
       o.frames = cfg_.record.perturbed_frames;
       o.perturb = true;
       o.seed = cfg_.seed + 1000;
-      for (auto& n : record_into("data/train/perturbed", o)) train.push_back(n);
+      for (auto& n : record_into("data/train/perturbed", o)) result.train_recordings.push_back(n);
     }
     record::RecordOptions t;
     t.circuits = cfg_.evaluate.circuits;
     t.directions = parse_directions(cfg_.evaluate.directions);
     t.frames = cfg_.evaluate.frames;
     t.seed = cfg_.seed + 2000;
-    test = record_into("data/test", t);
-    result["train_recordings"] = train;
-    result["test_recordings"] = test;
-    Json files = train;
-    for (const auto& n : test) files.push_back(n);
-    result["files"] = files;
+    result.test_recordings = record_into("data/test", t);
     return result;
   }
 
-  std::vector<fs::path> paths(const Json& list) const {
+  std::vector<fs::path> paths(const std::vector<std::string>& list) const {
     std::vector<fs::path> out;
     for (const auto& p : list) out.push_back(abs(p));
     return out;
   }
 
-  // One training run as the train and dagger stages do it; returns its deterministic summary.
-  Json train_model(const std::vector<fs::path>& data, const fs::path& init, const fs::path& out,
-                   int epochs, int samples, double learning_rate, uint64_t seed) {
+  // One training run as the train and dagger stages do it; returns its summary.
+  TrainRun train_model(const std::vector<fs::path>& data, const fs::path& init, const fs::path& out,
+                       int epochs, int samples, double learning_rate, uint64_t seed) {
     train::TrainJob job;
     job.data = data;
     job.validation_fraction = cfg_.train.validation_fraction;
@@ -249,43 +232,39 @@ class StudyRun {
     c.measure_loader_images = 0;
     const train::TrainJobResult r = train::run_train_job(job);
     if (!opt_.quiet) std::fprintf(stderr, "%s", train::train_table(r, out).c_str());
-    Json j;
-    j["model"] = rel(out);
-    j["arch"] = r.metadata.arch;
-    j["parent"] = r.metadata.parent;
-    j["training_data"] = r.metadata.training_data;
-    j["validation_data"] = r.validation_names;
-    j["best_epoch"] = r.result.state.best_epoch;
-    j["best_validation_mse"] = r.result.state.best_validation_loss;
-    Json epochs_json = Json::array();
-    Json wall = Json::array();
+    TrainRun run;
+    run.model = rel(out);
+    run.arch = r.metadata.arch;
+    run.parent = r.metadata.parent;
+    run.training_data = r.metadata.training_data;
+    run.validation_data = r.validation_names;
+    run.best_epoch = r.result.state.best_epoch;
+    run.best_validation_mse = r.result.state.best_validation_loss;
     for (const auto& e : r.result.state.history) {
-      epochs_json.push_back({{"epoch", e.epoch},
-                             {"train_loss", e.train_loss},
-                             {"validation_loss", e.validation_loss}});
-      wall.push_back(
-          {{"epoch", e.epoch}, {"seconds", e.seconds}, {"images_per_s", e.images_per_s}});
+      run.epochs.push_back(
+          {.epoch = e.epoch, .train_loss = e.train_loss, .validation_loss = e.validation_loss});
+      run.epoch_times.push_back(
+          {.epoch = e.epoch, .seconds = e.seconds, .images_per_s = e.images_per_s});
     }
-    j["epochs"] = epochs_json;
-    j["wall_clock"] = {{"decode_s", r.decode_s}, {"total_s", r.total_s}, {"epochs", wall}};
-    return j;
+    run.decode_s = r.decode_s;
+    run.total_s = r.total_s;
+    return run;
   }
 
-  Json run_train(const Json& record) {
+  TrainResult run_train(const RecordResult& record) {
     fs::create_directories(dir_ / "models");
-    const fs::path out = dir_ / "models" / "pilotnet.onnx";
-    Json j = train_model(paths(record["train_recordings"]), {}, out, cfg_.train.epochs,
-                         cfg_.train.samples_per_epoch, cfg_.train.learning_rate, cfg_.seed);
-    j["files"] = Json::array({rel(out)});
-    return j;
+    TrainResult result;
+    result.run = train_model(paths(record.train_recordings), {}, dir_ / "models" / "pilotnet.onnx",
+                             cfg_.train.epochs, cfg_.train.samples_per_epoch,
+                             cfg_.train.learning_rate, cfg_.seed);
+    return result;
   }
 
-  Json run_dagger(const Json& record, const Json& train) {
-    Json result;
-    fs::path current = abs(train["model"]);
-    std::vector<fs::path> data = paths(record["train_recordings"]);
-    Json rounds = Json::array();
-    Json files = Json::array({rel(current)});
+  DaggerResult run_dagger(const RecordResult& record, const TrainResult& train) {
+    DaggerResult result;
+    result.initial_model = train.run.model;
+    fs::path current = abs(train.run.model);
+    std::vector<fs::path> data = paths(record.train_recordings);
     for (int round = 1; round <= cfg_.dagger.rounds; ++round) {
       log("dagger round " + std::to_string(round) + ": " + current.filename().string() +
           " drives, the expert labels");
@@ -297,40 +276,32 @@ class StudyRun {
       o.seed = cfg_.seed + 3000 + 100 * static_cast<uint64_t>(round);
       o.learner = &learner;
       o.expert_share = cfg_.dagger.expert_share;
-      const auto recorded = record_into("data/dagger" + std::to_string(round), o);
-      for (const auto& r : recorded) {
-        data.push_back(dir_ / r);
-        files.push_back(r);
-      }
+      DaggerRound r;
+      r.recordings = record_into("data/dagger" + std::to_string(round), o);
+      for (const auto& rec : r.recordings) data.push_back(dir_ / rec);
       const fs::path out = dir_ / "models" / ("pilotnet_dagger" + std::to_string(round) + ".onnx");
-      Json j = train_model(data, current, out, cfg_.dagger.epochs, cfg_.dagger.samples_per_epoch,
-                           cfg_.dagger.learning_rate, cfg_.seed + static_cast<uint64_t>(round));
-      j["recordings"] = recorded;
-      rounds.push_back(j);
-      files.push_back(rel(out));
+      r.run = train_model(data, current, out, cfg_.dagger.epochs, cfg_.dagger.samples_per_epoch,
+                          cfg_.dagger.learning_rate, cfg_.seed + static_cast<uint64_t>(round));
+      result.rounds.push_back(r);
       current = out;
     }
-    result["model"] = rel(current);
-    result["rounds"] = rounds;
-    result["files"] = files;
+    result.model = rel(current);
     return result;
   }
 
-  Json run_optimize(const Json& record, const Json& dagger) {
-    Json result;
-    Json models = Json::array();
-    Json files = Json::array();
-    const fs::path baseline = abs(dagger["model"]);
+  OptimizeResult run_optimize(const RecordResult& record, const DaggerResult& dagger) {
+    OptimizeResult result;
+    const fs::path baseline = abs(dagger.model);
     // Training-time recipes fine-tune on everything the baseline was trained on.
-    std::vector<fs::path> tune_data = paths(record["train_recordings"]);
-    for (const auto& round : dagger["rounds"])
-      for (const auto& r : round["recordings"]) tune_data.push_back(abs(r));
+    std::vector<fs::path> tune_data = paths(record.train_recordings);
+    for (const auto& round : dagger.rounds)
+      for (const auto& r : round.recordings) tune_data.push_back(abs(r));
     std::unique_ptr<train::RecipeRunner> runner;  // decodes the recordings once, when first needed
     for (const auto& recipe : cfg_.optimize.recipes) {
       log("optimize: " + recipe);
       const fs::path out = dir_ / "models" / (recipe + ".onnx");
       const fs::path report = dir_ / "models" / (recipe + ".report.json");
-      Json j = {{"name", recipe}, {"file", rel(out)}, {"recipe", recipe}, {"report", rel(report)}};
+      OptimizedModel m{.name = recipe, .file = rel(out), .recipe = recipe, .report = rel(report)};
       if (train::is_training_recipe(recipe)) {
         const FinetuneSection& f = cfg_.optimize.finetune;
         train::TrainingRecipe tr = train::default_training_recipe(recipe);
@@ -353,31 +324,29 @@ class StudyRun {
         Json deterministic = r.report;
         deterministic.erase("phase_seconds");
         write_file_atomic(report, deterministic.dump(2) + "\n");
-        j["sparsity"] = r.report["sparsity"];
-        j["wall_clock"] = {{"phase_seconds", r.report["phase_seconds"]}};
+        m.fine_tuned = true;
+        m.sparsity = r.report.at("sparsity").get<double>();
+        m.phase_seconds = r.report.at("phase_seconds").get<std::vector<double>>();
       } else {
         quant::OptimizeOptions o;
         o.recipe = recipe;
-        o.calib = paths(record["train_recordings"]);
+        o.calib = paths(record.train_recordings);
         o.calib_method = cfg_.optimize.calib_method;
         o.calib_images = cfg_.optimize.calib_images;
         o.seed = cfg_.seed;
         const quant::OptimizeResult r = quant::optimize_model(baseline, out, o);
         write_file_atomic(report, r.report.dump(2) + "\n");
-        j["worst_layers"] = r.report.value("worst_layers", nlohmann::json::array());
+        m.worst_layers =
+            r.report.value("worst_layers", nlohmann::json::array()).get<std::vector<std::string>>();
       }
-      models.push_back(j);
-      files.push_back(rel(out));
-      files.push_back(rel(report));
+      result.models.push_back(m);
     }
-    result["models"] = models;
-    result["files"] = files;
     return result;
   }
 
-  Json run_evaluate(const Json& record, const std::vector<StudyModel>& models) {
-    Json rows = Json::array();
-    const std::vector<fs::path> test = paths(record["test_recordings"]);
+  EvaluateResult run_evaluate(const RecordResult& record, const std::vector<StudyModel>& models) {
+    EvaluateResult result;
+    const std::vector<fs::path> test = paths(record.test_recordings);
     eval::EvalConfig ec;
     ec.threads = cfg_.threads;
     ec.load_threads = cfg_.threads;
@@ -385,60 +354,54 @@ class StudyRun {
       log("evaluate " + m.name + " on " + std::to_string(test.size()) + " test recordings");
       const eval::EvalReport r = eval::evaluate_model(dir_ / m.file, test, ec);
       const eval::EvalMetrics& o = r.overall;
-      Json per = Json::array();
+      OfflineRow row{.model = m.name,
+                     .recipe = m.recipe,
+                     .file = m.file,
+                     .sha256 = sha256_file(dir_ / m.file),
+                     .bytes = r.model_bytes,
+                     .gzip_bytes = r.model_gzip_bytes,
+                     .frames = o.frames,
+                     .mse = o.mse,
+                     .mae = o.mae,
+                     .mse_v = o.mse_v,
+                     .mse_w = o.mse_w,
+                     .mae_v_mps = o.mae_v,
+                     .mae_w_radps = o.mae_w,
+                     .seconds = r.seconds,
+                     .images_per_s = r.images_per_s};
       for (const auto& p : r.per_recording) {
-        per.push_back({{"recording", p.recording}, {"mse", p.mse}, {"mae_w", p.mae_w}});
+        row.per_recording.push_back({.recording = p.recording, .mse = p.mse, .mae_w = p.mae_w});
       }
-      rows.push_back({{"model", m.name},
-                      {"recipe", m.recipe},
-                      {"file", m.file},
-                      {"sha256", sha256_file(dir_ / m.file)},
-                      {"bytes", r.model_bytes},
-                      {"gzip_bytes", r.model_gzip_bytes},
-                      {"frames", o.frames},
-                      {"mse", o.mse},
-                      {"mae", o.mae},
-                      {"mse_v", o.mse_v},
-                      {"mse_w", o.mse_w},
-                      {"mae_v_mps", o.mae_v},
-                      {"mae_w_radps", o.mae_w},
-                      {"per_recording", per},
-                      {"wall_clock", {{"seconds", r.seconds}, {"images_per_s", r.images_per_s}}}});
+      result.offline.push_back(row);
     }
-    return {{"offline", rows}};
+    return result;
   }
 
-  Json latency_row(const std::string& name, sim::Brain& brain) const {
+  LatencyRow latency_row(const std::string& name, sim::Brain& brain) const {
     const LatencyStats s = measure_brain_latency(brain, cfg_.benchmark.warmup, cfg_.benchmark.runs);
-    return {{"model", name},
-            {"latency_ms", quantize_latency(s.median_ms, cfg_.benchmark.latency_quantum_ms)},
-            {"wall_clock",
-             {{"median_ms", s.median_ms},
-              {"p90_ms", s.p90_ms},
-              {"p99_ms", s.p99_ms},
-              {"min_ms", s.min_ms},
-              {"max_ms", s.max_ms},
-              {"runs", s.runs}}}};
+    return {.model = name,
+            .latency_ms = quantize_latency(s.median_ms, cfg_.benchmark.latency_quantum_ms),
+            .measured = s};
   }
 
-  Json run_benchmark(const std::vector<StudyModel>& models) {
-    Json rows = Json::array();
+  BenchmarkResult run_benchmark(const std::vector<StudyModel>& models) {
+    BenchmarkResult result;
     if (cfg_.drive.expert) {
       log("benchmark expert");
       brain::ExplicitBrain expert;
-      rows.push_back(latency_row("expert", expert));
+      result.latency.push_back(latency_row("expert", expert));
     }
     for (const auto& m : models) {
       log("benchmark " + m.name);
       brain::NeuralBrainOptions o;
       o.threads = cfg_.benchmark.threads;
       brain::NeuralBrain brain(dir_ / m.file, o);
-      rows.push_back(latency_row(m.name, brain));
+      result.latency.push_back(latency_row(m.name, brain));
     }
-    return {{"latency", rows}};
+    return result;
   }
 
-  Json run_drive(const std::vector<StudyModel>& models, const Json& benchmark) {
+  DriveResult run_drive(const std::vector<StudyModel>& models, const BenchmarkResult& benchmark) {
     struct Driver {
       std::string name;
       fs::path file;
@@ -450,8 +413,8 @@ class StudyRun {
     std::vector<DriveJob> jobs;
     for (const auto& d : drivers) {
       double latency_ms = 0.0;
-      for (const auto& row : benchmark["latency"]) {
-        if (row["model"] == d.name) latency_ms = row["latency_ms"];
+      for (const auto& row : benchmark.latency) {
+        if (row.model == d.name) latency_ms = row.latency_ms;
       }
       const auto& sm = cfg_.drive.slowdown_models;
       const bool slowed = std::find(sm.begin(), sm.end(), d.name) != sm.end() ||
@@ -487,19 +450,17 @@ class StudyRun {
       }
     }
     const std::vector<DriveOutcome> outcomes = run_drives(jobs, cfg_.drive.jobs, !opt_.quiet);
-    Json runs = Json::array();
+    DriveResult result;
     for (const auto& o : outcomes) {
-      Json row;
-      row["model"] = o.job.model;
-      row["slowdown"] = o.job.slowdown;
-      row["circuit"] = o.job.circuit;
-      row["direction"] = o.job.direction;
-      row["repetition"] = o.job.repetition;
-      row["metrics"] = sim::to_json(o.metrics);
-      row["wall_clock"] = sim::to_json(o.timing);
-      runs.push_back(row);
+      result.runs.push_back({.model = o.job.model,
+                             .slowdown = o.job.slowdown,
+                             .circuit = o.job.circuit,
+                             .direction = o.job.direction,
+                             .repetition = o.job.repetition,
+                             .metrics = sim::to_json(o.metrics),
+                             .wall_clock = sim::to_json(o.timing)});
     }
-    return {{"runs", runs}};
+    return result;
   }
 
   const StudyConfig& cfg_;
