@@ -114,6 +114,23 @@ TEST_F(EpisodeTest, TimeoutEndsTheRun) {
   EXPECT_NEAR(r.metrics.completed_fraction, 2.95 / circuit_.length(), 1e-3);
 }
 
+TEST_F(EpisodeTest, ObserverEndsTheRunAtItsIteration) {
+  // An observer that returns false ends the run at once: the car takes no further step, the
+  // iteration it saw is counted, and the run is "stopped" (neither trapped nor timed out).
+  class StopAt : public EpisodeObserver {
+   public:
+    bool on_iteration(const IterationView& v) override { return v.iteration < 9; }
+  } stop;
+  ScriptedBrain brain([](int) { return Command{2.0, 0.0}; });
+  const EpisodeResult r = run_episode(circuit_, renderer_, brain, EpisodeConfig{}, &stop);
+  EXPECT_EQ(brain.calls(), 10);
+  EXPECT_EQ(r.metrics.brain_iterations, 10);
+  EXPECT_NEAR(r.metrics.sim_time_s, 0.45, 1e-12);  // iteration 9 starts at 9 x 50 ms
+  EXPECT_EQ(r.metrics.termination, "stopped");
+  EXPECT_FALSE(r.metrics.trapped);
+  EXPECT_FALSE(r.metrics.timed_out);
+}
+
 TEST_F(EpisodeTest, SameConfigSameResults) {
   auto script = [](int i) { return Command{3.0 + 0.01 * (i % 7), 0.02 * ((i % 5) - 2)}; };
   ScriptedBrain a(script), b(script);

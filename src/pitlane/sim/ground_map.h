@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "pitlane/track/circuit.h"
@@ -43,13 +44,22 @@ class GroundMap {
   }
 
   double band() const { return band_; }
-  size_t tile_count() const { return values_.size() / (kTileStride * kTileStride); }
+  size_t tile_count() const { return values_.size() / kValuesPerTile; }
 
  private:
   static constexpr int32_t kTileShift = 5;  // 32 cells per tile side
   static constexpr int32_t kTileCells = 1 << kTileShift;
   static constexpr int32_t kTileMask = kTileCells - 1;
   static constexpr int32_t kTileStride = kTileCells + 1;  // one shared edge for interpolation
+  static constexpr size_t kValuesPerTile = static_cast<size_t>(kTileStride) * kTileStride;
+
+  // Construction: the grid's extent, then each centre-line segment's strip of vertices, row by
+  // row. tile_values is inline (defined in ground_map.cpp, its only user) to stay in the loop.
+  struct Segment;  // defined in ground_map.cpp
+  void lay_out_grid(std::span<const Vec2> pts, double margin, double cell_m);
+  void rasterize_segment(Vec2 a, Vec2 b, double reach, double cell_m);
+  void rasterize_row(const Segment& s, int32_t j, double y, int32_t i0, int32_t i1, double cell_m);
+  inline size_t tile_values(int32_t tx, int32_t ty);
 
   double band_ = 0.0;
   float origin_x_ = 0, origin_y_ = 0, inv_cell_ = 10.0f;

@@ -36,6 +36,33 @@ float coverage(float edge_distance, float footprint) {
   return std::clamp(edge_distance / footprint + 0.5f, 0.0f, 1.0f);
 }
 
+// What a ground pixel off the plain asphalt needs, fixed along one image row.
+struct GroundShading {
+  Rgb asphalt, grass, border, line, fog;  // the frame's palette
+  bool has_line;                          // false: no centre line is drawn
+  float road, line_half, border_in;       // offsets of the road's edge, the line's edge and the
+                                          //   border's inner side, m
+  float footprint;                        // metres per pixel across the road
+  float fog_k;                            // the row's fog factor, 0..1
+};
+
+// A ground pixel at |offset| `a` with grain `grain_q` (x128) that is not plain asphalt: the
+// border and grass at the road's edge, or the centre line, anti-aliased over the pixel's
+// footprint; then fog.
+Rgb shade_ground(const GroundShading& s, float a, int grain_q) {
+  const float grain_k = static_cast<float>(grain_q) * (1.0f / 128.0f);
+  Rgb c = scale(s.asphalt, grain_k);
+  if (a > s.border_in - s.footprint) {
+    const Rgb grass = scale(s.grass, 0.6f + 0.4f * grain_k);
+    c = mix(c, s.border, coverage(a - s.border_in, s.footprint));
+    c = mix(grass, c, coverage(s.road - a, s.footprint));
+  } else if (s.has_line && a < s.line_half + s.footprint) {
+    c = mix(c, s.line, coverage(s.line_half - a, s.footprint));
+  }
+  if (s.fog_k > 0) c = mix(c, s.fog, s.fog_k);
+  return c;
+}
+
 uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -52,6 +79,8 @@ constexpr Rgb kBorder{228, 228, 228};
 constexpr Rgb kGrass{50, 118, 68};
 constexpr Rgb kWall{205, 205, 205};
 constexpr Rgb kFog{205, 200, 200};
+
+constexpr float kLightX = 0.6f, kLightY = 0.8f;  // fixed sun direction over the ground plane
 
 constexpr int kGrainSize = 512;    // texels per side of the finest grain level
 constexpr float kTexelM = 0.006f;  // metres per texel of the finest level
@@ -196,194 +225,278 @@ Renderer::Renderer(const track::Circuit& circuit, CameraModel camera)
   }
 }
 
+// One frame's camera and cross-section, in the float units both passes work in.
+struct Renderer::Frame {
+  int width = 0, height = 0;               // px
+  float cx = 0, cy = 0;                    // camera position over the ground, m
+  float fwd_x = 0, fwd_y = 0;              // optical axis over the ground, unit
+  float right_x = 0, right_y = 0;          // image right over the ground, unit
+  float h = 0;                             // camera height above the ground, m
+  float far = 0;                           // far clip, m
+  float horizon = 0;                       // image row of the horizon, px
+  int far_row = 0;                         // ground rows start below this row (the far clip's)
+  float wall_offset = 0, wall_height = 0;  // m
+  float road = 0;                          // offset of the road's edge, m
+  float line_half = 0;                     // half width of the centre line, m
+  float border_in = 0;                     // offset of the edge border's inner side, m
+  float fog_density = 0;                   // 1/m
+};
+
+// Where one image row's rays meet the ground plane.
+struct Renderer::GroundRow {
+  float dv = 0;                  // rows below the horizon, at the pixel centre (> 0 below it)
+  bool visible = false;          // below the far clip's row: the row can show ground
+  float z = 0;                   // depth of the row's ground points along the optical axis, m
+  float footprint = 0;           // metres per pixel across the road
+  float fog = 0;                 // fog factor of the row's ground, 0..1
+  float base_x = 0, base_y = 0;  // ground points are linear in u: base + xn(u) * step, m
+  float step_x = 0, step_y = 0;
+};
+
+// The grain texture along one ground row: one mip level, coordinates linear in u.
+struct Renderer::GrainRow {
+  const uint32_t* quads = nullptr;  // the level's texels, each packed with its 2x2 quad
+  int tex_shift = 0;                // log2 of the level's size
+  uint32_t tex_mask = 0;            // the level's size - 1
+  int32_t tu = 0, tv = 0;           // texture coordinates at column 0, 16.16 fixed point
+  int32_t dtu = 0, dtv = 0;         // their step per column
+};
+
 void Renderer::render(const Pose2& car, const RenderStyle& style, uint64_t frame_seed,
                       cv::Mat& out) {
-  const int width = camera_.width, height = camera_.height;
-  if (out.rows != height || out.cols != width || out.type() != CV_8UC3)
-    out.create(height, width, CV_8UC3);
+  if (out.rows != camera_.height || out.cols != camera_.width || out.type() != CV_8UC3)
+    out.create(camera_.height, camera_.width, CV_8UC3);
   const Palette pal = make_palette(style);
-  const Pose2 cam = camera_.camera_pose(car);
-  const float cx = static_cast<float>(cam.position.x), cy = static_cast<float>(cam.position.y);
-  const float fwd_x = static_cast<float>(std::cos(cam.yaw)),
-              fwd_y = static_cast<float>(std::sin(cam.yaw));
-  const float right_x = fwd_y, right_y = -fwd_x;
-  const float h = static_cast<float>(camera_.height_m);
-  const float far = static_cast<float>(camera_.far_m);
-  const float horizon = 0.5f * static_cast<float>(height);
-  const float wall_offset = static_cast<float>(section_.wall_offset_m);
-  const float wall_height = static_cast<float>(section_.wall_height_m);
-  const float road = static_cast<float>(section_.road_half_width_m);
-  const float line_half = static_cast<float>(section_.line_half_width_m);
-  const float border_in = road - static_cast<float>(section_.border_width_m);
-  const float fog_density = style.fog_density;
-
-  // Pass 1, per column: the wall's depth along the optical axis, found by sphere tracing
-  // (|offset| grows at most 1 m per metre travelled), and the rows it covers.
-  const float light_x = 0.6f, light_y = 0.8f;  // fixed sun direction over the ground plane
-  // Ground rows start below the far clip's row; a wall moves that start down.
-  const int far_row = static_cast<int>(std::floor(horizon - 0.5f + h * focal_ / far));
-  for (int u = 0; u < width; ++u) {
-    const auto uu = static_cast<size_t>(u);
-    const float xn = column_xn_[uu];
-    const float dx = fwd_x + xn * right_x, dy = fwd_y + xn * right_y;
-    const float ground_per_z = std::sqrt(dx * dx + dy * dy);
-    float z = 0.05f, hit = INFINITY, prev = z;
-    for (int it = 0; it < 200 && z <= far; ++it) {
-      const float rem = wall_offset - std::abs(map_.lateral(cx + z * dx, cy + z * dy));
-      if (rem <= 0.0f) {
-        float lo = prev, hi = z;  // refine between the last free depth and this one
-        for (int b = 0; b < 10; ++b) {
-          const float mid = 0.5f * (lo + hi);
-          (wall_offset - std::abs(map_.lateral(cx + mid * dx, cy + mid * dy)) <= 0.0f ? hi : lo) =
-              mid;
-        }
-        hit = hi;
-        break;
-      }
-      prev = z;
-      z += std::max(rem, 0.01f) / ground_per_z;
-    }
-    ColumnWall& col = columns_[uu];
-    col.depth = hit <= far ? hit : INFINITY;
-    col.ground_from = far_row + 1;
-    col.wall_from = height;  // no wall
-    if (hit <= far) {
-      col.ground_from = std::max(
-          col.ground_from, static_cast<int>(std::floor(horizon - 0.5f + h * focal_ / hit)) + 1);
-      col.wall_from = std::max(
-          0, static_cast<int>(std::ceil(horizon - 0.5f - focal_ * (wall_height - h) / hit)));
-      // Shade by the wall's facing: its normal is the gradient of |offset| at the hit point.
-      const float px = cx + hit * dx, py = cy + hit * dy, e = 0.05f;
-      const float gx = std::abs(map_.lateral(px + e, py)) - std::abs(map_.lateral(px - e, py));
-      const float gy = std::abs(map_.lateral(px, py + e)) - std::abs(map_.lateral(px, py - e));
-      const float gn = std::sqrt(gx * gx + gy * gy);
-      const float lambert = gn > 0 && gn < 1.0f ? std::abs(gx * light_x + gy * light_y) / gn : 0.5f;
-      Rgb c = scale(pal.wall, 0.55f + 0.45f * lambert);
-      if (fog_density > 0) c = mix(c, pal.fog, 1.0f - std::exp(-fog_density * hit));
-      col.colour_b = c.b;
-      col.colour_g = c.g;
-      col.colour_r = c.r;
-      // Lighter towards the top: factor 0.8 + 0.2 * height / wall_height, linear in the row.
-      col.shade_at_horizon = 0.8f + 0.2f * h / wall_height;
-      col.shade_per_row = -0.2f * hit / (focal_ * wall_height);
-    }
-  }
-
+  const Frame f = make_frame(car, style);
+  trace_walls(f, pal);
   // Pass 2, row by row.
-  const float sample_step = static_cast<float>(kLateralStride);
-  for (int v = 0; v < height; ++v) {
-    uint8_t* row = out.ptr<uint8_t>(v);
-    const float dv = static_cast<float>(v) + 0.5f - horizon;  // > 0 below the horizon
-    const float sky_t = std::clamp(static_cast<float>(v) / horizon, 0.0f, 1.0f);
-    const Rgb sky_rgb = mix(pal.sky_top, pal.sky_horizon, sky_t * sky_t);
-    const uint8_t sky[3] = {to_u8(fog_density > 0 ? 0.5f * (sky_rgb.b + pal.fog.b) : sky_rgb.b),
-                            to_u8(fog_density > 0 ? 0.5f * (sky_rgb.g + pal.fog.g) : sky_rgb.g),
-                            to_u8(fog_density > 0 ? 0.5f * (sky_rgb.r + pal.fog.r) : sky_rgb.r)};
-    const bool ground_row = v > far_row;
-    const float z_ground = ground_row ? h * focal_ / dv : 0.0f;
-    const float footprint = z_ground / focal_;  // metres per pixel across the road
-    const float ground_fog =
-        fog_density > 0 && ground_row ? 1.0f - std::exp(-fog_density * z_ground) : 0.0f;
-    // Ground points along this row are linear in u: P(u) = cam + z * (fwd + xn(u) * right).
-    const float base_x = cx + z_ground * fwd_x, base_y = cy + z_ground * fwd_y;
-    const float step_x = z_ground * right_x, step_y = z_ground * right_y;
-    if (ground_row) {
-      // The offset field is smooth along a row: look it up every kLateralStride pixels and
-      // interpolate, exactly where a sample lies beyond the band (next to a wall).
-      for (int u = 0; u <= width; u += kLateralStride) {
-        const float xn = (static_cast<float>(u) + 0.5f - 0.5f * static_cast<float>(width)) / focal_;
-        lateral_samples_[static_cast<size_t>(u / kLateralStride)] =
-            map_.lateral(base_x + xn * step_x, base_y + xn * step_y);
-      }
-    }
-    // Grain coordinates in 16.16 fixed point, linear in u, wrapped to the texture's period.
-    int mip = 0;
-    while (mip < 3 && footprint > kTexelM * static_cast<float>(1 << mip)) ++mip;
-    const std::vector<uint32_t>& grain = grain_quads_[static_cast<size_t>(mip)];
-    const int tex_shift = 9 - mip;  // log2 of the level's size
-    const uint32_t tex_mask = (1u << tex_shift) - 1;
-    const float tex_scale = 1.0f / (kTexelM * static_cast<float>(1 << mip));
-    const float period = static_cast<float>(1 << tex_shift);
-    const float xn0 = column_xn_[0], dxn = 1.0f / focal_;
-    const float tu0 = (base_x + xn0 * step_x) * tex_scale,
-                tv0 = (base_y + xn0 * step_y) * tex_scale;
-    auto fixed = [&](float t) {
-      return static_cast<int32_t>((t - period * std::floor(t / period)) * 65536.0f);
-    };
-    int32_t tu = fixed(tu0), tv = fixed(tv0);
-    const auto dtu = static_cast<int32_t>(dxn * step_x * tex_scale * 65536.0f);
-    const auto dtv = static_cast<int32_t>(dxn * step_y * tex_scale * 65536.0f);
-
-    if (ground_row) {
-      // Per-pixel offsets: lerp between samples; exact lookups where a sample is off the band.
-      for (int k = 0; k * kLateralStride < width; ++k) {
-        const float l0 = lateral_samples_[static_cast<size_t>(k)],
-                    l1 = lateral_samples_[static_cast<size_t>(k) + 1];
-        float* dst = &lateral_row_[static_cast<size_t>(k * kLateralStride)];
-        if (std::abs(l0) < GroundMap::kFar && std::abs(l1) < GroundMap::kFar) {
-          const float step = (l1 - l0) / sample_step;
-          for (int j = 0; j < kLateralStride; ++j) dst[j] = l0 + step * static_cast<float>(j);
-        } else {
-          for (int j = 0; j < kLateralStride; ++j) {
-            const float xn = column_xn_[static_cast<size_t>(k * kLateralStride + j)];
-            dst[j] = map_.lateral(base_x + xn * step_x, base_y + xn * step_y);
-          }
-        }
-      }
-    }
-    // Asphalt colour in 8.8 fixed point, times grain (x128) -> >> 15.
-    auto fixed_8_8 = [](float c) { return static_cast<int>(std::clamp(c, 0.0f, 127.0f) * 256.0f); };
-    const int asphalt_b = fixed_8_8(pal.asphalt.b), asphalt_g = fixed_8_8(pal.asphalt.g),
-              asphalt_r = fixed_8_8(pal.asphalt.r);
-    const float plain_lo = line_half + footprint, plain_hi = border_in - footprint;
-    const bool plain_allowed = ground_fog == 0.0f;
-
-    for (int u = 0; u < width; ++u, tu += dtu, tv += dtv) {
-      uint8_t* px = row + 3 * u;
-      const ColumnWall& col = columns_[static_cast<size_t>(u)];
-      if (v >= col.ground_from) {
-        const float a = std::abs(lateral_row_[static_cast<size_t>(u)]);
-        // Bilinear grain in fixed point (luminance x128): one load fetches the texel's 2x2 quad.
-        const auto ux = static_cast<uint32_t>(tu), vy = static_cast<uint32_t>(tv);
-        const uint32_t quad =
-            grain[(((vy >> 16) & tex_mask) << tex_shift) | ((ux >> 16) & tex_mask)];
-        const int wx = static_cast<int>((ux >> 8) & 0xFF), wy = static_cast<int>((vy >> 8) & 0xFF);
-        const int t00 = static_cast<int>(quad & 0xFF), t01 = static_cast<int>((quad >> 8) & 0xFF);
-        const int t10 = static_cast<int>((quad >> 16) & 0xFF), t11 = static_cast<int>(quad >> 24);
-        const int top = t00 * 256 + (t01 - t00) * wx;
-        const int bottom = t10 * 256 + (t11 - t10) * wx;
-        const int grain_q = (top * 256 + (bottom - top) * wy) >> 16;
-        if (plain_allowed && a > plain_lo && a < plain_hi) {
-          // Plain asphalt, the common case. Channels are at most 127 x 2: no clamp needed.
-          px[0] = static_cast<uint8_t>((asphalt_b * grain_q) >> 15);
-          px[1] = static_cast<uint8_t>((asphalt_g * grain_q) >> 15);
-          px[2] = static_cast<uint8_t>((asphalt_r * grain_q) >> 15);
-          continue;
-        }
-        const float grain_k = static_cast<float>(grain_q) * (1.0f / 128.0f);
-        Rgb c = scale(pal.asphalt, grain_k);
-        if (a > border_in - footprint) {
-          const Rgb grass = scale(pal.grass, 0.6f + 0.4f * grain_k);
-          c = mix(c, pal.border, coverage(a - border_in, footprint));
-          c = mix(grass, c, coverage(road - a, footprint));
-        } else if (pal.has_line && a < line_half + footprint) {
-          c = mix(c, pal.line, coverage(line_half - a, footprint));
-        }
-        if (ground_fog > 0) c = mix(c, pal.fog, ground_fog);
-        store(px, c);
-      } else if (v >= col.wall_from) {
-        const float k = col.shade_at_horizon + col.shade_per_row * dv;
-        px[0] = static_cast<uint8_t>(std::min(255.0f, col.colour_b * k));
-        px[1] = static_cast<uint8_t>(std::min(255.0f, col.colour_g * k));
-        px[2] = static_cast<uint8_t>(std::min(255.0f, col.colour_r * k));
-      } else {
-        px[0] = sky[0];
-        px[1] = sky[1];
-        px[2] = sky[2];
-      }
-    }
+  for (int v = 0; v < f.height; ++v) {
+    const GroundRow g = ground_row(f, v);
+    if (g.visible) lateral_offsets(f, g);
+    shade_row(f, pal, g, v, out.ptr<uint8_t>(v));
   }
   if (style.noise_sigma > 0) add_noise(out, style.noise_sigma, frame_seed);
+}
+
+Renderer::Frame Renderer::make_frame(const Pose2& car, const RenderStyle& style) const {
+  Frame f;
+  f.width = camera_.width;
+  f.height = camera_.height;
+  const Pose2 cam = camera_.camera_pose(car);
+  f.cx = static_cast<float>(cam.position.x);
+  f.cy = static_cast<float>(cam.position.y);
+  f.fwd_x = static_cast<float>(std::cos(cam.yaw));
+  f.fwd_y = static_cast<float>(std::sin(cam.yaw));
+  f.right_x = f.fwd_y;
+  f.right_y = -f.fwd_x;
+  f.h = static_cast<float>(camera_.height_m);
+  f.far = static_cast<float>(camera_.far_m);
+  f.horizon = 0.5f * static_cast<float>(f.height);
+  // Ground rows start below the far clip's row; a wall moves that start down.
+  f.far_row = static_cast<int>(std::floor(f.horizon - 0.5f + f.h * focal_ / f.far));
+  f.wall_offset = static_cast<float>(section_.wall_offset_m);
+  f.wall_height = static_cast<float>(section_.wall_height_m);
+  f.road = static_cast<float>(section_.road_half_width_m);
+  f.line_half = static_cast<float>(section_.line_half_width_m);
+  f.border_in = f.road - static_cast<float>(section_.border_width_m);
+  f.fog_density = style.fog_density;
+  return f;
+}
+
+// Pass 1, per column: the wall's depth along the optical axis and the rows it covers.
+void Renderer::trace_walls(const Frame& f, const Palette& pal) {
+  for (int u = 0; u < f.width; ++u) {
+    const auto uu = static_cast<size_t>(u);
+    const float xn = column_xn_[uu];
+    const float dx = f.fwd_x + xn * f.right_x, dy = f.fwd_y + xn * f.right_y;
+    const float hit = wall_depth(f, dx, dy);
+    ColumnWall& col = columns_[uu];
+    col.depth = hit <= f.far ? hit : INFINITY;
+    col.ground_from = f.far_row + 1;
+    col.wall_from = f.height;  // no wall
+    if (hit <= f.far) shade_wall(f, pal, dx, dy, hit, col);
+  }
+}
+
+// Sphere tracing along the ground ray (dx, dy) per unit depth (|offset| grows at most 1 m per
+// metre travelled), refined by bisection. Returns the wall's depth, or infinity if none is hit.
+float Renderer::wall_depth(const Frame& f, float dx, float dy) const {
+  const float ground_per_z = std::sqrt(dx * dx + dy * dy);
+  float z = 0.05f, prev = z;
+  for (int it = 0; it < 200 && z <= f.far; ++it) {
+    const float rem = f.wall_offset - std::abs(map_.lateral(f.cx + z * dx, f.cy + z * dy));
+    if (rem <= 0.0f) {
+      float lo = prev, hi = z;  // refine between the last free depth and this one
+      for (int b = 0; b < 10; ++b) {
+        const float mid = 0.5f * (lo + hi);
+        (f.wall_offset - std::abs(map_.lateral(f.cx + mid * dx, f.cy + mid * dy)) <= 0.0f ? hi
+                                                                                          : lo) =
+            mid;
+      }
+      return hi;
+    }
+    prev = z;
+    z += std::max(rem, 0.01f) / ground_per_z;
+  }
+  return INFINITY;
+}
+
+// A column whose ray hits the wall at depth `hit`: the rows the wall covers and its colour.
+void Renderer::shade_wall(const Frame& f, const Palette& pal, float dx, float dy, float hit,
+                          ColumnWall& col) const {
+  col.ground_from = std::max(
+      col.ground_from, static_cast<int>(std::floor(f.horizon - 0.5f + f.h * focal_ / hit)) + 1);
+  col.wall_from = std::max(
+      0, static_cast<int>(std::ceil(f.horizon - 0.5f - focal_ * (f.wall_height - f.h) / hit)));
+  // Shade by the wall's facing: its normal is the gradient of |offset| at the hit point.
+  const float px = f.cx + hit * dx, py = f.cy + hit * dy, e = 0.05f;
+  const float gx = std::abs(map_.lateral(px + e, py)) - std::abs(map_.lateral(px - e, py));
+  const float gy = std::abs(map_.lateral(px, py + e)) - std::abs(map_.lateral(px, py - e));
+  const float gn = std::sqrt(gx * gx + gy * gy);
+  const float lambert = gn > 0 && gn < 1.0f ? std::abs(gx * kLightX + gy * kLightY) / gn : 0.5f;
+  Rgb c = scale(pal.wall, 0.55f + 0.45f * lambert);
+  if (f.fog_density > 0) c = mix(c, pal.fog, 1.0f - std::exp(-f.fog_density * hit));
+  col.colour_b = c.b;
+  col.colour_g = c.g;
+  col.colour_r = c.r;
+  // Lighter towards the top: factor 0.8 + 0.2 * height / wall_height, linear in the row.
+  col.shade_at_horizon = 0.8f + 0.2f * f.h / f.wall_height;
+  col.shade_per_row = -0.2f * hit / (focal_ * f.wall_height);
+}
+
+Renderer::GroundRow Renderer::ground_row(const Frame& f, int v) const {
+  GroundRow g;
+  g.dv = static_cast<float>(v) + 0.5f - f.horizon;
+  g.visible = v > f.far_row;
+  g.z = g.visible ? f.h * focal_ / g.dv : 0.0f;
+  g.footprint = g.z / focal_;
+  g.fog = f.fog_density > 0 && g.visible ? 1.0f - std::exp(-f.fog_density * g.z) : 0.0f;
+  // Ground points along this row are linear in u: P(u) = cam + z * (fwd + xn(u) * right).
+  g.base_x = f.cx + g.z * f.fwd_x;
+  g.base_y = f.cy + g.z * f.fwd_y;
+  g.step_x = g.z * f.right_x;
+  g.step_y = g.z * f.right_y;
+  return g;
+}
+
+// Fills lateral_row_ with the offset at every pixel of a ground row. The offset field is smooth
+// along a row: look it up every kLateralStride pixels and interpolate, exactly where a sample
+// lies beyond the band (next to a wall).
+void Renderer::lateral_offsets(const Frame& f, const GroundRow& g) {
+  for (int u = 0; u <= f.width; u += kLateralStride) {
+    const float xn = (static_cast<float>(u) + 0.5f - 0.5f * static_cast<float>(f.width)) / focal_;
+    lateral_samples_[static_cast<size_t>(u / kLateralStride)] =
+        map_.lateral(g.base_x + xn * g.step_x, g.base_y + xn * g.step_y);
+  }
+  const float sample_step = static_cast<float>(kLateralStride);
+  for (int k = 0; k * kLateralStride < f.width; ++k) {
+    const float l0 = lateral_samples_[static_cast<size_t>(k)],
+                l1 = lateral_samples_[static_cast<size_t>(k) + 1];
+    float* dst = &lateral_row_[static_cast<size_t>(k * kLateralStride)];
+    if (std::abs(l0) < GroundMap::kFar && std::abs(l1) < GroundMap::kFar) {
+      const float step = (l1 - l0) / sample_step;
+      for (int j = 0; j < kLateralStride; ++j) dst[j] = l0 + step * static_cast<float>(j);
+    } else {
+      for (int j = 0; j < kLateralStride; ++j) {
+        const float xn = column_xn_[static_cast<size_t>(k * kLateralStride + j)];
+        dst[j] = map_.lateral(g.base_x + xn * g.step_x, g.base_y + xn * g.step_y);
+      }
+    }
+  }
+}
+
+// Grain coordinates in 16.16 fixed point, linear in u, wrapped to the texture's period; the mip
+// level is the finest whose texels are at least a pixel's footprint.
+Renderer::GrainRow Renderer::grain_row(const GroundRow& g) const {
+  int mip = 0;
+  while (mip < 3 && g.footprint > kTexelM * static_cast<float>(1 << mip)) ++mip;
+  GrainRow grain;
+  grain.quads = grain_quads_[static_cast<size_t>(mip)].data();
+  grain.tex_shift = 9 - mip;
+  grain.tex_mask = (1u << grain.tex_shift) - 1;
+  const float tex_scale = 1.0f / (kTexelM * static_cast<float>(1 << mip));
+  const float period = static_cast<float>(1 << grain.tex_shift);
+  const float xn0 = column_xn_[0], dxn = 1.0f / focal_;
+  const float tu0 = (g.base_x + xn0 * g.step_x) * tex_scale,
+              tv0 = (g.base_y + xn0 * g.step_y) * tex_scale;
+  auto fixed = [&](float t) {
+    return static_cast<int32_t>((t - period * std::floor(t / period)) * 65536.0f);
+  };
+  grain.tu = fixed(tu0);
+  grain.tv = fixed(tv0);
+  grain.dtu = static_cast<int32_t>(dxn * g.step_x * tex_scale * 65536.0f);
+  grain.dtv = static_cast<int32_t>(dxn * g.step_y * tex_scale * 65536.0f);
+  return grain;
+}
+
+// The sky's colour on row v: a vertical gradient, half fog when there is fog.
+std::array<uint8_t, 3> Renderer::sky_colour(const Frame& f, const Palette& pal, int v) const {
+  const float sky_t = std::clamp(static_cast<float>(v) / f.horizon, 0.0f, 1.0f);
+  const Rgb sky_rgb = mix(pal.sky_top, pal.sky_horizon, sky_t * sky_t);
+  const bool fog = f.fog_density > 0;
+  return {to_u8(fog ? 0.5f * (sky_rgb.b + pal.fog.b) : sky_rgb.b),
+          to_u8(fog ? 0.5f * (sky_rgb.g + pal.fog.g) : sky_rgb.g),
+          to_u8(fog ? 0.5f * (sky_rgb.r + pal.fog.r) : sky_rgb.r)};
+}
+
+// Pass 2, one row of pixels: ground (asphalt with grain, line, border, grass, fog) from the
+// column's ground_from down, wall above it, sky above that. The ground needs lateral_row_.
+void Renderer::shade_row(const Frame& f, const Palette& pal, const GroundRow& g, int v,
+                         uint8_t* row) const {
+  // Locals, not the callers' structs, in the pixel loop: stores through `row` could alias those.
+  const int width = f.width;
+  const float dv = g.dv;
+  const std::array<uint8_t, 3> sky = sky_colour(f, pal, v);
+  const GroundShading ground{pal.asphalt, pal.grass,    pal.border, pal.line,
+                             pal.fog,     pal.has_line, f.road,     f.line_half,
+                             f.border_in, g.footprint,  g.fog};
+  const GrainRow texture = grain_row(g);
+  const uint32_t* grain = texture.quads;
+  const int tex_shift = texture.tex_shift;
+  const uint32_t tex_mask = texture.tex_mask;
+  const int32_t dtu = texture.dtu, dtv = texture.dtv;
+  int32_t tu = texture.tu, tv = texture.tv;
+  // Asphalt colour in 8.8 fixed point, times grain (x128) -> >> 15.
+  auto fixed_8_8 = [](float c) { return static_cast<int>(std::clamp(c, 0.0f, 127.0f) * 256.0f); };
+  const int asphalt_b = fixed_8_8(pal.asphalt.b), asphalt_g = fixed_8_8(pal.asphalt.g),
+            asphalt_r = fixed_8_8(pal.asphalt.r);
+  const float plain_lo = ground.line_half + ground.footprint,
+              plain_hi = ground.border_in - ground.footprint;
+  const bool plain_allowed = ground.fog_k == 0.0f;
+
+  for (int u = 0; u < width; ++u, tu += dtu, tv += dtv) {
+    uint8_t* px = row + 3 * u;
+    const ColumnWall& col = columns_[static_cast<size_t>(u)];
+    if (v >= col.ground_from) {
+      const float a = std::abs(lateral_row_[static_cast<size_t>(u)]);
+      // Bilinear grain in fixed point (luminance x128): one load fetches the texel's 2x2 quad.
+      const auto ux = static_cast<uint32_t>(tu), vy = static_cast<uint32_t>(tv);
+      const uint32_t quad = grain[(((vy >> 16) & tex_mask) << tex_shift) | ((ux >> 16) & tex_mask)];
+      const int wx = static_cast<int>((ux >> 8) & 0xFF), wy = static_cast<int>((vy >> 8) & 0xFF);
+      const int t00 = static_cast<int>(quad & 0xFF), t01 = static_cast<int>((quad >> 8) & 0xFF);
+      const int t10 = static_cast<int>((quad >> 16) & 0xFF), t11 = static_cast<int>(quad >> 24);
+      const int top = t00 * 256 + (t01 - t00) * wx;
+      const int bottom = t10 * 256 + (t11 - t10) * wx;
+      const int grain_q = (top * 256 + (bottom - top) * wy) >> 16;
+      if (plain_allowed && a > plain_lo && a < plain_hi) {
+        // Plain asphalt, the common case. Channels are at most 127 x 2: no clamp needed.
+        px[0] = static_cast<uint8_t>((asphalt_b * grain_q) >> 15);
+        px[1] = static_cast<uint8_t>((asphalt_g * grain_q) >> 15);
+        px[2] = static_cast<uint8_t>((asphalt_r * grain_q) >> 15);
+        continue;
+      }
+      store(px, shade_ground(ground, a, grain_q));
+    } else if (v >= col.wall_from) {
+      const float k = col.shade_at_horizon + col.shade_per_row * dv;
+      px[0] = static_cast<uint8_t>(std::min(255.0f, col.colour_b * k));
+      px[1] = static_cast<uint8_t>(std::min(255.0f, col.colour_g * k));
+      px[2] = static_cast<uint8_t>(std::min(255.0f, col.colour_r * k));
+    } else {
+      px[0] = sky[0];
+      px[1] = sky[1];
+      px[2] = sky[2];
+    }
+  }
 }
 
 void Renderer::add_noise(cv::Mat& image, float sigma, uint64_t frame_seed) const {

@@ -67,9 +67,6 @@ class Renderer {
   const GroundMap& ground_map() const { return map_; }
 
  private:
-  struct Palette;  // per-frame colours after brightness and hue
-  Palette make_palette(const RenderStyle& style) const;
-
   track::CrossSection section_;
   CameraModel camera_;
   GroundMap map_;
@@ -96,6 +93,25 @@ class Renderer {
   std::vector<ColumnWall> columns_;
   std::vector<float> lateral_samples_;  // offsets every kLateralStride px of a ground row
   std::vector<float> lateral_row_;      // offsets at every px of a ground row
+
+  // The stages of render(), in order, and the per-frame and per-row values they pass on (plain
+  // structs, defined in renderer.cpp).
+  struct Palette;    // colours after brightness and hue
+  struct Frame;      // the camera's pose and the cross-section, as floats
+  struct GroundRow;  // where one image row's rays meet the ground
+  struct GrainRow;   // the grain texture's mip level and coordinates along one row
+  Palette make_palette(const RenderStyle& style) const;
+  Frame make_frame(const Pose2& car, const RenderStyle& style) const;
+  void trace_walls(const Frame& f, const Palette& pal);  // pass 1: fills columns_
+  float wall_depth(const Frame& f, float dx, float dy) const;
+  void shade_wall(const Frame& f, const Palette& pal, float dx, float dy, float hit,
+                  ColumnWall& col) const;
+  GroundRow ground_row(const Frame& f, int v) const;
+  void lateral_offsets(const Frame& f, const GroundRow& g);  // fills lateral_row_
+  GrainRow grain_row(const GroundRow& g) const;
+  std::array<uint8_t, 3> sky_colour(const Frame& f, const Palette& pal, int v) const;
+  void shade_row(const Frame& f, const Palette& pal, const GroundRow& g, int v,
+                 uint8_t* row) const;  // pass 2
 };
 
 }  // namespace pitlane::sim
