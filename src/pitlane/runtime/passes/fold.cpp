@@ -149,6 +149,35 @@ bool is_view(Op op) {
   return op == Op::Reshape;
 }
 
+Links::Links(const Graph& g) {
+  grow(g);
+  for (int id : g.outputs) ++graph_outputs_[id];
+  for (size_t i = 0; i < g.nodes.size(); ++i) attach(g, static_cast<int>(i));
+}
+
+void Links::grow(const Graph& g) {
+  producer_.resize(g.values.size(), -1);
+  readers_.resize(g.values.size(), 0);
+  sum_.resize(g.values.size(), 0);
+  graph_outputs_.resize(g.values.size(), 0);
+}
+
+void Links::detach(const Graph& g, int node) {
+  const Node& n = g.nodes[node];
+  for (int id : n.inputs)
+    if (id >= 0) --readers_[id], sum_[id] -= node;
+  for (int id : n.outputs)
+    if (id >= 0 && producer_[id] == node) producer_[id] = -1;
+}
+
+void Links::attach(const Graph& g, int node) {
+  const Node& n = g.nodes[node];
+  for (int id : n.inputs)
+    if (id >= 0) ++readers_[id], sum_[id] += node;
+  for (int id : n.outputs)
+    if (id >= 0) producer_[id] = node;
+}
+
 std::vector<int> use_counts(const Graph& g) {
   std::vector<int> uses(g.values.size(), 0);
   for (const Node& n : g.nodes)

@@ -10,19 +10,6 @@
 namespace pitlane::runtime {
 namespace {
 
-struct Links {
-  std::vector<int> producer;  // value id -> node index (-1: input or constant)
-  std::vector<int> uses;      // readers (+1 for graph outputs)
-};
-
-Links links(const Graph& g) {
-  Links l{std::vector<int>(g.values.size(), -1), use_counts(g)};
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    for (int id : g.nodes[i].outputs)
-      if (id >= 0) l.producer[id] = static_cast<int>(i);
-  return l;
-}
-
 bool has(const Node& n, size_t i) {
   return i < n.inputs.size() && n.inputs[i] >= 0;
 }
@@ -38,8 +25,8 @@ size_t count(const Value& v) {
 // The DequantizeLinear producing `value` with constant scale and zero point, or null.
 // weights: its input must be a constant (u)int8 tensor; else a per-tensor runtime (u)int8 input.
 const Node* dequantize_of(const Graph& g, const Links& l, int value, bool weights) {
-  if (value < 0 || l.producer[value] < 0) return nullptr;
-  const Node& dq = g.nodes[l.producer[value]];
+  if (value < 0 || l.producer(value) < 0) return nullptr;
+  const Node& dq = g.nodes[l.producer(value)];
   if (dq.op != Op::DequantizeLinear || !const_in(g, dq, 1) || (has(dq, 2) && !const_in(g, dq, 2)))
     return nullptr;
   // A runtime input's type is not known yet; shape inference checks it is (u)int8.
@@ -65,17 +52,10 @@ struct Tail {
 };
 Tail quantized_tail(const Graph& g, const Links& l, int value) {
   Tail t;
-  auto sole_reader = [&](int v) -> int {
-    if (l.uses[v] != 1) return -1;
-    for (size_t i = 0; i < g.nodes.size(); ++i)
-      for (int id : g.nodes[i].inputs)
-        if (id == v) return static_cast<int>(i);
-    return -1;  // a graph output
-  };
-  int reader = sole_reader(value);
+  int reader = l.sole_reader(value);
   if (reader >= 0 && g.nodes[reader].op == Op::Relu) {
     t.relu = reader;
-    reader = sole_reader(g.nodes[reader].outputs[0]);
+    reader = l.sole_reader(g.nodes[reader].outputs[0]);
   }
   if (reader < 0) return {};
   const Node& q = g.nodes[reader];
@@ -95,8 +75,8 @@ int quantize_bias(Graph& g, const Links& l, int bias, float x_scale, const Value
   const Value& v = g.values[bias];
   if (v.is_const && v.dtype == DType::f32) {
     b = v.f32;
-  } else if (l.producer[bias] >= 0) {
-    const Node& dq = g.nodes[l.producer[bias]];
+  } else if (l.producer(bias) >= 0) {
+    const Node& dq = g.nodes[l.producer(bias)];
     if (dq.op != Op::DequantizeLinear || !const_in(g, dq, 0) || !const_in(g, dq, 1) ||
         (has(dq, 2) && !const_in(g, dq, 2)))
       return -1;
@@ -136,9 +116,8 @@ void kill(Node& n) {
   n.inputs.clear();
 }
 
-// Tries one Conv / Gemm / MatMul; true when it was replaced.
-bool fuse_one(Graph& g, size_t index) {
-  const Links l = links(g);
+// Tries one Conv / Gemm / MatMul; true when it was replaced (and `l` follows the edit).
+bool fuse_one(Graph& g, Links& l, size_t index) {
   Node& n = g.nodes[index];
   const bool conv = n.op == Op::Conv;
   if (n.op == Op::Gemm) {
@@ -151,11 +130,11 @@ bool fuse_one(Graph& g, size_t index) {
   // (it only relabels the quantized values).
   int view = -1;
   const int a = n.inputs[0];
-  if (!conv && a >= 0 && l.producer[a] >= 0 && l.uses[a] == 1) {
-    const Node& v = g.nodes[l.producer[a]];
+  if (!conv && a >= 0 && l.producer(a) >= 0 && l.uses(a) == 1) {
+    const Node& v = g.nodes[l.producer(a)];
     if ((v.op == Op::Flatten || v.op == Op::Reshape) && v.inputs[0] >= 0 &&
-        l.uses[v.inputs[0]] == 1)
-      view = l.producer[a];
+        l.uses(v.inputs[0]) == 1)
+      view = l.producer(a);
   }
   const Node* dx = dequantize_of(g, l, view >= 0 ? g.nodes[view].inputs[0] : a, false);
   const Node* dw = dequantize_of(g, l, n.inputs[1], true);
@@ -172,11 +151,17 @@ bool fuse_one(Graph& g, size_t index) {
   if (has(n, 2)) {
     bias = quantize_bias(g, l, n.inputs[2], x_scale, g.values[dw->inputs[1]], channels);
     if (bias < 0) return false;
+    l.grow(g);
   }
   const Tail tail = quantized_tail(g, l, n.outputs[0]);
   if (conv && tail.quantize < 0) return false;  // QLinearConv needs a quantized output
   const int none = -1;
   const int x_zp = has(*dx, 2) ? dx->inputs[2] : none, w_zp = has(*dw, 2) ? dw->inputs[2] : none;
+  // Every node the fusion edits leaves the links first and comes back as edited.
+  std::vector<int> touched = {static_cast<int>(index)};
+  for (int t : {view, tail.relu, tail.quantize})
+    if (t >= 0) touched.push_back(t);
+  for (int t : touched) l.detach(g, t);
   Node fused{.name = n.name};
   if (conv) {
     const Node& q = g.nodes[tail.quantize];
@@ -207,6 +192,7 @@ bool fuse_one(Graph& g, size_t index) {
     fused.outputs = {n.outputs[0]};
     g.nodes[index] = std::move(fused);
   }
+  for (int t : touched) l.attach(g, t);
   return true;
 }
 
@@ -214,7 +200,8 @@ bool fuse_one(Graph& g, size_t index) {
 
 void fuse_quantized(Graph& g) {
   bool any = false;
-  for (size_t i = 0; i < g.nodes.size(); ++i) any |= fuse_one(g, i);
+  Links links(g);
+  for (size_t i = 0; i < g.nodes.size(); ++i) any |= fuse_one(g, links, i);
   if (!any) return;
   std::vector<Node> kept;
   for (Node& n : g.nodes)

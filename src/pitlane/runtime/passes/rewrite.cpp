@@ -29,26 +29,6 @@ int add_const(Graph& g, const std::string& name, std::vector<int64_t> shape,
   return static_cast<int>(g.values.size()) - 1;
 }
 
-// value id -> index of the node producing it (-1 for inputs and constants).
-std::vector<int> producers(const Graph& g) {
-  std::vector<int> p(g.values.size(), -1);
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (!dead(g.nodes[i]))
-      for (int id : g.nodes[i].outputs)
-        if (id >= 0) p[id] = static_cast<int>(i);
-  return p;
-}
-
-// value id -> index of its only reader (-1 when it has none, several, or is a graph output).
-std::vector<int> sole_consumers(const Graph& g) {
-  const auto uses = use_counts(g);
-  std::vector<int> c(g.values.size(), -1);
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    for (int id : g.nodes[i].inputs)
-      if (id >= 0 && uses[id] == 1) c[id] = static_cast<int>(i);
-  return c;
-}
-
 bool is_const(const Graph& g, const Node& n, size_t i) {
   return i < n.inputs.size() && n.inputs[i] >= 0 && g.values[n.inputs[i]].is_const;
 }
@@ -89,6 +69,7 @@ std::vector<float> transpose2d(const std::vector<float>& a, int64_t rows, int64_
 
 // MatMul(A [M,K], const B [K,N]) (+ Add const [N]) -> Gemm(A, B^T [N,K], bias, transB=1).
 void matmul_to_gemm(Graph& g) {
+  Links links(g);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     Node& n = g.nodes[i];
     if (dead(n) || n.op != Op::MatMul || !is_const(g, n, 1)) continue;
@@ -96,12 +77,14 @@ void matmul_to_gemm(Graph& g) {
     const Value& b = g.values[n.inputs[1]];
     const int64_t k = b.shape[0], cols = b.shape[1];
     const int bt = add_const(g, n.name + ".weight", {cols, k}, transpose2d(b.f32, k, cols));
+    links.grow(g);
+    links.detach(g, static_cast<int>(i));
     n.op = Op::Gemm;
     n.inputs[1] = bt;
     n.attrs = {};
     n.attrs.trans_b = true;
-    const auto consumers = sole_consumers(g);
-    const int ci = consumers[n.outputs[0]];
+    links.attach(g, static_cast<int>(i));
+    const int ci = links.sole_reader(n.outputs[0]);
     if (ci < 0) continue;
     Node& add = g.nodes[ci];
     if (add.op != Op::Add) continue;
@@ -110,9 +93,12 @@ void matmul_to_gemm(Graph& g) {
     if (!bias.is_const || bias.dtype != DType::f32 || element_count(bias.shape) != cols ||
         bias.shape.empty() || bias.shape.back() != cols || bias.shape.size() > 2)
       continue;
+    links.detach(g, static_cast<int>(i));
+    links.detach(g, ci);
     n.inputs.push_back(other);
     n.outputs[0] = add.outputs[0];
     kill(add);
+    links.attach(g, static_cast<int>(i));
   }
 }
 
@@ -158,6 +144,7 @@ bool canonical(const Graph& g, const Node& n) {
 }
 
 void fold_batchnorm(Graph& g) {
+  Links links(g);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     if (dead(g.nodes[i]) || g.nodes[i].op != Op::BatchNormalization) continue;
     Node bn = g.nodes[i];
@@ -169,12 +156,10 @@ void fold_batchnorm(Graph& g) {
       return n.inputs.size() > 2 && n.inputs[2] >= 0 ? g.values[n.inputs[2]].f32
                                                      : std::vector<float>{};
     };
-    const auto prod = producers(g);
-    const auto consumers = sole_consumers(g);
     const int x = bn.inputs[0];
     // A: Conv -> BN (or canonical Gemm -> BN): scale the producer's output channels.
-    const int pi = prod[x];
-    if (pi >= 0 && consumers[x] == static_cast<int>(i)) {
+    const int pi = links.producer(x);
+    if (pi >= 0 && links.sole_reader(x) == static_cast<int>(i)) {
       const Node& p = g.nodes[pi];
       const bool conv = p.op == Op::Conv;
       if ((conv || (canonical(g, p) && g.values[x].shape.size() == 2)) &&
@@ -184,18 +169,22 @@ void fold_batchnorm(Graph& g) {
         const auto wshape = g.values[p.inputs[1]].shape;
         const int wid = add_const(g, p.name + ".weight_bn", wshape, std::move(w));
         const int bid = add_const(g, p.name + ".bias_bn", {channels}, std::move(b));
+        links.grow(g);
+        links.detach(g, pi);
+        links.detach(g, static_cast<int>(i));
         Node& p2 = g.nodes[pi];
         p2.inputs.resize(3);
         p2.inputs[1] = wid;
         p2.inputs[2] = bid;
         p2.outputs[0] = bn.outputs[0];
         kill(g.nodes[i]);
+        links.attach(g, pi);
         continue;
       }
     }
     // B: BN -> Conv without padding: fold into the Conv's input channels (exact: no padded zeros).
     const int y = bn.outputs[0];
-    const int ci = consumers[y];
+    const int ci = links.sole_reader(y);
     if (ci >= 0 && g.nodes[ci].op == Op::Conv && g.nodes[ci].inputs[0] == y &&
         g.nodes[ci].attrs.pads == std::vector<int64_t>{0, 0, 0, 0}) {
       const Node& c = g.nodes[ci];
@@ -204,12 +193,16 @@ void fold_batchnorm(Graph& g) {
       onnx::fold_into_following(affine, w, b, wshape[1], wshape[2] * wshape[3]);
       const int wid = add_const(g, c.name + ".weight_bn", wshape, std::move(w));
       const int bid = add_const(g, c.name + ".bias_bn", {wshape[0]}, std::move(b));
+      links.grow(g);
+      links.detach(g, ci);
+      links.detach(g, static_cast<int>(i));
       Node& c2 = g.nodes[ci];
       c2.inputs.resize(3);
       c2.inputs[0] = x;
       c2.inputs[1] = wid;
       c2.inputs[2] = bid;
       kill(g.nodes[i]);
+      links.attach(g, ci);
       continue;
     }
     // Otherwise: a per-channel affine of its own.
@@ -217,28 +210,31 @@ void fold_batchnorm(Graph& g) {
     std::vector<float> shift(affine.shift.begin(), affine.shift.end());
     const int sid = add_const(g, bn.name + ".scale", {channels}, std::move(scale));
     const int tid = add_const(g, bn.name + ".shift", {channels}, std::move(shift));
+    links.grow(g);
+    links.detach(g, static_cast<int>(i));
     Node& n = g.nodes[i];
     n.op = Op::Affine;
     n.inputs = {x, sid, tid};
     n.outputs.resize(1);
     n.attrs = {};
+    links.attach(g, static_cast<int>(i));
   }
 }
 
 // Transpose(X, perm with perm[0]=0) -> flatten view -> canonical Gemm: permute the Gemm's weight
 // columns instead, so the Gemm reads X's own layout and the Transpose disappears.
 void fold_transpose_into_gemm(Graph& g) {
+  Links links(g);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     Node& gemm = g.nodes[i];
     if (dead(gemm) || !canonical(g, gemm)) continue;
-    const auto prod = producers(g);
-    const auto consumers = sole_consumers(g);
     const int a = gemm.inputs[0];
-    const int vi = prod[a];
-    if (vi < 0 || g.nodes[vi].op != Op::Reshape || consumers[a] != static_cast<int>(i)) continue;
+    const int vi = links.producer(a);
+    if (vi < 0 || g.nodes[vi].op != Op::Reshape || links.sole_reader(a) != static_cast<int>(i))
+      continue;
     const int t = g.nodes[vi].inputs[0];
-    const int ti = prod[t];
-    if (ti < 0 || g.nodes[ti].op != Op::Transpose || consumers[t] != vi) continue;
+    const int ti = links.producer(t);
+    if (ti < 0 || g.nodes[ti].op != Op::Transpose || links.sole_reader(t) != vi) continue;
     const auto perm = g.nodes[ti].attrs.perm;
     const int xid = g.nodes[ti].inputs[0];
     const auto& xs = g.values[xid].shape;
@@ -267,13 +263,18 @@ void fold_transpose_into_gemm(Graph& g) {
       for (int64_t f = 0; f < k; ++f) wf[r * k + to_x[f]] = w.f32[r * k + f];
     const auto wshape = w.shape;
     const int wid = add_const(g, gemm.name + ".weight_perm", wshape, std::move(wf));
+    links.grow(g);
+    for (int node : {static_cast<int>(i), vi, ti}) links.detach(g, node);
     g.nodes[i].inputs[1] = wid;
     g.nodes[vi].inputs[0] = xid;
     kill(g.nodes[ti]);
+    links.attach(g, static_cast<int>(i));
+    links.attach(g, vi);
   }
 }
 
 void fuse_activations(Graph& g) {
+  Links links(g);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     Node& act = g.nodes[i];
     if (dead(act)) continue;
@@ -297,18 +298,19 @@ void fuse_activations(Graph& g) {
       default:
         continue;
     }
-    const auto prod = producers(g);
-    const auto consumers = sole_consumers(g);
     const int x = act.inputs[0];
-    const int pi = prod[x];
-    if (pi < 0 || consumers[x] != static_cast<int>(i)) continue;
+    const int pi = links.producer(x);
+    if (pi < 0 || links.sole_reader(x) != static_cast<int>(i)) continue;
     Node& p = g.nodes[pi];
     if (p.activation.kind != Activation::none ||
         !(p.op == Op::Conv || p.op == Op::Gemm || p.op == Op::MatMul || p.op == Op::Affine))
       continue;
+    links.detach(g, pi);
+    links.detach(g, static_cast<int>(i));
     p.activation = f;
     p.outputs[0] = act.outputs[0];
     kill(act);
+    links.attach(g, pi);
   }
 }
 
