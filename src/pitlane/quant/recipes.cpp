@@ -98,6 +98,148 @@ std::string input_point(const ::onnx::GraphProto& g, const std::string& x) {
   return x;
 }
 
+// The name a quantizable node's new tensors start from.
+std::string base_name(const ::onnx::NodeProto& n) {
+  return n.name().empty() ? n.output(0) : n.name();
+}
+
+// Each activation point's parameters from its range: uint8, or int8 for the int8-only graph
+// output; the int8-only graph input takes raw uint8 pixels (scale 1, zero point 0).
+std::map<std::string, AffineParams> activation_params(const std::vector<std::string>& points,
+                                                      const std::map<std::string, Range>& ranges,
+                                                      const StaticOptions& options,
+                                                      const std::string& input,
+                                                      const std::string& output) {
+  std::map<std::string, AffineParams> params;
+  for (const auto& p : points) {
+    auto it = ranges.find(p);
+    if (it == ranges.end()) throw InputError("no calibration range for tensor '" + p + "'");
+    const bool int8_out = options.int8_only && p == output;
+    params[p] = options.int8_only && p == input ? AffineParams{1.0f, 0}
+                                                : affine_params(it->second, int8_out);
+  }
+  return params;
+}
+
+// Node i's weight as int8, symmetric per output channel, behind a DequantizeLinear (appended to
+// `dq_nodes`); the per-channel scales.
+std::vector<float> quantize_node_weight(::onnx::GraphProto& g, int i,
+                                        std::vector<::onnx::NodeProto>& dq_nodes) {
+  ::onnx::NodeProto& n = *g.mutable_node(i);
+  const std::string base = base_name(n);
+  const TensorProto& wt = initializer(g, n.input(1));
+  const auto dims = dims_of(wt);
+  const int axis = weight_axis(n);
+  QuantizedWeights qw = quantize_weights(onnx::tensor_floats(wt), dims, axis);
+  const int64_t channels = dims[axis];
+  const std::string wq = onnx::unique_name(g, base + ".weight_quantized");
+  onnx::add_initializer(g, onnx::int_tensor(wq, dims, TensorProto::INT8, qw.q));
+  onnx::add_initializer(g, onnx::float_tensor(wq + "_scale", {channels}, qw.scale));
+  onnx::add_initializer(g, onnx::int_tensor(wq + "_zero_point", {channels}, TensorProto::INT8,
+                                            std::vector<int32_t>(channels, 0)));
+  ::onnx::NodeProto dq =
+      onnx::make_node("DequantizeLinear", {wq, wq + "_scale", wq + "_zero_point"},
+                      {wq + "_dequantized"}, wq + "_dequantize");
+  onnx::set_attr_int(dq, "axis", axis);
+  dq_nodes.push_back(std::move(dq));
+  const std::string old_w = n.input(1);
+  n.set_input(1, wq + "_dequantized");
+  drop_if_unused(g, old_w);
+  return std::move(qw.scale);
+}
+
+// Node i's bias, one per channel, as int32 at x_scale * w_scale behind a DequantizeLinear
+// (appended to `dq_nodes`).
+void quantize_node_bias(::onnx::GraphProto& g, int i, float x_scale,
+                        const std::vector<float>& w_scale,
+                        std::vector<::onnx::NodeProto>& dq_nodes) {
+  const std::string base = base_name(g.node(i));
+  const int64_t channels = static_cast<int64_t>(w_scale.size());
+  const auto b = onnx::tensor_floats(initializer(g, g.node(i).input(2)));
+  std::vector<int32_t> bq(channels);
+  std::vector<float> bs(channels);
+  for (int64_t c = 0; c < channels; ++c) {
+    bs[c] = x_scale * w_scale[c];
+    bq[c] = static_cast<int32_t>(
+        std::clamp(std::nearbyint(static_cast<double>(b[c]) / bs[c]), -2147483647.0, 2147483647.0));
+  }
+  const std::string bname = onnx::unique_name(g, base + ".bias_quantized");
+  onnx::add_initializer(g, onnx::int_tensor(bname, {channels}, TensorProto::INT32, bq));
+  onnx::add_initializer(g, onnx::float_tensor(bname + "_scale", {channels}, bs));
+  onnx::add_initializer(g, onnx::int_tensor(bname + "_zero_point", {channels}, TensorProto::INT32,
+                                            std::vector<int32_t>(channels, 0)));
+  ::onnx::NodeProto bdq =
+      onnx::make_node("DequantizeLinear", {bname, bname + "_scale", bname + "_zero_point"},
+                      {bname + "_dequantized"}, bname + "_dequantize");
+  onnx::set_attr_int(bdq, "axis", 0);
+  dq_nodes.push_back(std::move(bdq));
+  const std::string old_b = g.node(i).input(2);
+  g.mutable_node(i)->set_input(2, bname + "_dequantized");
+  drop_if_unused(g, old_b);
+}
+
+// True when node i has a bias with one value per output channel.
+bool has_channel_bias(const ::onnx::GraphProto& g, int i, int64_t channels) {
+  const ::onnx::NodeProto& n = g.node(i);
+  return n.input_size() > 2 && !n.input(2).empty() &&
+         onnx::element_count(initializer(g, n.input(2))) == channels;
+}
+
+// int8-only: the graph input becomes uint8 pixels; only a DequantizeLinear (scale 1) follows it.
+// The dequantized tensor's name.
+std::string dequantize_uint8_input(::onnx::GraphProto& g) {
+  const std::string input = g.input(0).name();
+  std::string d = onnx::unique_name(g, input + "_dequantized");
+  onnx::add_initializer(g, onnx::float_tensor(d + "_scale", {}, {1.0f}));
+  onnx::add_initializer(g, onnx::int_tensor(d + "_zero_point", {}, TensorProto::UINT8, {0}));
+  g.mutable_input(0)->mutable_type()->mutable_tensor_type()->set_elem_type(TensorProto::UINT8);
+  onnx::redirect_readers(g, input, d);
+  onnx::insert_node(g, 0,
+                    onnx::make_node("DequantizeLinear", {input, d + "_scale", d + "_zero_point"},
+                                    {d}, d + "_dequantize"));
+  return d;
+}
+
+// Scale and zero-point initializers for activation `p`'s QuantizeLinear; their base name.
+std::string add_activation_params(::onnx::GraphProto& g, const std::string& p,
+                                  const AffineParams& a, int zero_point_type) {
+  std::string q = onnx::unique_name(g, p + "_quantized");
+  onnx::add_initializer(g, onnx::float_tensor(q + "_scale", {}, {a.scale}));
+  onnx::add_initializer(g,
+                        onnx::int_tensor(q + "_zero_point", {}, zero_point_type, {a.zero_point}));
+  return q;
+}
+
+// int8-only: the graph output keeps its name and becomes int8; the float result is renamed and
+// quantized into it.
+void quantize_graph_output(::onnx::GraphProto& g, const std::string& p, const AffineParams& a) {
+  const std::string q = add_activation_params(g, p, a, TensorProto::INT8);
+  const std::string f = onnx::unique_name(g, p + "_float");
+  const int prod = onnx::producer_of(g, p);
+  for (auto& o : *g.mutable_node(prod)->mutable_output())
+    if (o == p) o = f;
+  onnx::redirect_readers(g, p, f);
+  g.mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(TensorProto::INT8);
+  onnx::insert_node(
+      g, prod + 1, onnx::make_node("QuantizeLinear", {f, q + "_scale", q + "_zero_point"}, {p}, q));
+}
+
+// QuantizeLinear + DequantizeLinear (uint8) right after activation `p`'s producer, its readers
+// moved to the result; the dequantized tensor's name.
+std::string insert_activation_qdq(::onnx::GraphProto& g, const std::string& p,
+                                  const AffineParams& a) {
+  const std::string q = add_activation_params(g, p, a, TensorProto::UINT8);
+  const int prod = onnx::producer_of(g, p);
+  const int at = prod + 1;  // graph inputs: at 0
+  onnx::redirect_readers(g, p, q + "_dequantized");
+  onnx::insert_node(
+      g, at, onnx::make_node("QuantizeLinear", {p, q + "_scale", q + "_zero_point"}, {q}, q));
+  onnx::insert_node(g, at + 1,
+                    onnx::make_node("DequantizeLinear", {q, q + "_scale", q + "_zero_point"},
+                                    {q + "_dequantized"}, q + "_dequantize"));
+  return q + "_dequantized";
+}
+
 }  // namespace
 
 bool is_quantizable(const ::onnx::GraphProto& g, const ::onnx::NodeProto& n) {
@@ -306,108 +448,28 @@ StaticQuantization quantize_static(::onnx::ModelProto& model,
   const std::string output = g.output(0).name();
   // Weights and biases first (they need each node's input scale), on the float graph's nodes.
   const auto points = activation_points(model, options.int8_only);
-  for (const auto& p : points) {
-    auto it = ranges.find(p);
-    if (it == ranges.end()) throw InputError("no calibration range for tensor '" + p + "'");
-    const bool int8_out = options.int8_only && p == output;
-    out.params[p] = options.int8_only && p == input ? AffineParams{1.0f, 0}
-                                                    : affine_params(it->second, int8_out);
-  }
-  std::vector<::onnx::NodeProto> weight_nodes;
+  out.params = activation_params(points, ranges, options, input, output);
+  std::vector<::onnx::NodeProto> dq_nodes;
   for (int i = 0; i < g.node_size(); ++i) {
-    ::onnx::NodeProto& n = *g.mutable_node(i);
-    if (!is_quantizable(g, n)) continue;
-    const std::string base = n.name().empty() ? n.output(0) : n.name();
-    const TensorProto& wt = initializer(g, n.input(1));
-    const auto dims = dims_of(wt);
-    const int axis = weight_axis(n);
-    const QuantizedWeights qw = quantize_weights(onnx::tensor_floats(wt), dims, axis);
-    const int64_t channels = dims[axis];
-    const std::string wq = onnx::unique_name(g, base + ".weight_quantized");
-    onnx::add_initializer(g, onnx::int_tensor(wq, dims, TensorProto::INT8, qw.q));
-    onnx::add_initializer(g, onnx::float_tensor(wq + "_scale", {channels}, qw.scale));
-    onnx::add_initializer(g, onnx::int_tensor(wq + "_zero_point", {channels}, TensorProto::INT8,
-                                              std::vector<int32_t>(channels, 0)));
-    ::onnx::NodeProto dq =
-        onnx::make_node("DequantizeLinear", {wq, wq + "_scale", wq + "_zero_point"},
-                        {wq + "_dequantized"}, wq + "_dequantize");
-    onnx::set_attr_int(dq, "axis", axis);
-    weight_nodes.push_back(std::move(dq));
-    const std::string old_w = n.input(1);
-    n.set_input(1, wq + "_dequantized");
-    drop_if_unused(g, old_w);
-    if (n.input_size() > 2 && !n.input(2).empty() &&
-        onnx::element_count(initializer(g, n.input(2))) == channels) {
-      const float x_scale = out.params.at(input_point(g, n.input(0))).scale;
-      const auto b = onnx::tensor_floats(initializer(g, n.input(2)));
-      std::vector<int32_t> bq(channels);
-      std::vector<float> bs(channels);
-      for (int64_t c = 0; c < channels; ++c) {
-        bs[c] = x_scale * qw.scale[c];
-        bq[c] = static_cast<int32_t>(std::clamp(std::nearbyint(static_cast<double>(b[c]) / bs[c]),
-                                                -2147483647.0, 2147483647.0));
-      }
-      const std::string bname = onnx::unique_name(g, base + ".bias_quantized");
-      onnx::add_initializer(g, onnx::int_tensor(bname, {channels}, TensorProto::INT32, bq));
-      onnx::add_initializer(g, onnx::float_tensor(bname + "_scale", {channels}, bs));
-      onnx::add_initializer(g,
-                            onnx::int_tensor(bname + "_zero_point", {channels}, TensorProto::INT32,
-                                             std::vector<int32_t>(channels, 0)));
-      ::onnx::NodeProto bdq =
-          onnx::make_node("DequantizeLinear", {bname, bname + "_scale", bname + "_zero_point"},
-                          {bname + "_dequantized"}, bname + "_dequantize");
-      onnx::set_attr_int(bdq, "axis", 0);
-      weight_nodes.push_back(std::move(bdq));
-      const std::string old_b = n.input(2);
-      g.mutable_node(i)->set_input(2, bname + "_dequantized");
-      drop_if_unused(g, old_b);
+    if (!is_quantizable(g, g.node(i))) continue;
+    const std::vector<float> w_scale = quantize_node_weight(g, i, dq_nodes);
+    if (has_channel_bias(g, i, static_cast<int64_t>(w_scale.size()))) {
+      const float x_scale = out.params.at(input_point(g, g.node(i).input(0))).scale;
+      quantize_node_bias(g, i, x_scale, w_scale, dq_nodes);
     }
   }
-  for (auto& n : weight_nodes) onnx::insert_node(g, 0, std::move(n));
-  if (options.int8_only) {
-    // The graph input becomes uint8 pixels; only a DequantizeLinear (scale 1) follows it.
-    const std::string d = onnx::unique_name(g, input + "_dequantized");
-    onnx::add_initializer(g, onnx::float_tensor(d + "_scale", {}, {1.0f}));
-    onnx::add_initializer(g, onnx::int_tensor(d + "_zero_point", {}, TensorProto::UINT8, {0}));
-    g.mutable_input(0)->mutable_type()->mutable_tensor_type()->set_elem_type(TensorProto::UINT8);
-    onnx::redirect_readers(g, input, d);
-    onnx::insert_node(g, 0,
-                      onnx::make_node("DequantizeLinear", {input, d + "_scale", d + "_zero_point"},
-                                      {d}, d + "_dequantize"));
-    out.dequantized[input] = d;
-  }
+  for (auto& n : dq_nodes) onnx::insert_node(g, 0, std::move(n));
+  if (options.int8_only) out.dequantized[input] = dequantize_uint8_input(g);
   // Activations: QuantizeLinear + DequantizeLinear after each point's producer.
   for (const auto& p : points) {
     if (options.int8_only && p == input) continue;
     const AffineParams a = out.params.at(p);
-    const bool is_output = p == output && options.int8_only;
-    const int zp_type = is_output ? TensorProto::INT8 : TensorProto::UINT8;
-    const std::string q = onnx::unique_name(g, p + "_quantized");
-    onnx::add_initializer(g, onnx::float_tensor(q + "_scale", {}, {a.scale}));
-    onnx::add_initializer(g, onnx::int_tensor(q + "_zero_point", {}, zp_type, {a.zero_point}));
-    if (is_output) {
-      // The graph output keeps its name and becomes int8; the float result is renamed.
-      const std::string f = onnx::unique_name(g, p + "_float");
-      const int prod = onnx::producer_of(g, p);
-      for (auto& o : *g.mutable_node(prod)->mutable_output())
-        if (o == p) o = f;
-      onnx::redirect_readers(g, p, f);
-      g.mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(TensorProto::INT8);
-      onnx::insert_node(
-          g, prod + 1,
-          onnx::make_node("QuantizeLinear", {f, q + "_scale", q + "_zero_point"}, {p}, q));
+    if (options.int8_only && p == output) {
+      quantize_graph_output(g, p, a);
       out.output = a;
       continue;
     }
-    const int prod = onnx::producer_of(g, p);
-    const int at = prod + 1;  // graph inputs: at 0
-    onnx::redirect_readers(g, p, q + "_dequantized");
-    onnx::insert_node(
-        g, at, onnx::make_node("QuantizeLinear", {p, q + "_scale", q + "_zero_point"}, {q}, q));
-    onnx::insert_node(g, at + 1,
-                      onnx::make_node("DequantizeLinear", {q, q + "_scale", q + "_zero_point"},
-                                      {q + "_dequantized"}, q + "_dequantize"));
-    out.dequantized[p] = q + "_dequantized";
+    out.dequantized[p] = insert_activation_qdq(g, p, a);
   }
   return out;
 }

@@ -277,6 +277,285 @@ void save_checkpoint(const fs::path& dir, PilotNet& model, torch::optim::Adam& o
   write_file_atomic(dir / "state.json", j.dump(2) + "\n");
 }
 
+// --- One training run: the samples it draws from, fixed, and the state it changes. ---
+
+// The samples a run draws from and how they become batches; fixed for the whole run.
+struct TrainingSamples {
+  const std::vector<data::Recording>& recs;
+  const data::PreprocessSpec& spec;
+  const data::OutputSpec& outputs;
+  std::vector<data::SampleRef> train_index;       // oversampled when config.oversample
+  std::vector<data::SampleRef> validation_index;  // every validation sample once
+  data::LoaderConfig loader;                      // training batches: size, threads, augmentation
+};
+
+// What a run changes: the network and what trains it, the checkpointable bookkeeping, the best
+// weights so far and this process's step statistics.
+struct TrainingRun {
+  PilotNet model{nullptr};
+  std::unique_ptr<WeightConstraints> constraints;  // training-time optimization only
+  std::unique_ptr<torch::optim::Adam> optimizer;
+  torch::Tensor loss_weights;       // 1 x 2, each output's weight in the squared error
+  TrainingState state;              // saved with each checkpoint
+  PilotNetWeights best_weights;     // by validation loss (training loss without validation)
+  std::vector<double> step_losses;  // training loss of every step of this process
+  double step_seconds = 0.0;        // time inside optimizer steps (loading excluded), s
+  int64_t step_images = 0;          // images those steps trained on
+  bool step_limit_hit = false;      // config.max_steps reached
+};
+
+// What one epoch's optimizer steps did.
+struct EpochSteps {
+  double loss_sum = 0.0;  // sum of the batches' losses
+  int64_t batches = 0;
+  int64_t images = 0;
+  double seconds = 0.0;  // inside the steps, s
+};
+
+data::LoaderConfig training_loader_config(const TrainConfig& config) {
+  data::LoaderConfig lc;
+  lc.batch_size = config.batch_size;
+  lc.threads = config.loader_threads;
+  lc.augment = config.augment;
+  lc.augmentation = config.augmentation;
+  return lc;
+}
+
+void set_learning_rate(torch::optim::Adam& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) {
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  }
+}
+
+// True when this run resumes and the checkpoint folder holds `file`.
+bool resumes_from(const TrainConfig& config, const std::string& file) {
+  return config.resume && !config.checkpoint_dir.empty() &&
+         fs::exists(config.checkpoint_dir / file);
+}
+
+// The network to train: fresh under the seed, or the initial weights.
+PilotNet build_model(const TrainConfig& config, const data::PreprocessSpec& spec) {
+  const bool compressing = config.compression.has_value();
+  std::optional<PilotNetWeights> init = config.initial_weights;
+  // Training-time optimization works on the weights the deployed model computes with: the input
+  // normalization folded into the first convolution where that is exact, frozen otherwise.
+  if (init && compressing) fold_input_norm(*init);
+  PilotNetWeights shape = pilotnet_skeleton(config.arch, spec.height, spec.width);
+  if (init) {
+    if (init->arch != config.arch || init->input_height != spec.height ||
+        init->input_width != spec.width) {
+      throw InputError("train: the initial model is " + arch_name(init->arch) + " " +
+                       std::to_string(init->input_height) + "x" +
+                       std::to_string(init->input_width) + ", this run trains " +
+                       arch_name(config.arch) + " " + std::to_string(spec.height) + "x" +
+                       std::to_string(spec.width) + "; pass the same --arch");
+    }
+    shape.input_norm.epsilon = init->input_norm.epsilon;
+  }
+  PilotNet model(shape);
+  if (init) load_weights(model, *init);
+  model->frozen_norm = compressing;
+  if (compressing) {
+    model->norm->weight.set_requires_grad(false);
+    model->norm->bias.set_requires_grad(false);
+  }
+  model->set_training(true);
+  return model;
+}
+
+// Training-time optimization's constraints on `model`, their schedule ending at the run's last
+// step.
+std::unique_ptr<WeightConstraints> make_constraints(PilotNet& model, const TrainingSamples& samples,
+                                                    const TrainConfig& config) {
+  const int64_t per_epoch = static_cast<int64_t>(
+      data::epoch_order(samples.train_index, config.seed, 1, config.samples_per_epoch).size());
+  int64_t last_step = config.epochs * ((per_epoch + config.batch_size - 1) / config.batch_size) - 1;
+  if (config.max_steps > 0) last_step = std::min(last_step, config.max_steps - 1);
+  return std::make_unique<WeightConstraints>(model->layer_weights(), *config.compression,
+                                             std::max<int64_t>(0, last_step));
+}
+
+// The checkpoint's state, model and optimizer; InputError when the state is unreadable or was
+// made with other options.
+void resume_from_checkpoint(TrainingRun& run, const TrainConfig& config) {
+  const fs::path& ckpt = config.checkpoint_dir;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(ckpt / "state.json"));
+    run.state = state_from_json(j);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError((ckpt / "state.json").string() + ": unreadable checkpoint state (" + e.what() +
+                     "); delete the checkpoint folder to start over");
+  }
+  if (j.value("config", "") != config_fingerprint(config)) {
+    throw InputError((ckpt / "state.json").string() + ": checkpoint was made with '" +
+                     j.value("config", "") + "', this run is '" + config_fingerprint(config) +
+                     "'; pass the same options or delete the checkpoint folder");
+  }
+  torch::load(run.model, (ckpt / "model.pt").string());
+  torch::load(*run.optimizer, (ckpt / "optimizer.pt").string());
+}
+
+// The network, its constraints and optimizer, fresh or as the checkpoint left them.
+TrainingRun start_run(const TrainingSamples& samples, const TrainConfig& config) {
+  TrainingRun run;
+  run.model = build_model(config, samples.spec);
+  run.loss_weights = output_weights_tensor(config);
+  std::vector<torch::Tensor> trainable = run.model->parameters();
+  if (config.compression) {
+    run.constraints = make_constraints(run.model, samples, config);
+    for (const auto& p : run.constraints->parameters()) trainable.push_back(p);
+  }
+  run.optimizer = std::make_unique<torch::optim::Adam>(
+      trainable, torch::optim::AdamOptions(config.learning_rate));
+  run.state.learning_rate = config.learning_rate;
+  if (resumes_from(config, "state.json")) resume_from_checkpoint(run, config);
+  set_learning_rate(*run.optimizer, run.state.learning_rate);
+  return run;
+}
+
+// The loader alone, for comparison with training throughput: images per second.
+double loader_images_per_s(const TrainingSamples& samples, const TrainConfig& config) {
+  std::vector<data::SampleRef> probe = data::epoch_order(
+      samples.train_index, config.seed, -1, static_cast<size_t>(config.measure_loader_images));
+  const auto t0 = Clock::now();
+  data::BatchLoader loader(samples.recs, probe, samples.spec, samples.outputs, samples.loader,
+                           config.seed);
+  data::Batch batch;
+  int64_t n = 0;
+  while (loader.next(batch)) n += batch.size;
+  return static_cast<double>(n) / std::max(1e-9, seconds_since(t0));
+}
+
+// The best weights before the first epoch: the starting ones, or the checkpoint's best.
+PilotNetWeights starting_best_weights(TrainingRun& run, const TrainConfig& config,
+                                      const data::PreprocessSpec& spec) {
+  PilotNetWeights best_weights = weights_of(run.model);
+  if (resumes_from(config, "best.pt")) {
+    PilotNet best(pilotnet_skeleton(config.arch, spec.height, spec.width));
+    torch::load(best, (config.checkpoint_dir / "best.pt").string());
+    best_weights = weights_of(best);
+  }
+  return best_weights;
+}
+
+// One optimizer step on `batch`; its loss.
+double train_step(TrainingRun& run, const data::Batch& batch, const data::PreprocessSpec& spec) {
+  run.optimizer->zero_grad();
+  if (run.constraints) run.constraints->before_step(run.state.steps);
+  const torch::Tensor pred = run.model->forward(images_tensor(batch, spec), run.constraints.get());
+  const torch::Tensor loss = weighted_mse(pred, labels_tensor(batch), run.loss_weights);
+  loss.backward();
+  run.optimizer->step();
+  if (run.constraints) run.constraints->after_step();
+  return loss.item<double>();
+}
+
+// The steps of one epoch, until the loader runs dry or config.max_steps is reached.
+EpochSteps train_steps(TrainingRun& run, data::BatchLoader& loader, ProgressBar& bar,
+                       const data::PreprocessSpec& spec, const TrainConfig& config) {
+  EpochSteps steps;
+  data::Batch batch;
+  while (loader.next(batch)) {
+    const auto t0 = Clock::now();
+    const double l = train_step(run, batch, spec);
+    steps.seconds += seconds_since(t0);
+    run.step_losses.push_back(l);
+    steps.loss_sum += l;
+    ++steps.batches;
+    ++run.state.steps;
+    steps.images += batch.size;
+    char note[96];
+    std::snprintf(note, sizeof note, "loss %.4f lr %.1e", steps.loss_sum / steps.batches,
+                  run.state.learning_rate);
+    bar.update(steps.images, note);
+    if (config.max_steps > 0 && run.state.steps >= config.max_steps) {
+      run.step_limit_hit = true;
+      break;
+    }
+  }
+  return steps;
+}
+
+// The next epoch: its steps on a fresh order of the training samples, then validation.
+EpochRecord run_epoch(TrainingRun& run, const TrainingSamples& samples, const TrainConfig& config) {
+  const int epoch = run.state.epochs_done + 1;
+  const auto epoch_start = Clock::now();
+  std::vector<data::SampleRef> order =
+      data::epoch_order(samples.train_index, config.seed, epoch, config.samples_per_epoch);
+  const int64_t epoch_samples = static_cast<int64_t>(order.size());
+  data::BatchLoader loader(samples.recs, std::move(order), samples.spec, samples.outputs,
+                           samples.loader, config.seed * 7919 + static_cast<uint64_t>(epoch));
+  ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs),
+                  epoch_samples, "img", config.progress);
+  const EpochSteps steps = train_steps(run, loader, bar, samples.spec, config);
+  run.step_seconds += steps.seconds;
+  run.step_images += steps.images;
+
+  EpochRecord rec;
+  rec.epoch = epoch;
+  rec.train_loss = steps.batches > 0 ? steps.loss_sum / steps.batches : std::nan("");
+  rec.learning_rate = run.state.learning_rate;
+  rec.validation_loss =
+      validation_loss(run.model, samples.recs, samples.validation_index, samples.spec,
+                      samples.outputs, config, run.constraints.get());
+  rec.images_per_s = static_cast<double>(steps.images) / std::max(1e-9, seconds_since(epoch_start));
+  rec.loader_wait_s = loader.wait_seconds();
+  rec.seconds = seconds_since(epoch_start);
+  char note[128];
+  std::snprintf(note, sizeof note, "loss %.4f val %.4f, %.0f img/s", rec.train_loss,
+                rec.validation_loss,
+                static_cast<double>(steps.images) / std::max(1e-9, steps.seconds));
+  bar.finish(note);
+  return rec;
+}
+
+// Records a finished epoch: best weights by validation loss (by training loss when there is no
+// validation split), learning-rate decay and early stopping on a plateau, then the checkpoint.
+void end_epoch(TrainingRun& run, const EpochRecord& rec, const TrainConfig& config) {
+  TrainingState& state = run.state;
+  const double score = std::isfinite(rec.validation_loss) ? rec.validation_loss : rec.train_loss;
+  const bool improved = score < state.best_validation_loss;
+  if (improved) {
+    state.best_validation_loss = score;
+    state.best_epoch = rec.epoch;
+    state.epochs_since_best = 0;
+    state.epochs_since_decay = 0;
+    run.best_weights = weights_of(run.model);
+  } else {
+    ++state.epochs_since_best;
+    if (++state.epochs_since_decay >= config.lr_patience) {
+      state.learning_rate *= config.lr_decay;
+      state.epochs_since_decay = 0;
+      set_learning_rate(*run.optimizer, state.learning_rate);
+    }
+    if (!config.compression && config.early_stop_patience > 0 &&
+        state.epochs_since_best >= config.early_stop_patience) {
+      state.stopped_early = true;
+    }
+  }
+  state.history.push_back(rec);
+  state.epochs_done = rec.epoch;
+  if (!config.checkpoint_dir.empty())
+    save_checkpoint(config.checkpoint_dir, run.model, *run.optimizer, state, config, improved);
+}
+
+// The weights a run returns: the best epoch's (the last if none improved) or, under training-time
+// optimization, the constrained weights as they end (a schedule's target is reached only at the
+// end, so an earlier epoch's weights would not keep its promises).
+PilotNetWeights final_weights(TrainingRun& run) {
+  if (!run.constraints) {
+    if (run.state.best_epoch == 0) return weights_of(run.model);
+    return std::move(run.best_weights);
+  }
+  run.constraints->finish();
+  PilotNetWeights w = weights_of(run.model);
+  const auto effective = run.constraints->effective_weights();
+  for (size_t i = 0; i < w.convs.size(); ++i) w.convs[i].weight = effective[i];
+  for (size_t i = 0; i < w.dense.size(); ++i) w.dense[i].weight = effective[w.convs.size() + i];
+  return w;
+}
+
 }  // namespace
 
 PilotNetWeights init_pilotnet(Arch arch, uint64_t seed) {
@@ -318,210 +597,32 @@ TrainResult train_pilotnet(const std::vector<data::Recording>& recs, std::span<c
   }
   at::set_num_threads(std::max(1, config.compute_threads));
   torch::manual_seed(config.seed);
+  const TrainingSamples samples{recs,
+                                spec,
+                                outputs,
+                                data::build_index(recs, train_ids, config.oversample),
+                                data::build_index(recs, validation_ids, false),
+                                training_loader_config(config)};
+  if (config.compression && config.resume)
+    throw InputError("train: training-time optimization runs cannot resume; start them over");
+  TrainingRun run = start_run(samples, config);
 
   TrainResult result;
-  const std::vector<data::SampleRef> train_index =
-      data::build_index(recs, train_ids, config.oversample);
-  const std::vector<data::SampleRef> val_index = data::build_index(recs, validation_ids, false);
-  result.train_samples = static_cast<int64_t>(train_index.size());
-  result.validation_samples = static_cast<int64_t>(val_index.size());
-
-  const bool compressing = config.compression.has_value();
-  if (compressing && config.resume)
-    throw InputError("train: training-time optimization runs cannot resume; start them over");
-  std::optional<PilotNetWeights> init = config.initial_weights;
-  // Training-time optimization works on the weights the deployed model computes with: the input
-  // normalization folded into the first convolution where that is exact, frozen otherwise.
-  if (init && compressing) fold_input_norm(*init);
-  PilotNetWeights shape = pilotnet_skeleton(config.arch, spec.height, spec.width);
-  if (init) {
-    if (init->arch != config.arch || init->input_height != spec.height ||
-        init->input_width != spec.width) {
-      throw InputError("train: the initial model is " + arch_name(init->arch) + " " +
-                       std::to_string(init->input_height) + "x" +
-                       std::to_string(init->input_width) + ", this run trains " +
-                       arch_name(config.arch) + " " + std::to_string(spec.height) + "x" +
-                       std::to_string(spec.width) + "; pass the same --arch");
-    }
-    shape.input_norm.epsilon = init->input_norm.epsilon;
+  result.train_samples = static_cast<int64_t>(samples.train_index.size());
+  result.validation_samples = static_cast<int64_t>(samples.validation_index.size());
+  if (config.measure_loader_images > 0)
+    result.loader_images_per_s = loader_images_per_s(samples, config);
+  run.best_weights = starting_best_weights(run, config, spec);
+  while (run.state.epochs_done < config.epochs && !run.state.stopped_early && !run.step_limit_hit) {
+    end_epoch(run, run_epoch(run, samples, config), config);
   }
-  PilotNet model(shape);
-  if (init) load_weights(model, *init);
-  model->frozen_norm = compressing;
-  if (compressing) {
-    model->norm->weight.set_requires_grad(false);
-    model->norm->bias.set_requires_grad(false);
-  }
-  model->set_training(true);
-  const torch::Tensor loss_weights = output_weights_tensor(config);
-
-  std::unique_ptr<WeightConstraints> constraints;
-  std::vector<torch::Tensor> trainable = model->parameters();
-  if (compressing) {
-    const int64_t per_epoch = static_cast<int64_t>(
-        data::epoch_order(train_index, config.seed, 1, config.samples_per_epoch).size());
-    int64_t last_step =
-        config.epochs * ((per_epoch + config.batch_size - 1) / config.batch_size) - 1;
-    if (config.max_steps > 0) last_step = std::min(last_step, config.max_steps - 1);
-    constraints = std::make_unique<WeightConstraints>(model->layer_weights(), *config.compression,
-                                                      std::max<int64_t>(0, last_step));
-    for (const auto& p : constraints->parameters()) trainable.push_back(p);
-  }
-  torch::optim::Adam optimizer(trainable, torch::optim::AdamOptions(config.learning_rate));
-  TrainingState state;
-  state.learning_rate = config.learning_rate;
-
-  const fs::path& ckpt = config.checkpoint_dir;
-  if (config.resume && !ckpt.empty() && fs::exists(ckpt / "state.json")) {
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(read_file(ckpt / "state.json"));
-      state = state_from_json(j);
-    } catch (const nlohmann::json::exception& e) {
-      throw InputError((ckpt / "state.json").string() + ": unreadable checkpoint state (" +
-                       e.what() + "); delete the checkpoint folder to start over");
-    }
-    if (j.value("config", "") != config_fingerprint(config)) {
-      throw InputError((ckpt / "state.json").string() + ": checkpoint was made with '" +
-                       j.value("config", "") + "', this run is '" + config_fingerprint(config) +
-                       "'; pass the same options or delete the checkpoint folder");
-    }
-    torch::load(model, (ckpt / "model.pt").string());
-    torch::load(optimizer, (ckpt / "optimizer.pt").string());
-  }
-  auto set_lr = [&](double lr) {
-    for (auto& group : optimizer.param_groups()) {
-      static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-    }
-  };
-  set_lr(state.learning_rate);
-
-  data::LoaderConfig lc;
-  lc.batch_size = config.batch_size;
-  lc.threads = config.loader_threads;
-  lc.augment = config.augment;
-  lc.augmentation = config.augmentation;
-
-  // The loader alone, for comparison with training throughput.
-  if (config.measure_loader_images > 0) {
-    std::vector<data::SampleRef> probe = data::epoch_order(
-        train_index, config.seed, -1, static_cast<size_t>(config.measure_loader_images));
-    const auto t0 = Clock::now();
-    data::BatchLoader loader(recs, probe, spec, outputs, lc, config.seed);
-    data::Batch batch;
-    int64_t n = 0;
-    while (loader.next(batch)) n += batch.size;
-    result.loader_images_per_s = static_cast<double>(n) / std::max(1e-9, seconds_since(t0));
-  }
-
-  PilotNetWeights best_weights = weights_of(model);
-  if (config.resume && !ckpt.empty() && fs::exists(ckpt / "best.pt")) {
-    PilotNet best(pilotnet_skeleton(config.arch, spec.height, spec.width));
-    torch::load(best, (ckpt / "best.pt").string());
-    best_weights = weights_of(best);
-  }
-
-  double step_seconds = 0.0;
-  int64_t step_images = 0;
-  bool step_limit_hit = false;
-  while (state.epochs_done < config.epochs && !state.stopped_early && !step_limit_hit) {
-    const int epoch = state.epochs_done + 1;
-    const auto epoch_start = Clock::now();
-    std::vector<data::SampleRef> order =
-        data::epoch_order(train_index, config.seed, epoch, config.samples_per_epoch);
-    const int64_t epoch_samples = static_cast<int64_t>(order.size());
-    data::BatchLoader loader(recs, std::move(order), spec, outputs, lc,
-                             config.seed * 7919 + static_cast<uint64_t>(epoch));
-    ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs),
-                    epoch_samples, "img", config.progress);
-    data::Batch batch;
-    double loss_sum = 0.0;
-    int64_t batches = 0, done = 0;
-    double epoch_step_s = 0.0;
-    while (loader.next(batch)) {
-      const auto t0 = Clock::now();
-      optimizer.zero_grad();
-      if (constraints) constraints->before_step(state.steps);
-      const torch::Tensor pred = model->forward(images_tensor(batch, spec), constraints.get());
-      const torch::Tensor loss = weighted_mse(pred, labels_tensor(batch), loss_weights);
-      loss.backward();
-      optimizer.step();
-      if (constraints) constraints->after_step();
-      const double l = loss.item<double>();
-      epoch_step_s += seconds_since(t0);
-      result.step_losses.push_back(l);
-      loss_sum += l;
-      ++batches;
-      ++state.steps;
-      done += batch.size;
-      char note[96];
-      std::snprintf(note, sizeof note, "loss %.4f lr %.1e", loss_sum / batches,
-                    state.learning_rate);
-      bar.update(done, note);
-      if (config.max_steps > 0 && state.steps >= config.max_steps) {
-        step_limit_hit = true;
-        break;
-      }
-    }
-    step_seconds += epoch_step_s;
-    step_images += done;
-
-    EpochRecord rec;
-    rec.epoch = epoch;
-    rec.train_loss = batches > 0 ? loss_sum / batches : std::nan("");
-    rec.learning_rate = state.learning_rate;
-    rec.validation_loss =
-        validation_loss(model, recs, val_index, spec, outputs, config, constraints.get());
-    rec.images_per_s = static_cast<double>(done) / std::max(1e-9, seconds_since(epoch_start));
-    rec.loader_wait_s = loader.wait_seconds();
-    rec.seconds = seconds_since(epoch_start);
-    char note[128];
-    std::snprintf(note, sizeof note, "loss %.4f val %.4f, %.0f img/s", rec.train_loss,
-                  rec.validation_loss, static_cast<double>(done) / std::max(1e-9, epoch_step_s));
-    bar.finish(note);
-
-    // Best weights by validation loss (by training loss when there is no validation split).
-    const double score = std::isfinite(rec.validation_loss) ? rec.validation_loss : rec.train_loss;
-    const bool improved = score < state.best_validation_loss;
-    if (improved) {
-      state.best_validation_loss = score;
-      state.best_epoch = epoch;
-      state.epochs_since_best = 0;
-      state.epochs_since_decay = 0;
-      best_weights = weights_of(model);
-    } else {
-      ++state.epochs_since_best;
-      if (++state.epochs_since_decay >= config.lr_patience) {
-        state.learning_rate *= config.lr_decay;
-        state.epochs_since_decay = 0;
-        set_lr(state.learning_rate);
-      }
-      if (!compressing && config.early_stop_patience > 0 &&
-          state.epochs_since_best >= config.early_stop_patience) {
-        state.stopped_early = true;
-      }
-    }
-    state.history.push_back(rec);
-    state.epochs_done = epoch;
-    if (!ckpt.empty()) save_checkpoint(ckpt, model, optimizer, state, config, improved);
-  }
-  if (state.best_epoch == 0) best_weights = weights_of(model);
-  if (constraints) {
-    // The constrained weights as they end (a schedule's target is reached only at the end, so
-    // an earlier epoch's weights would not keep its promises).
-    constraints->finish();
-    best_weights = weights_of(model);
-    const auto effective = constraints->effective_weights();
-    for (size_t i = 0; i < best_weights.convs.size(); ++i)
-      best_weights.convs[i].weight = effective[i];
-    for (size_t i = 0; i < best_weights.dense.size(); ++i)
-      best_weights.dense[i].weight = effective[best_weights.convs.size() + i];
-    result.activation_ranges = constraints->activation_ranges();
-  }
-  result.best = std::move(best_weights);
-  result.state = std::move(state);
+  result.best = final_weights(run);
+  if (run.constraints) result.activation_ranges = run.constraints->activation_ranges();
+  result.state = std::move(run.state);
+  result.step_losses = std::move(run.step_losses);
   result.wall_s = seconds_since(run_start);
-  result.train_images_per_s = static_cast<double>(step_images) / std::max(1e-9, step_seconds);
+  result.train_images_per_s =
+      static_cast<double>(run.step_images) / std::max(1e-9, run.step_seconds);
   return result;
 }
 

@@ -120,6 +120,179 @@ const char* init_name(CentroidInit i) {
   return "?";
 }
 
+// --- Fine-tuning: the recipe as a list of phases, each a training run from the last one's weights.
+
+// One fine-tuning phase: a training run under one set of constraints.
+struct Phase {
+  std::string name;  // prune | cluster | qat
+  int epochs = 0;
+  size_t samples_per_epoch = 0;  // drawn from the oversampled index
+  CompressionConfig compression;
+};
+
+// What the phases leave: the weights and what each phase reported.
+struct FineTuned {
+  PilotNetWeights net;                   // the last phase's weights
+  json phases = json::array();           // per phase: name, epochs, samples, steps, validation
+  json phase_seconds = json::array();    // wall clock: kept out of the model file
+  std::vector<ActivationRange> learned;  // the QAT phase's activation ranges (compression.h order)
+};
+
+// The clustering every phase uses: zeros kept after pruning, the fine-tuning seed.
+ClusterOptions cluster_options(const TrainingRecipe& recipe, uint64_t seed) {
+  ClusterOptions cluster = recipe.cluster;
+  cluster.preserve_sparsity = cluster.preserve_sparsity || recipe.prune_epochs > 0;
+  cluster.seed = seed;
+  return cluster;
+}
+
+// Prune, cluster, QAT, each where the recipe gives it epochs; every phase keeps the promises of
+// the phases before it (zeros stay zero, clusters stay clusters).
+std::vector<Phase> recipe_phases(const TrainingRecipe& recipe, size_t per_epoch, uint64_t seed) {
+  const bool pruned = recipe.prune_epochs > 0, clustered = recipe.cluster_epochs > 0;
+  const ClusterOptions cluster = cluster_options(recipe, seed);
+  std::vector<Phase> phases;
+  if (pruned) {
+    CompressionConfig c;
+    c.prune = recipe.prune;
+    phases.push_back({"prune", recipe.prune_epochs, per_epoch, c});
+  }
+  if (clustered) {
+    CompressionConfig c;
+    c.cluster = cluster;
+    c.keep_zeros = pruned;
+    phases.push_back({"cluster", recipe.cluster_epochs, per_epoch, c});
+  }
+  if (recipe.qat_epochs > 0) {
+    CompressionConfig c;
+    c.qat = recipe.qat;
+    c.keep_zeros = pruned;
+    if (clustered) {
+      c.cluster = cluster;
+      c.cluster_existing = true;
+    }
+    const auto samples =
+        std::max<size_t>(1, static_cast<size_t>(std::llround(recipe.qat_data_fraction *
+                                                             static_cast<double>(per_epoch))));
+    phases.push_back({"qat", recipe.qat_epochs, samples, c});
+  }
+  return phases;
+}
+
+// The training every phase shares; each phase sets its epochs, samples and constraints.
+TrainConfig fine_tune_config(const FineTuneData& data, Arch arch) {
+  TrainConfig cfg;
+  cfg.arch = arch;
+  cfg.batch_size = data.batch_size;
+  cfg.learning_rate = data.learning_rate;
+  cfg.seed = data.seed;
+  cfg.output_weights = data.output_weights;
+  cfg.compute_threads = data.threads;
+  cfg.max_steps = data.max_steps;
+  cfg.measure_loader_images = 0;
+  cfg.progress = data.progress;
+  return cfg;
+}
+
+// Trains `phase` from tuned.net and records what it did in `tuned`.
+void run_phase(const Phase& phase, TrainConfig cfg, const TrainingData& d,
+               const data::ModelMetadata& meta, FineTuned& tuned) {
+  const auto t0 = std::chrono::steady_clock::now();
+  cfg.epochs = phase.epochs;
+  cfg.samples_per_epoch = phase.samples_per_epoch;
+  cfg.initial_weights = tuned.net;
+  cfg.compression = phase.compression;
+  TrainResult r =
+      train_pilotnet(d.recs, d.train_ids, d.validation_ids, meta.preprocess, meta.outputs, cfg);
+  tuned.net = std::move(r.best);
+  if (phase.compression.qat) tuned.learned = std::move(r.activation_ranges);
+  const double val =
+      r.state.history.empty() ? std::nan("") : r.state.history.back().validation_loss;
+  tuned.phases.push_back({{"phase", phase.name},
+                          {"epochs", r.state.epochs_done},
+                          {"samples_per_epoch", phase.samples_per_epoch},
+                          {"steps", r.state.steps},
+                          {"validation_loss", std::isfinite(val) ? json(val) : json(nullptr)}});
+  tuned.phase_seconds.push_back(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
+// The parameters pitlane.optimize records for the fine-tuning (quantization adds its own).
+json recipe_parameters(const TrainingRecipe& recipe, const FineTuneData& data, const json& phases) {
+  json params = {{"recipe", recipe.name},
+                 {"phases", phases},
+                 {"fine_tuning",
+                  {{"batch_size", data.batch_size},
+                   {"learning_rate", data.learning_rate},
+                   {"output_weights", data.output_weights},
+                   {"seed", data.seed}}}};
+  if (recipe.prune_epochs > 0) params["pruning"] = schedule_json(recipe.prune);
+  if (recipe.cluster_epochs > 0) {
+    const ClusterOptions cluster = cluster_options(recipe, data.seed);
+    params["clustering"] = {{"clusters", cluster.clusters},
+                            {"per_channel", cluster.per_channel},
+                            {"init", init_name(cluster.init)},
+                            {"preserve_sparsity", cluster.preserve_sparsity}};
+  }
+  return params;
+}
+
+// int8 QDQ of the fine-tuned float graph, batch norms folded: activations at QAT's learned ranges
+// or, without QAT, at ranges calibrated on the fine-tuning recordings. Records both in `params`.
+void quantize_fine_tuned(::onnx::ModelProto& model, const TrainingRecipe& recipe,
+                         const std::vector<ActivationRange>& learned, const FineTuneData& data,
+                         const data::PreprocessSpec& preprocess, json& params) {
+  quant::fold_batchnorm_into_conv(model);
+  std::map<std::string, quant::Range> ranges;
+  if (!learned.empty()) {
+    ranges = named_ranges(model, learned);
+    json by_tensor = json::object();
+    for (const auto& [name, r] : ranges) by_tensor[name] = {r.min, r.max};
+    params["learned_ranges"] = by_tensor;
+    params["qat"] = {{"ema_decay", recipe.qat.ema_decay},
+                     {"data_fraction", recipe.qat_data_fraction}};
+  } else {
+    const auto images =
+        quant::calibration_images(data.data, preprocess, recipe.calib_images, data.seed);
+    ranges = quant::calibrate(model, quant::activation_points(model, false), images,
+                              quant::CalibrationMethod::minmax);
+    params["calibration"] = {{"images", images.size()}, {"method", "minmax"}};
+  }
+  const quant::StaticQuantization q = quant::quantize_static(model, ranges, {});
+  params["weights"] = "int8 symmetric per output channel";
+  params["activations"] = learned.empty() ? "uint8 per tensor (static, calibrated)"
+                                          : "uint8 per tensor (ranges learned in QAT)";
+  params["format"] = "QDQ";
+  json act = json::object();
+  for (const auto& [name, a] : q.params)
+    act[name] = {{"scale", a.scale}, {"zero_point", a.zero_point}};
+  params["activation_params"] = act;
+}
+
+// The report of a written model: phases, per-layer sparsity and values, sizes.
+TrainingRecipeResult recipe_result(const ::onnx::ModelProto& model, const TrainingRecipe& recipe,
+                                   const std::string& parent, const json& params,
+                                   const FineTuned& tuned) {
+  TrainingRecipeResult result;
+  std::string bytes;
+  model.SerializeToString(&bytes);
+  result.size_bytes = static_cast<int64_t>(bytes.size());
+  double sparsity = 0.0;
+  json layers = layer_report(tuned.net, &sparsity);
+  result.report = {{"recipe", recipe.name},
+                   {"parent", parent},
+                   {"parameters", params},
+                   {"phases", tuned.phases},
+                   {"phase_seconds", tuned.phase_seconds},
+                   {"layers", layers},
+                   {"sparsity", sparsity},
+                   {"size_bytes", result.size_bytes},
+                   {"gzip_bytes", gzip_size(bytes)}};
+  if (params.contains("activation_params"))
+    result.report["activation_params"] = params["activation_params"];
+  return result;
+}
+
 }  // namespace
 
 std::vector<std::string> training_recipe_names() {
@@ -188,152 +361,38 @@ TrainingRecipeResult run_training_recipe(const fs::path& in, const fs::path& out
 TrainingRecipeResult RecipeRunner::run(const TrainingRecipe& recipe, const fs::path& out) const {
   check_recipe(recipe);
   check_writable(out);
-  const FineTuneData& data = data_;
   const TrainingData& d = *data_set_;
-  data::ModelMetadata meta = meta_;
-  PilotNetWeights net = parent_weights_;
-  const std::string& parent = parent_;
-
-  TrainConfig cfg;
-  cfg.arch = net.arch;
-  cfg.batch_size = data.batch_size;
-  cfg.learning_rate = data.learning_rate;
-  cfg.seed = data.seed;
-  cfg.output_weights = data.output_weights;
-  cfg.compute_threads = data.threads;
-  cfg.max_steps = data.max_steps;
-  cfg.measure_loader_images = 0;
-  cfg.progress = data.progress;
+  const TrainConfig cfg = fine_tune_config(data_, parent_weights_.arch);
   const size_t index_size = data::build_index(d.recs, d.train_ids, cfg.oversample).size();
-  const size_t per_epoch = data.samples_per_epoch ? data.samples_per_epoch : index_size;
+  const size_t per_epoch = data_.samples_per_epoch ? data_.samples_per_epoch : index_size;
+  const std::vector<Phase> phases = recipe_phases(recipe, per_epoch, data_.seed);
 
-  json phases = json::array();
-  json phase_seconds = json::array();  // wall clock: kept out of the model file
-  std::vector<ActivationRange> learned;
-  int phase_count =
-      (recipe.prune_epochs > 0) + (recipe.cluster_epochs > 0) + (recipe.qat_epochs > 0);
-  int phase_number = 0;
-  auto run_phase = [&](const std::string& name, int epochs, const CompressionConfig& c,
-                       size_t samples) {
-    if (data.progress)
-      std::cerr << recipe.name << ": phase " << ++phase_number << "/" << phase_count << " " << name
-                << ", " << epochs << " epoch(s) of " << samples << " samples\n";
-    const auto t0 = std::chrono::steady_clock::now();
-    cfg.epochs = epochs;
-    cfg.samples_per_epoch = samples;
-    cfg.initial_weights = net;
-    cfg.compression = c;
-    TrainResult r =
-        train_pilotnet(d.recs, d.train_ids, d.validation_ids, meta.preprocess, meta.outputs, cfg);
-    net = std::move(r.best);
-    const double val =
-        r.state.history.empty() ? std::nan("") : r.state.history.back().validation_loss;
-    phases.push_back({{"phase", name},
-                      {"epochs", r.state.epochs_done},
-                      {"samples_per_epoch", samples},
-                      {"steps", r.state.steps},
-                      {"validation_loss", std::isfinite(val) ? json(val) : json(nullptr)}});
-    phase_seconds.push_back(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    return r;
-  };
-
-  bool pruned = false, clustered = false;
-  if (recipe.prune_epochs > 0) {
-    CompressionConfig c;
-    c.prune = recipe.prune;
-    run_phase("prune", recipe.prune_epochs, c, per_epoch);
-    pruned = true;
-  }
-  ClusterOptions cluster = recipe.cluster;
-  cluster.preserve_sparsity = cluster.preserve_sparsity || pruned;
-  cluster.seed = data.seed;
-  if (recipe.cluster_epochs > 0) {
-    CompressionConfig c;
-    c.cluster = cluster;
-    c.keep_zeros = pruned;
-    run_phase("cluster", recipe.cluster_epochs, c, per_epoch);
-    clustered = true;
-  }
-  if (recipe.qat_epochs > 0) {
-    CompressionConfig c;
-    c.qat = recipe.qat;
-    c.keep_zeros = pruned;
-    if (clustered) {
-      c.cluster = cluster;
-      c.cluster_existing = true;
-    }
-    const auto samples =
-        std::max<size_t>(1, static_cast<size_t>(std::llround(recipe.qat_data_fraction *
-                                                             static_cast<double>(per_epoch))));
-    learned = run_phase("qat", recipe.qat_epochs, c, samples).activation_ranges;
+  FineTuned tuned;
+  tuned.net = parent_weights_;
+  for (size_t i = 0; i < phases.size(); ++i) {
+    const Phase& phase = phases[i];
+    if (data_.progress)
+      std::cerr << recipe.name << ": phase " << i + 1 << "/" << phases.size() << " " << phase.name
+                << ", " << phase.epochs << " epoch(s) of " << phase.samples_per_epoch
+                << " samples\n";
+    run_phase(phase, cfg, d, meta_, tuned);
   }
 
   // Export: the fine-tuned float network, then int8 QDQ with QAT's learned activation ranges
   // (or calibrated ones after pruning).
+  data::ModelMetadata meta = meta_;
   meta.recipe = recipe.name;
-  meta.parent = parent;
+  meta.parent = parent_;
   ::onnx::ModelProto model;
-  if (!model.ParseFromString(pilotnet_onnx_bytes(net, meta)))
+  if (!model.ParseFromString(pilotnet_onnx_bytes(tuned.net, meta)))
     throw RunError("onnx: re-reading the fine-tuned model failed");
-  json params = {{"recipe", recipe.name},
-                 {"phases", phases},
-                 {"fine_tuning",
-                  {{"batch_size", data.batch_size},
-                   {"learning_rate", data.learning_rate},
-                   {"output_weights", data.output_weights},
-                   {"seed", data.seed}}}};
-  if (recipe.prune_epochs > 0) params["pruning"] = schedule_json(recipe.prune);
-  if (recipe.cluster_epochs > 0)
-    params["clustering"] = {{"clusters", cluster.clusters},
-                            {"per_channel", cluster.per_channel},
-                            {"init", init_name(cluster.init)},
-                            {"preserve_sparsity", cluster.preserve_sparsity}};
-  if (!learned.empty() || recipe.int8_after) {
-    quant::fold_batchnorm_into_conv(model);
-    std::map<std::string, quant::Range> ranges;
-    if (!learned.empty()) {
-      ranges = named_ranges(model, learned);
-      json by_tensor = json::object();
-      for (const auto& [name, r] : ranges) by_tensor[name] = {r.min, r.max};
-      params["learned_ranges"] = by_tensor;
-      params["qat"] = {{"ema_decay", recipe.qat.ema_decay},
-                       {"data_fraction", recipe.qat_data_fraction}};
-    } else {
-      const auto images =
-          quant::calibration_images(data.data, meta.preprocess, recipe.calib_images, data.seed);
-      ranges = quant::calibrate(model, quant::activation_points(model, false), images,
-                                quant::CalibrationMethod::minmax);
-      params["calibration"] = {{"images", images.size()}, {"method", "minmax"}};
-    }
-    const quant::StaticQuantization q = quant::quantize_static(model, ranges, {});
-    params["weights"] = "int8 symmetric per output channel";
-    params["activations"] = learned.empty() ? "uint8 per tensor (static, calibrated)"
-                                            : "uint8 per tensor (ranges learned in QAT)";
-    params["format"] = "QDQ";
-    json act = json::object();
-    for (const auto& [name, a] : q.params)
-      act[name] = {{"scale", a.scale}, {"zero_point", a.zero_point}};
-    params["activation_params"] = act;
-  }
+  json params = recipe_parameters(recipe, data_, tuned.phases);
+  if (!tuned.learned.empty() || recipe.int8_after)
+    quantize_fine_tuned(model, recipe, tuned.learned, data_, meta.preprocess, params);
   onnx::set_metadata(model, "pitlane.optimize", params.dump());
   model.set_producer_name("pitlane optimize");
   onnx::write_model(model, out);
-
-  TrainingRecipeResult result;
-  std::string bytes;
-  model.SerializeToString(&bytes);
-  result.size_bytes = static_cast<int64_t>(bytes.size());
-  double sparsity = 0.0;
-  json layers = layer_report(net, &sparsity);
-  result.report = {{"recipe", recipe.name},          {"parent", parent},
-                   {"parameters", params},           {"phases", phases},
-                   {"phase_seconds", phase_seconds}, {"layers", layers},
-                   {"sparsity", sparsity},           {"size_bytes", result.size_bytes},
-                   {"gzip_bytes", gzip_size(bytes)}};
-  if (params.contains("activation_params"))
-    result.report["activation_params"] = params["activation_params"];
-  return result;
+  return recipe_result(model, recipe, parent_, params, tuned);
 }
 
 std::string training_recipe_table(const TrainingRecipeResult& r) {

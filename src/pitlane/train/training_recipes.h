@@ -2,8 +2,7 @@
 // fine-tuning phases on a float PilotNet followed by an export to a deployable ONNX model:
 //
 //   qat         QAT: fake-quantized weights and activations (2 epochs on 1% of the data) -> int8
-//   QDQ
-//               with the learned activation scales
+//               QDQ with the learned activation scales
 //   prune       magnitude pruning, PolynomialDecay 0.5 -> 0.8 (2 epochs) -> fp32 with zeros
 //   prune+int8  prune, then post-training int8 (calibrated on the fine-tuning data)
 //   cluster     8 centroids per output channel, k-means++ (3 epochs) -> fp32, 8 values per channel
@@ -22,11 +21,10 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <memory>
 
 #include "pitlane/data/model_metadata.h"
 #include "pitlane/train/compression.h"
