@@ -58,6 +58,64 @@ TEST(Metrics, OffRoadTimeCounts) {
   EXPECT_NEAR(m.off_road_s, 4.0, 0.01);
 }
 
+// pitlane-ds/1 on hand-made runs: the formula of docs/simulator.md, factor by factor.
+TEST(DrivingScore, HandMadeRuns) {
+  RunMetrics clean;
+  clean.completed_fraction = 1.0;
+  clean.sim_time_s = 80.0;
+  EXPECT_DOUBLE_EQ(driving_score(clean).score, 100.0);
+
+  RunMetrics half = clean;  // half the route, 8 of 80 s off the asphalt, two wall contacts
+  half.completed_fraction = 0.5;
+  half.off_road_s = 8.0;
+  half.wall_contacts = 2;
+  const DrivingScore d = driving_score(half);
+  EXPECT_DOUBLE_EQ(d.route_completion, 0.5);
+  EXPECT_DOUBLE_EQ(d.on_road_share, 0.9);
+  EXPECT_DOUBLE_EQ(d.penalty, 0.65 * 0.65);
+  EXPECT_NEAR(d.score, 100 * 0.5 * 0.9 * 0.4225, 1e-12);  // 19.0125
+
+  RunMetrics stuck = clean;  // trapped at 30% after a wall contact
+  stuck.completed_fraction = 0.3;
+  stuck.wall_contacts = 1;
+  stuck.trapped = true;
+  EXPECT_NEAR(driving_score(stuck).score, 100 * 0.3 * 0.65 * 0.7, 1e-12);  // 13.65
+
+  RunMetrics slow = clean;  // timed out at 90%
+  slow.completed_fraction = 0.9;
+  slow.timed_out = true;
+  EXPECT_NEAR(driving_score(slow).score, 63.0, 1e-12);
+
+  RunMetrics nowhere;  // no time driven: nothing completed, no division by zero
+  EXPECT_EQ(driving_score(nowhere).score, 0.0);
+  EXPECT_EQ(driving_score(nowhere).on_road_share, 1.0);
+
+  // Infractions per km: (2 contacts + 3 off-road entries) over 2.5 km driven.
+  RunMetrics m = half;
+  m.completed_distance_m = 2500.0;
+  m.off_road_entries = 3;
+  score_run(m);
+  EXPECT_DOUBLE_EQ(m.infractions_per_km, 2.0);
+  EXPECT_DOUBLE_EQ(m.driving_score, d.score);
+  EXPECT_EQ(to_json(m)["driving_score_version"], "pitlane-ds/1");
+}
+
+// Leaving the road three times counts three entries, however long each lasts.
+TEST(Metrics, OffRoadEntriesCountTransitions) {
+  const track::Circuit c = testing::stadium(100.0, 20.0);
+  MetricsAccumulator acc(c, 1, c.start_pose().position);
+  const double s0 = c.start_s();
+  int64_t t = 0;
+  for (int i = 0; i < 3000; ++i) {
+    t += 1000;
+    const bool off = (i / 500) % 2 == 1;  // 0.5 s on, 0.5 s off, ...
+    acc.on_step(c.pose_at(s0 + 5e-3 * i, off ? 2.0 : 0.0), t, 1000);
+  }
+  const RunMetrics m = acc.finish(t);
+  EXPECT_EQ(m.off_road_entries, 3);
+  EXPECT_NEAR(m.off_road_s, 1.5, 1e-9);
+}
+
 TEST(Metrics, SuddennessOfAlternatingCommands) {
   const track::Circuit c = testing::stadium();
   MetricsAccumulator acc(c, 1, c.start_pose().position);
@@ -88,6 +146,9 @@ TEST(Metrics, JsonHasEveryKeyTheStudyReads) {
                           "timed_out",
                           "brain_hz",
                           "inference_ms_p50",
+                          "driving_score",
+                          "driving_score_version",
+                          "infractions_per_km",
                           "inference_ms_p99",
                           "suddenness"}) {
     EXPECT_TRUE(j.contains(key)) << key;

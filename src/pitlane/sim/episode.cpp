@@ -237,6 +237,7 @@ RunMetrics finish_metrics(const EpisodeWorld& world, const Brain& brain, const E
   m.brain = brain.name();
   m.seed = config.seed;
   m.timing = config.timing.describe();
+  score_run(m);
   return m;
 }
 

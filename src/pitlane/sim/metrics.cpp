@@ -39,7 +39,10 @@ int MetricsAccumulator::on_step(const Pose2& pose, int64_t t_us, int64_t dt_us) 
     lap_times_s_.push_back(static_cast<double>(t_us) * 1e-6);
   }
   const double dt = static_cast<double>(dt_us) * 1e-6;
-  if (near.distance > circuit_.cross_section().road_half_width_m) off_road_s_ += dt;
+  const bool off_road = near.distance > circuit_.cross_section().road_half_width_m;
+  if (off_road) off_road_s_ += dt;
+  if (off_road && !off_road_) ++off_road_entries_;
+  off_road_ = off_road;
   if (t_us % kOdometryPeriodUs == 0) {
     distance_m_ += distance(pose.position, last_odometry_);
     last_odometry_ = pose.position;
@@ -74,6 +77,7 @@ RunMetrics MetricsAccumulator::finish(int64_t t_us) const {
   m.deviation_max_m = max_value(deviations_);
   m.wall_contacts = wall_contacts_;
   m.off_road_s = off_road_s_;
+  m.off_road_entries = off_road_entries_;
 
   // BehaviorMetrics' score: for each ideal-line point passed, 1000^(distance to the driven path).
   if (path_.size() >= 2 && max_progress_m_ > 0) {
@@ -101,6 +105,23 @@ RunMetrics MetricsAccumulator::finish(int64_t t_us) const {
   }
   m.suddenness = commands_.size() > 1 ? sudden / static_cast<double>(commands_.size() - 1) : 0.0;
   return m;
+}
+
+DrivingScore driving_score(const RunMetrics& m) {
+  DrivingScore d;
+  d.route_completion = std::clamp(m.completed_fraction, 0.0, 1.0);
+  d.on_road_share =
+      m.sim_time_s > 0 ? std::clamp(1.0 - m.off_road_s / m.sim_time_s, 0.0, 1.0) : 1.0;
+  d.penalty = std::pow(kWallContactPenalty, m.wall_contacts) *
+              (m.timed_out ? kTimeoutPenalty : 1.0) * (m.trapped ? kTrappedPenalty : 1.0);
+  d.score = 100.0 * d.route_completion * d.on_road_share * d.penalty;
+  return d;
+}
+
+void score_run(RunMetrics& m) {
+  m.driving_score = driving_score(m).score;
+  const double km = m.completed_distance_m / 1000.0;
+  m.infractions_per_km = km > 0 ? (m.wall_contacts + m.off_road_entries) / km : 0.0;
 }
 
 nlohmann::ordered_json to_json(const RunMetrics& m) {
@@ -131,6 +152,10 @@ nlohmann::ordered_json to_json(const RunMetrics& m) {
   j["inference_ms_p50"] = m.inference_ms_p50;
   j["inference_ms_p99"] = m.inference_ms_p99;
   j["suddenness"] = m.suddenness;
+  j["off_road_entries"] = m.off_road_entries;
+  j["infractions_per_km"] = m.infractions_per_km;
+  j["driving_score"] = m.driving_score;
+  j["driving_score_version"] = kDrivingScoreVersion;
   return j;
 }
 
@@ -169,6 +194,10 @@ std::string format_table(const RunMetrics& m) {
   t.add({"inference ms p50/p99",
          format_fixed(m.inference_ms_p50, 2) + " / " + format_fixed(m.inference_ms_p99, 2)});
   t.add({"suddenness", format_fixed(m.suddenness, 4)});
+  t.add({"off-road entries", std::to_string(m.off_road_entries)});
+  t.add({"infractions per km", format_fixed(m.infractions_per_km, 2)});
+  t.add({std::string("driving score (") + kDrivingScoreVersion + ")",
+         format_fixed(m.driving_score, 1)});
   return t.render();
 }
 

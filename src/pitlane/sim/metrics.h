@@ -46,7 +46,39 @@ struct RunMetrics {
   double inference_ms_p50 = 0.0;  // latency the timing model applied (first/last 10 dropped)
   double inference_ms_p99 = 0.0;
   double suddenness = 0.0;  // mean |change| of normalized (v, w) between iterations
+  // pitlane-ds/1 (driving_score() below), filled once the termination is known.
+  int off_road_entries = 0;         // times the car's origin left the asphalt
+  double infractions_per_km = 0.0;  // (wall contacts + off-road entries) per driven km
+  double driving_score = 0.0;       // 0..100
 };
+
+// The driving score, version pitlane-ds/1 (docs/simulator.md), in the spirit of the CARLA
+// leaderboard's: how much of the route was driven on the road, discounted by a factor per
+// infraction.
+//   score = 100 x route_completion x on_road_share x penalty
+//   route_completion = completed_fraction (centre-line progress over the requested laps)
+//   on_road_share    = 1 - off_road_s / sim_time_s (CARLA drops off-road distance from the
+//                      route completion; pitlane has the time, not the distance)
+//   penalty          = 0.65 per wall contact (CARLA's collision with static objects)
+//                    x 0.7 if the run timed out, x 0.7 if the car was trapped (the route was
+//                      abandoned: CARLA's route and scenario timeouts)
+// Every results file names the version (kDrivingScoreVersion); a change of formula is a new
+// version, never a silent change.
+inline constexpr const char* kDrivingScoreVersion = "pitlane-ds/1";
+inline constexpr double kWallContactPenalty = 0.65;
+inline constexpr double kTimeoutPenalty = 0.7;
+inline constexpr double kTrappedPenalty = 0.7;
+
+struct DrivingScore {
+  double route_completion = 0.0;  // 0..1
+  double on_road_share = 1.0;     // 0..1
+  double penalty = 1.0;           // product of the infraction factors, 0..1
+  double score = 0.0;             // 0..100
+};
+DrivingScore driving_score(const RunMetrics& m);
+// Fills m.driving_score and m.infractions_per_km from the rest of m (the episode calls it once
+// the termination is known).
+void score_run(RunMetrics& m);
 
 // Wall-clock figures of the same run: not reproducible, kept out of RunMetrics.
 struct RunTiming {
@@ -94,6 +126,8 @@ class MetricsAccumulator {
   std::vector<Vec2> path_;  // 100 Hz positions, for the BehaviorMetrics score
   double max_progress_m_ = 0.0;
   double off_road_s_ = 0.0;
+  bool off_road_ = false;  // the car's origin is off the asphalt now
+  int off_road_entries_ = 0;
   int wall_contacts_ = 0;
   std::vector<double> latencies_ms_;
   std::vector<Command> commands_;
