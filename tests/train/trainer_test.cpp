@@ -101,6 +101,21 @@ TEST_F(TrainerTest, ResumesFromACheckpoint) {
   EXPECT_THROW(train_pilotnet(*recs_, train_, val_, {}, {}, c), InputError);
 }
 
+// A learning rate that blows the weights up: training stops with a RunError naming the
+// divergence (the CLI's exit code 1) instead of keeping a NaN epoch as the best and writing it.
+TEST_F(TrainerTest, DivergenceIsAnErrorNotABestEpoch) {
+  TrainConfig c = small_config();
+  c.epochs = 3;
+  c.learning_rate = 1e12;
+  try {
+    train_pilotnet(*recs_, train_, val_, {}, {}, c);
+    FAIL() << "trained on";
+  } catch (const RunError& e) {
+    EXPECT_NE(std::string(e.what()).find("training diverged"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("lower the learning rate"), std::string::npos);
+  }
+}
+
 TEST(PilotNet, ArchitecturesHaveTheStudysSizes) {
   const PilotNetWeights same = pilotnet_skeleton(Arch::same);
   EXPECT_EQ(same.parameter_count(), 17016206);

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -459,6 +460,11 @@ EpochSteps train_steps(TrainingRun& run, data::BatchLoader& loader, ProgressBar&
   while (loader.next(batch)) {
     const auto t0 = Clock::now();
     const double l = train_step(run, batch, spec);
+    if (!std::isfinite(l)) {
+      throw RunError("training diverged: the loss is " + std::to_string(l) + " at step " +
+                     std::to_string(run.state.steps + 1) +
+                     "; lower the learning rate (--lr) or check the recordings");
+    }
     steps.seconds += seconds_since(t0);
     run.step_losses.push_back(l);
     steps.loss_sum += l;
@@ -499,6 +505,13 @@ EpochRecord run_epoch(TrainingRun& run, const TrainingSamples& samples, const Tr
   rec.validation_loss =
       validation_loss(run.model, samples.recs, samples.validation_index, samples.spec,
                       samples.outputs, config, run.constraints.get());
+  // Without a validation split the loss is NaN on purpose; with one, NaN or infinity means the
+  // weights blew up (and would otherwise be taken for "no validation" and written out).
+  if (!samples.validation_index.empty() && !std::isfinite(rec.validation_loss)) {
+    throw RunError("training diverged: the validation loss after epoch " + std::to_string(epoch) +
+                   " is " + std::to_string(rec.validation_loss) +
+                   "; lower the learning rate (--lr) or check the recordings");
+  }
   rec.images_per_s = static_cast<double>(steps.images) / std::max(1e-9, seconds_since(epoch_start));
   rec.loader_wait_s = loader.wait_seconds();
   rec.seconds = seconds_since(epoch_start);
@@ -538,6 +551,20 @@ void end_epoch(TrainingRun& run, const EpochRecord& rec, const TrainConfig& conf
   state.epochs_done = rec.epoch;
   if (!config.checkpoint_dir.empty())
     save_checkpoint(config.checkpoint_dir, run.model, *run.optimizer, state, config, improved);
+}
+
+// A model with a NaN or infinite weight is never returned (so never written).
+void check_finite(const PilotNetWeights& w) {
+  auto finite = [](const std::vector<float>& v) {
+    return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
+  };
+  bool ok = finite(w.input_norm.scale) && finite(w.input_norm.bias);
+  for (const auto& c : w.convs) ok = ok && finite(c.weight) && finite(c.bias);
+  for (const auto& d : w.dense) ok = ok && finite(d.weight) && finite(d.bias);
+  if (!ok)
+    throw RunError(
+        "training diverged: the trained weights hold NaN or infinity; lower the learning rate "
+        "(--lr) or check the recordings");
 }
 
 // The weights a run returns: the best epoch's (the last if none improved) or, under training-time
@@ -617,6 +644,7 @@ TrainResult train_pilotnet(const std::vector<data::Recording>& recs, std::span<c
     end_epoch(run, run_epoch(run, samples, config), config);
   }
   result.best = final_weights(run);
+  check_finite(result.best);
   if (run.constraints) result.activation_ranges = run.constraints->activation_ranges();
   result.state = std::move(run.state);
   result.step_losses = std::move(run.step_losses);
