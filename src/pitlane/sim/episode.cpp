@@ -70,6 +70,7 @@ struct EpisodeState {
   Command executing;                   // the command in effect (the car starts at rest)
   std::deque<PendingCommand> pending;  // answered commands not yet in effect, by effective_us
   bool in_contact = false;             // the car is against a wall
+  double executed_w = 0.0;             // yaw rate of the last step, with any push, rad/s
 
   // Camera.
   Pose2 frame_pose;             // pose at the latest camera capture
@@ -78,6 +79,8 @@ struct EpisodeState {
   cv::Mat frame;                // the latest rendered frame, BGR height x width
 
   // Brain.
+  Command last_command;           // the brain's latest answer (in effect after its latency)
+  double last_latency_ms = 0.0;   // the latency the timing model gave it, ms
   int64_t next_brain_us = 0;      // when the next brain iteration starts, us
   int iteration = 0;              // brain iterations done
   std::vector<double> brain_ms;   // the brain's own inference time per iteration, wall ms
@@ -96,6 +99,7 @@ struct EpisodeState {
   bool timed_out = false;                  // the clock reached world.timeout_us
 
   MetricsAccumulator metrics;
+  std::vector<TrajectorySample> trajectory;  // one per camera frame, when recorded
 };
 
 // The seeded start, or the circuit's own.
@@ -113,10 +117,23 @@ void schedule_first_disturbance(const Disturbance& disturbance, Rng& rng, Episod
 }
 
 // The camera captures the car's pose every kCameraPeriodUs; it is rendered only when read.
-void capture_camera(EpisodeState& s) {
-  if (s.t_us % kCameraPeriodUs == 0) {
-    s.frame_pose = s.pose;
-    s.frame_index = s.t_us / kCameraPeriodUs;
+// The trajectory, when recorded, is sampled at the same instants.
+void capture_camera(const EpisodeWorld& world, EpisodeState& s) {
+  if (s.t_us % kCameraPeriodUs != 0) return;
+  s.frame_pose = s.pose;
+  s.frame_index = s.t_us / kCameraPeriodUs;
+  if (world.config.record_trajectory) {
+    s.trajectory.push_back({.t_s = static_cast<double>(s.t_us) * 1e-6,
+                            .x_m = s.pose.position.x,
+                            .y_m = s.pose.position.y,
+                            .heading_rad = s.pose.yaw,
+                            .s_m = s.metrics.arc_length(),
+                            .lateral_m = world.circuit.project(s.pose.position).lateral,
+                            .v_cmd_mps = s.last_command.v,
+                            .w_cmd_radps = s.last_command.w,
+                            .v_mps = s.in_contact ? 0.0 : s.executing.v,
+                            .w_radps = s.in_contact ? 0.0 : s.executed_w,
+                            .latency_ms = s.last_latency_ms});
   }
 }
 
@@ -158,6 +175,8 @@ bool brain_iteration(const EpisodeWorld& world, Renderer& renderer, Brain& brain
                               ? static_cast<int64_t>(std::llround(iteration_ms * 1000.0))
                               : timing.latency_us(inference_ms);
   s.pending.push_back({s.t_us + latency, command});
+  s.last_command = command;
+  s.last_latency_ms = static_cast<double>(latency) / 1000.0;
   s.metrics.on_brain(command, static_cast<double>(latency) / 1000.0);
   s.next_brain_us = s.t_us + std::max(kBrainCycleUs, latency);
   if (observer != nullptr && !observer->on_iteration(make_view(world, s, command))) return false;
@@ -198,6 +217,7 @@ int step_physics(const EpisodeWorld& world, EpisodeState& s) {
   const int64_t dt = config.physics_step_us;
   apply_due_commands(s);
   const double w = disturbed_w(config.disturbance, s);
+  s.executed_w = w;
   const Pose2 next = integrate_pose(s.pose, s.executing.v, w, static_cast<double>(dt) * 1e-6);
   if (touches_wall(world.circuit, next, config.vehicle)) {
     // Against the wall the car stops; a command that turns it free moves it again.
@@ -265,7 +285,7 @@ EpisodeResult run_episode(const track::Circuit& circuit, Renderer& renderer, sim
   schedule_first_disturbance(config.disturbance, rng, s);
 
   while (!s.trapped && !s.timed_out) {
-    capture_camera(s);
+    capture_camera(world, s);
     if (s.t_us >= s.next_brain_us && !brain_iteration(world, renderer, brain, observer, s)) break;
     if (step_physics(world, s) >= config.laps) break;
     check_failures(world, s);
@@ -275,6 +295,7 @@ EpisodeResult run_episode(const track::Circuit& circuit, Renderer& renderer, sim
   result.start = start;
   result.metrics = finish_metrics(world, brain, s);
   result.timing = finish_timing(s, result.metrics.sim_time_s);
+  result.trajectory = std::move(s.trajectory);
   return result;
 }
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <opencv2/core.hpp>
 
@@ -20,6 +21,7 @@
 #include "pitlane/sim/metrics.h"
 #include "pitlane/sim/renderer.h"
 #include "pitlane/sim/timing.h"
+#include "pitlane/sim/trajectory.h"
 #include "pitlane/sim/vehicle.h"
 #include "pitlane/track/circuit.h"
 
@@ -45,6 +47,7 @@ struct EpisodeConfig {
   Disturbance disturbance;
   VehicleModel vehicle;
   int64_t physics_step_us = 1000;
+  bool record_trajectory = false;  // fill EpisodeResult::trajectory (one sample per camera frame)
 };
 
 // What an observer sees at each brain iteration (after the brain answered).
@@ -70,6 +73,7 @@ struct EpisodeResult {
   RunMetrics metrics;
   RunTiming timing;
   Pose2 start;
+  std::vector<TrajectorySample> trajectory;  // when config.record_trajectory; else empty
 };
 
 EpisodeResult run_episode(const track::Circuit& circuit, Renderer& renderer, sim::Brain& brain,

@@ -110,7 +110,8 @@ class MetricsAccumulator {
   // Every brain iteration: the command and the latency the timing model applied.
   void on_brain(const Command& command, double latency_ms);
 
-  double progress_fraction() const;  // of the requested laps, 0..1
+  double progress_fraction() const;         // of the requested laps, 0..1
+  double arc_length() const { return s_; }  // of the car's nearest centre-line point, m
 
   RunMetrics finish(int64_t t_us) const;
 
