@@ -23,6 +23,29 @@ TEST(GroundMap, MatchesExactOffsetsOnEveryCircuit) {
   }
 }
 
+// The batched lookup (eight points at a time with AVX2) returns lateral()'s values exactly,
+// on the road, beyond the band and outside the grid.
+TEST(GroundMap, BatchedLookupsEqualSingleOnes) {
+  const track::Circuit c = track::load_circuit("montmelo");
+  const GroundMap map(c, 2.4);
+  Rng rng(5);
+  std::vector<float> x, y;
+  for (int i = 0; i < 5001; ++i) {
+    const Vec2 p = i % 7 == 0 ? Vec2{rng.uniform(-2000, 2000), rng.uniform(-2000, 2000)}
+                              : c.pose_at(rng.uniform(0, c.length()), rng.uniform(-4, 4)).position;
+    x.push_back(static_cast<float>(p.x));
+    y.push_back(static_cast<float>(p.y));
+  }
+  for (const bool avx2 : {false, true}) {
+    if (avx2 && !GroundMap::avx2_available()) continue;
+    std::vector<float> out(x.size());
+    map.lateral_points(x.data(), y.data(), x.size(), out.data(), avx2);
+    for (size_t i = 0; i < x.size(); ++i) {
+      ASSERT_EQ(out[i], map.lateral(x[i], y[i])) << "point " << i << (avx2 ? " (avx2)" : "");
+    }
+  }
+}
+
 TEST(GroundMap, FarBeyondTheBand) {
   const track::Circuit c = track::load_circuit("simple_circuit");
   const GroundMap map(c, 2.4);

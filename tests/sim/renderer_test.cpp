@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "pitlane/core/error.h"
+#include "pitlane/core/rng.h"
 #include "sim_test_util.h"
 
 namespace pitlane::sim {
@@ -107,6 +108,31 @@ TEST_F(RendererTest, BrightnessScalesTheImage) {
   r.render(centred_, style, 0, dark);
   const double ratio = cv::mean(dark)[1] / cv::mean(base)[1];
   EXPECT_NEAR(ratio, 0.5, 0.02);
+}
+
+// The AVX2 loops are an optimization only: they must write the portable loops' bytes, frame for
+// frame, whatever the place, the line and the style.
+TEST_F(RendererTest, Avx2LoopsWriteThePortableBytes) {
+  Rng rng(21);
+  for (const char* name : {"simple_circuit", "montmelo", "many_curves"}) {
+    const track::Circuit c = track::load_circuit(name);
+    Renderer best(c), portable(c, {}, RenderKernels::kPortable);
+    if (!best.uses_avx2()) GTEST_SKIP() << "this CPU has no AVX2";
+    ASSERT_FALSE(portable.uses_avx2());
+    cv::Mat a, b;
+    for (int i = 0; i < 24; ++i) {
+      // On the centre line, off it, and turned towards a wall (rows of wall, grass, border).
+      const double lateral = i % 3 == 0 ? 0.0 : rng.uniform(-1.6, 1.6);
+      const double yaw = i % 3 == 2 ? rng.uniform(-1.5, 1.5) : rng.uniform(-0.2, 0.2);
+      const Pose2 pose = c.pose_at(rng.uniform(0.0, c.length()), lateral, yaw);
+      RenderStyle style = i % 2 == 0 ? RenderStyle{} : random_style(rng);
+      if (i % 4 == 1) style.fog_density = 0.08f;
+      style.line = i % 5 == 3 ? LineStyle::kWhite : i % 5 == 4 ? LineStyle::kNone : LineStyle::kRed;
+      best.render(pose, style, static_cast<uint64_t>(i), a);
+      portable.render(pose, style, static_cast<uint64_t>(i), b);
+      ASSERT_EQ(cv::norm(a, b, cv::NORM_INF), 0.0) << name << " frame " << i;
+    }
+  }
 }
 
 }  // namespace

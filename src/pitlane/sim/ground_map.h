@@ -22,6 +22,12 @@ namespace pitlane::sim {
 class GroundMap {
  public:
   static constexpr float kFar = 1.0e6f;  // returned beyond the band (behind the walls)
+  // The raster's layout: tiles of 32 x 32 cells, each holding 33 x 33 vertex values.
+  static constexpr int32_t kTileShift = 5;  // 32 cells per tile side
+  static constexpr int32_t kTileCells = 1 << kTileShift;
+  static constexpr int32_t kTileMask = kTileCells - 1;
+  static constexpr int32_t kTileStride = kTileCells + 1;  // one shared edge for interpolation
+  static constexpr size_t kValuesPerTile = static_cast<size_t>(kTileStride) * kTileStride;
 
   GroundMap(const track::Circuit& circuit, double band_m, double cell_m = 0.1);
 
@@ -43,16 +49,16 @@ class GroundMap {
     return top + (bottom - top) * fy;
   }
 
+  // lateral() at n points (x[i], y[i]), into out[i]. With `avx2` (only where
+  // avx2_available()) eight points at a time: the same values, several times faster.
+  void lateral_points(const float* x, const float* y, size_t n, float* out, bool avx2) const;
+  // Whether this build and this CPU can run the AVX2 loops (of this class and the renderer).
+  static bool avx2_available();
+
   double band() const { return band_; }
   size_t tile_count() const { return values_.size() / kValuesPerTile; }
 
  private:
-  static constexpr int32_t kTileShift = 5;  // 32 cells per tile side
-  static constexpr int32_t kTileCells = 1 << kTileShift;
-  static constexpr int32_t kTileMask = kTileCells - 1;
-  static constexpr int32_t kTileStride = kTileCells + 1;  // one shared edge for interpolation
-  static constexpr size_t kValuesPerTile = static_cast<size_t>(kTileStride) * kTileStride;
-
   // Construction: the grid's extent, then each centre-line segment's strip of vertices, row by
   // row. tile_values is inline (defined in ground_map.cpp, its only user) to stay in the loop.
   struct Segment;  // defined in ground_map.cpp

@@ -54,9 +54,14 @@ struct RenderStyle {
 // Seeded domain randomization: brightness 0.7..1.3, hue +-12 deg, noise 0..6, fog on 1 in 4.
 RenderStyle random_style(Rng& rng);
 
+// Which pixel loops render() runs. kBest: AVX2 where the CPU has it (checked once, at
+// construction), else the portable loops. Both write the same bytes; tests compare them.
+enum class RenderKernels { kBest, kPortable };
+
 class Renderer {
  public:
-  explicit Renderer(const track::Circuit& circuit, CameraModel camera = {});
+  explicit Renderer(const track::Circuit& circuit, CameraModel camera = {},
+                    RenderKernels kernels = RenderKernels::kBest);
 
   // Renders the camera view of a car at `car` into `out` (CV_8UC3, BGR, height x width; it is
   // (re)allocated only if its size or type differ). `frame_seed` seeds the per-pixel noise.
@@ -65,53 +70,59 @@ class Renderer {
 
   const CameraModel& camera() const { return camera_; }
   const GroundMap& ground_map() const { return map_; }
+  bool uses_avx2() const { return avx2_; }
 
  private:
   track::CrossSection section_;
   CameraModel camera_;
   GroundMap map_;
   float focal_ = 0.0f;
+  bool avx2_ = false;             // run the AVX2 pixel loops
   std::vector<float> column_xn_;  // per column: (u + 0.5 - cx) / f
+  std::vector<float> sample_xn_;  // the same at every kLateralStride-th column, and at u = width
   // Asphalt and grass grain: luminance factors (x128), four mip levels of 512, 256, 128 and
   // 64 texels per side, 6 mm per texel at the finest; each texel packed with its right, lower
   // and lower-right neighbours, so one load serves a bilinear lookup.
   std::array<std::vector<uint32_t>, 4> grain_quads_;
-  // Per-column scratch of render(): where the wall is and how it looks.
-  struct ColumnWall {
-    float depth = 0.0f;   // wall depth along the optical axis, m (infinity: none)
-    int ground_from = 0;  // first image row showing ground
-    int wall_from = 0;    // first image row showing wall (height: no wall)
-    float colour_b = 0, colour_g = 0, colour_r = 0;
-    float shade_at_horizon = 1.0f;  // brightness factor = shade_at_horizon + shade_per_row * dv
-    float shade_per_row = 0.0f;     //   dv: rows below the horizon
-  };
   static constexpr int kLateralStride = 4;  // ground offsets are looked up every 4 px and lerped
   static constexpr int kNoiseMarginRows = 61, kNoiseMarginCols = 127;  // per-frame offsets
-  void add_noise(cv::Mat& image, float sigma, uint64_t frame_seed) const;
   std::vector<int8_t> noise_table_;  // (height + margin) x (3 width + margin) noise samples
 
-  std::vector<ColumnWall> columns_;
-  std::vector<float> lateral_samples_;  // offsets every kLateralStride px of a ground row
-  std::vector<float> lateral_row_;      // offsets at every px of a ground row
+  // Per-column scratch of render(), filled by pass 1: where the wall is and how it looks, one
+  // array per field (width entries each) so that the pixel loops load 8 columns at once.
+  struct Columns {
+    std::vector<int32_t> ground_from;  // first image row showing ground
+    std::vector<int32_t> wall_from;    // first image row showing wall (height: no wall)
+    std::vector<float> b, g, r;        // the wall's colour before the height shading
+    std::vector<float> shade_per_row;  // brightness = Frame::wall_shade + shade_per_row * dv,
+                                       //   dv: rows below the horizon
+  };
+  Columns columns_;
+  std::vector<int32_t> group_ground_from_;  // per kLateralStride columns: their least ground_from
+  std::vector<float> sample_x_, sample_y_;  // ground points every kLateralStride px of a row, m
+  std::vector<float> lateral_samples_;      // offsets there
+  std::vector<uint32_t> far_groups_;        // groups with a sample beyond the band (AVX2 loop)
+  std::vector<float> lateral_row_;          // offsets at every px of a ground row
 
   // The stages of render(), in order, and the per-frame and per-row values they pass on (plain
   // structs, defined in renderer.cpp).
   struct Palette;    // colours after brightness and hue
   struct Frame;      // the camera's pose and the cross-section, as floats
+  struct RowSpans;   // the first rows that show wall and ground
   struct GroundRow;  // where one image row's rays meet the ground
   struct GrainRow;   // the grain texture's mip level and coordinates along one row
   Palette make_palette(const RenderStyle& style) const;
   Frame make_frame(const Pose2& car, const RenderStyle& style) const;
-  void trace_walls(const Frame& f, const Palette& pal);  // pass 1: fills columns_
+  RowSpans trace_walls(const Frame& f, const Palette& pal);  // pass 1: fills columns_
   float wall_depth(const Frame& f, float dx, float dy) const;
-  void shade_wall(const Frame& f, const Palette& pal, float dx, float dy, float hit,
-                  ColumnWall& col) const;
+  void shade_wall(const Frame& f, const Palette& pal, float dx, float dy, float hit, size_t u);
   GroundRow ground_row(const Frame& f, int v) const;
-  void lateral_offsets(const Frame& f, const GroundRow& g);  // fills lateral_row_
+  void lateral_offsets(const GroundRow& g, int v);  // fills lateral_row_ where ground shows
   GrainRow grain_row(const GroundRow& g) const;
   std::array<uint8_t, 3> sky_colour(const Frame& f, const Palette& pal, int v) const;
-  void shade_row(const Frame& f, const Palette& pal, const GroundRow& g, int v,
-                 uint8_t* row) const;  // pass 2
+  void shade_row(const Frame& f, const Palette& pal, const RowSpans& spans, int v,
+                 uint8_t* row);  // pass 2
+  void add_noise(cv::Mat& image, float sigma, uint64_t frame_seed) const;
 };
 
 }  // namespace pitlane::sim
