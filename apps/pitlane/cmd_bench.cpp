@@ -9,6 +9,7 @@
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
 #include "pitlane/core/table.h"
+#include "pitlane/data/image_reader.h"
 #include "pitlane/runtime/benchmark.h"
 #include "pitlane/runtime/npy.h"
 
@@ -35,10 +36,7 @@ std::vector<float> bench_input(const std::string& model, const std::string& fram
   if (frame.empty()) return {};
   if (!std::filesystem::is_regular_file(frame))
     throw InputError(frame + ": no such file; give a camera frame (PNG or JPEG)");
-  const cv::Mat image = cv::imread(frame, cv::IMREAD_COLOR);
-  if (image.empty())
-    throw InputError(frame + ": not a readable image; give a PNG or JPEG camera frame");
-  return brain::NeuralBrain(model, {}).model_input(image);
+  return brain::NeuralBrain(model, {}).model_input(data::read_image(frame));
 }
 
 // InputError unless a --input .npy holds exactly one sample of the model's first input.
@@ -116,7 +114,10 @@ nlohmann::json bench_json(const BenchArgs& a, const runtime::BenchResult& r,
 
 void run_bench(const BenchArgs& a) {
   const runtime::SessionOptions options = session_options(a);
-  if (!a.json.empty()) check_writable(a.json);
+  if (!a.json.empty()) {
+    check_writable(a.json);
+    check_not_an_input(a.json, {a.model, a.frame, a.input});
+  }
   const runtime::Model model = runtime::Model::load(a.model);
   std::vector<float> input = bench_input(a.model, a.frame, a.input);
   if (!a.input.empty()) check_one_sample(model, a.input, input);

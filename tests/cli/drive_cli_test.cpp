@@ -70,6 +70,8 @@ TEST_F(DriveCli, BadInputIsOneLineAndExitCodeTwo) {
   expect_bad_input("drive --circuit simple_circuit --timing fast", "timing");
   expect_bad_input("drive --circuit simple_circuit --direction up", "cw or ccw");
   expect_bad_input("drive --circuit simple_circuit --laps 0", "laps");
+  expect_bad_input("drive --circuit simple_circuit --timeout inf", "--timeout");
+  expect_bad_input("drive --circuit simple_circuit --timeout nan", "--timeout");
   expect_bad_input("drive --circuit simple_circuit --brain nope", "brain");
   write(dir_ / "few.csv", "x_m,y_m\n0,0\n1,0\n1,1\n");
   expect_bad_input("drive --circuit " + (dir_ / "few.csv").string(), "at least 10");
@@ -94,6 +96,24 @@ TEST_F(DriveCli, BadInputIsOneLineAndExitCodeTwo) {
   write(dir_ / "text.csv", "x_m,y_m\n1,2\nhello\n");
   expect_bad_input("drive --circuit " + (dir_ / "text.csv").string(), "text.csv:3");
   expect_bad_input("drive --circuit " + (dir_ / "missing.csv").string(), "no such file");
+}
+
+// --require-completed: a run that times out still writes its results, prints its table and then
+// exits 1 naming how it ended; the trajectory is gzip CSV beside it.
+TEST_F(DriveCli, RequireCompletedFailsAnUnfinishedLapAfterWritingItsResults) {
+  const std::string out = (dir_ / "r.json").string(), tr = (dir_ / "r.csv.gz").string();
+  const auto r = run("drive --circuit montreal --timeout 4 --require-completed --out " + out +
+                     " --trajectory " + tr);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("did not complete 1 lap: timeout at "), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("driving score (pitlane-ds/1)"), std::string::npos) << r.out;
+  EXPECT_NE(slurp(out).find("\"termination\": \"timeout\""), std::string::npos);
+  const std::string gz = slurp(tr);
+  ASSERT_GE(gz.size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>(gz[0]), 0x1f);  // gzip magic
+  EXPECT_EQ(static_cast<unsigned char>(gz[1]), 0x8b);
+  // The same drive without the flag exits 0.
+  EXPECT_EQ(run("drive --circuit montreal --timeout 4 --quiet").exit_code, 0);
 }
 
 TEST_F(DriveCli, UnwritableOutputFailsBeforeDriving) {

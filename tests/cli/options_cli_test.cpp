@@ -69,6 +69,9 @@ TEST(OptionsCli, NoCommandOverwritesItsInput) {
           (dir / "t.onnx").string() + " --summary " + m,
       "infer --model " + m + " --input " + (dir / "x.npy").string() + " --output " +
           (dir / "x.npy").string(),
+      "drive --circuit " + c + " --out " + c,
+      "drive --brain " + m + " --video " + m,
+      "bench --model " + m + " --json " + m,
   };
   for (const auto& args : cases) {
     const auto r = testing::run_pitlane(args, (dir / "err.txt").string());
