@@ -1,18 +1,20 @@
 #include "pitlane/study/config.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
+#include "pitlane/brain/neural_brain.h"
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
-#include "pitlane/quant/optimize.h"
+#include "pitlane/data/dataset.h"
+#include "pitlane/eval/model_runner.h"
 #include "pitlane/sim/timing.h"
 #include "pitlane/track/circuit.h"
 #include "pitlane/track/generator.h"
-#include "pitlane/train/training_recipes.h"
 
 namespace pitlane::study {
 namespace {
@@ -24,6 +26,38 @@ std::string where(const fs::path& source, const YAML::Mark& mark) {
   if (mark.line >= 0)
     s += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
   return s;
+}
+
+// InputError "FILE:LINE:COL: PATH: MESSAGE" at `at` (PATH, the mapping's place in the config,
+// left out at the top level).
+[[noreturn]] void fail_at(const fs::path& source, const YAML::Node& at, const std::string& path,
+                          const std::string& message) {
+  throw InputError(where(source, at.Mark()) + ": " + (path.empty() ? "" : path + ": ") + message);
+}
+
+// yaml-cpp keeps both entries of a key written twice and answers lookups with one of them, so a
+// second `epochs:` further down would silently lose (or win). Every mapping of the document,
+// at any depth and inside lists, is checked before anything is read.
+void reject_duplicate_keys(const YAML::Node& node, const std::string& path,
+                           const fs::path& source) {
+  if (node.IsMap()) {
+    std::map<std::string, YAML::Mark> seen;
+    for (const auto& kv : node) {
+      if (!kv.first.IsScalar()) continue;  // a complex key; reading it is what fails
+      const std::string key = kv.first.Scalar();
+      const auto [first, fresh] = seen.emplace(key, kv.first.Mark());
+      if (!fresh) {
+        fail_at(source, kv.first, path,
+                "key '" + key + "' appears twice (first at line " +
+                    std::to_string(first->second.line + 1) + "); keep one");
+      }
+      reject_duplicate_keys(kv.second, path.empty() ? key : path + "." + key, source);
+    }
+  } else if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      reject_duplicate_keys(node[i], path + "[" + std::to_string(i) + "]", source);
+    }
+  }
 }
 
 // One YAML mapping read strictly: each key is taken at most once, and finish() rejects any key
@@ -38,8 +72,19 @@ class Section {
   }
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
-    throw InputError(where(source_, at.Mark()) + ": " + (path_.empty() ? "" : path_ + ": ") +
-                     message);
+    fail_at(source_, at, path_, message);
+  }
+
+  const std::string& path() const { return path_; }
+  const fs::path& source() const { return source_; }
+
+  // The value of `key`, or an undefined node when it is not there.
+  YAML::Node value(const char* key) const { return lookup(key); }
+  bool has(const char* key) const { return static_cast<bool>(lookup(key)); }
+
+  // InputError at the mapping when `key` is missing; `example` shows what a complete one is.
+  void require(const char* key, const std::string& example) const {
+    if (!has(key)) fail(node_, std::string("needs '") + key + "', e.g. " + example);
   }
 
   template <typename T>
@@ -48,6 +93,17 @@ class Section {
     const YAML::Node v = lookup(key);
     if (!v) return;
     out = convert<T>(v, key);
+  }
+
+  template <typename T>
+  void read(const char* key, std::optional<T>& out) {
+    T value{};
+    if (has(key)) {
+      read(key, value);
+      out = value;
+    } else {
+      allowed_.push_back(key);
+    }
   }
 
   void read_int(const char* key, int& out, int lo, int hi) {
@@ -61,6 +117,12 @@ class Section {
     }
   }
 
+  void read_int(const char* key, std::optional<int>& out, int lo, int hi) {
+    int value = 0;
+    read_int(key, value, lo, hi);
+    if (has(key)) out = value;
+  }
+
   void read_double(const char* key, double& out, double lo, double hi) {
     allowed_.push_back(key);
     const YAML::Node v = lookup(key);
@@ -71,6 +133,12 @@ class Section {
       s << key << " = " << out << " is out of range; use " << lo << ".." << hi;
       fail(v, s.str());
     }
+  }
+
+  void read_double(const char* key, std::optional<double>& out, double lo, double hi) {
+    double value = 0.0;
+    read_double(key, value, lo, hi);
+    if (has(key)) out = value;
   }
 
   // A list of strings, each checked by `check` (which throws with a message on a bad item).
@@ -87,6 +155,20 @@ class Section {
         fail(v[i], std::string(key) + ": " + e.what());
       }
     }
+  }
+
+  // A list whose items the caller reads (mappings among them: item()); undefined when absent.
+  YAML::Node list(const char* key) {
+    allowed_.push_back(key);
+    const YAML::Node v = lookup(key);
+    if (v && !v.IsSequence()) fail(v, std::string(key) + " must be a list, e.g. [a, b]");
+    return v;
+  }
+
+  // Item `i` of the list at `key`, a mapping, as a section of its own ("optimize.recipes[2]").
+  Section item(const char* key, size_t i, const YAML::Node& node) const {
+    const std::string name = std::string(key) + "[" + std::to_string(i) + "]";
+    return Section(node, path_.empty() ? name : path_ + "." + name, source_);
   }
 
   Section child(const char* key) {
@@ -142,11 +224,16 @@ class Section {
   std::vector<std::string> allowed_;
 };
 
+// A circuit is loaded to be checked: a CSV file that exists but does not parse fails here, not
+// in the middle of the recording.
 void check_circuit(const std::string& name) {
   const auto names = track::builtin_circuit_names();
   if (std::find(names.begin(), names.end(), name) != names.end()) return;
   if (track::parse_generated_name(name)) return;
-  if (fs::path(name).extension() == ".csv" && fs::exists(name)) return;
+  if (fs::path(name).extension() == ".csv" && fs::exists(name)) {
+    (void)track::load_circuit(name);
+    return;
+  }
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
   throw InputError("'" + name + "' is neither a built-in circuit (" + list +
@@ -170,16 +257,60 @@ void check_recipe(const std::string& r) {
   }
 }
 
-void check_model_name(const std::string& m) {
-  if (m.empty()) throw InputError("empty model name; use baseline or a recipe name");
+void check_calib_method(const std::string& m) {
+  const std::set<std::string> methods = {"minmax", "percentile", "entropy", "mse"};
+  if (!methods.count(m)) {
+    throw InputError("'" + m + "' is unknown; use minmax, percentile, entropy or mse");
+  }
+}
+
+// A recording folder or a folder of recordings, every recording in it loadable (data.csv parses,
+// every frame's image exists).
+void check_recordings(const std::string& dir) {
+  if (!fs::exists(dir)) throw InputError("'" + dir + "' does not exist");
+  if (!fs::is_directory(dir)) {
+    throw InputError("'" + dir + "' is not a folder; give a recording folder or a folder of them");
+  }
+  for (const auto& r : expand_recordings({dir})) (void)data::load_recording(r);
+}
+
+// The names the study's own models and files take, and the words slowdown_models gives a meaning,
+// are not free for a variant or a user's model.
+void check_model_name(const std::string& name) {
+  if (name.empty() || name[0] == '.' ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+          std::string::npos) {
+    throw InputError("'" + name +
+                     "' must be letters, digits, '_', '-' or '.' (it names the model's file)");
+  }
+  if (name == "baseline" || name == "expert" || name == "all" || name == "pilotnet" ||
+      name.starts_with("pilotnet_dagger")) {
+    throw InputError("'" + name +
+                     "' is taken by the study (baseline, expert, all, pilotnet, pilotnet_daggerN); "
+                     "choose another name");
+  }
+}
+
+// The items in order of first appearance (a circuit listed twice is recorded once).
+template <typename T>
+std::vector<T> without_repeats(std::vector<T> v) {
+  std::set<T> seen;
+  std::vector<T> out;
+  for (auto& x : v) {
+    if (seen.insert(x).second) out.push_back(x);
+  }
+  return out;
 }
 
 void read_record(Section s, RecordSection& r) {
   s.read_names("circuits", r.circuits, check_circuit);
   s.read_names("directions", r.directions, check_direction);
-  s.read_int("frames", r.frames, 0, 1'000'000);
+  s.read_int("frames", r.frames, 1, 1'000'000);
   s.read_int("perturbed_frames", r.perturbed_frames, 0, 1'000'000);
+  s.read_names("recordings", r.recordings, check_recordings);
   s.finish();
+  r.circuits = without_repeats(r.circuits);
+  r.directions = without_repeats(r.directions);
 }
 
 void read_train(Section s, TrainSection& t) {
@@ -211,19 +342,152 @@ void read_finetune(Section s, FinetuneSection& f) {
   s.finish();
 }
 
+// Which overrides a recipe takes: the parameters of the phases it has (from its study defaults,
+// so a recipe that gains a phase gains its keys).
+struct RecipeKnobs {
+  bool prune = false;       // sparsity, prune_epochs
+  bool polynomial = false;  // initial_sparsity
+  bool cluster = false;     // clusters, cluster_epochs
+  bool qat = false;         // qat_epochs, qat_data_fraction
+  bool calib_method = false;
+  bool calib_images = false;
+};
+
+RecipeKnobs knobs_of(const std::string& recipe) {
+  if (!train::is_training_recipe(recipe)) {
+    // Of the post-training recipes, the static int8 ones calibrate on recordings.
+    const bool calibrated = recipe == "int8" || recipe == "int8-only";
+    return {.calib_method = calibrated, .calib_images = calibrated};
+  }
+  const train::TrainingRecipe r = train::default_training_recipe(recipe);
+  return {.prune = r.prune_epochs > 0,
+          .polynomial = r.prune_epochs > 0 &&
+                        r.prune.schedule.kind == train::SparsitySchedule::Kind::polynomial,
+          .cluster = r.cluster_epochs > 0,
+          .qat = r.qat_epochs > 0,
+          .calib_images = r.int8_after};
+}
+
+// One item of optimize.recipes: a recipe name, or {recipe: NAME, name: NAME, overrides...}.
+RecipeVariant read_variant(const Section& list, size_t i, const YAML::Node& node) {
+  RecipeVariant v;
+  if (node.IsScalar()) {
+    v.recipe = node.Scalar();
+    try {
+      check_recipe(v.recipe);
+    } catch (const InputError& e) {
+      list.fail(node, std::string("recipes: ") + e.what());
+    }
+    v.name = v.recipe;
+    return v;
+  }
+  if (!node.IsMap()) {
+    list.fail(node,
+              "recipes: each item is a recipe name or a mapping like {recipe: prune, "
+              "name: prune-90, sparsity: 0.9}");
+  }
+  Section s = list.item("recipes", i, node);
+  s.require("recipe", "{recipe: prune, name: prune-90, sparsity: 0.9}");
+  s.read("recipe", v.recipe);
+  try {
+    check_recipe(v.recipe);
+  } catch (const InputError& e) {
+    s.fail(s.value("recipe"), std::string("recipe: ") + e.what());
+  }
+  v.name = v.recipe;
+  s.read("name", v.name);
+  try {
+    check_model_name(v.name);
+  } catch (const InputError& e) {
+    s.fail(s.value("name"), std::string("name: ") + e.what());
+  }
+  s.read_double("sparsity", v.sparsity, 0.0, 0.99);
+  s.read_double("initial_sparsity", v.initial_sparsity, 0.0, 0.99);
+  s.read_int("clusters", v.clusters, 2, 255);
+  s.read("calib_method", v.calib_method);
+  s.read_int("calib_images", v.calib_images, 1, 100'000);
+  s.read_int("prune_epochs", v.prune_epochs, 1, 1000);
+  s.read_int("cluster_epochs", v.cluster_epochs, 1, 1000);
+  s.read_int("qat_epochs", v.qat_epochs, 1, 1000);
+  s.read_double("qat_data_fraction", v.qat_data_fraction, 1e-6, 1.0);
+  s.finish();
+
+  // An override the recipe has no use for is a mistake, not something to ignore.
+  const RecipeKnobs k = knobs_of(v.recipe);
+  const std::vector<std::pair<const char*, bool>> applies = {{"sparsity", k.prune},
+                                                             {"prune_epochs", k.prune},
+                                                             {"initial_sparsity", k.polynomial},
+                                                             {"clusters", k.cluster},
+                                                             {"cluster_epochs", k.cluster},
+                                                             {"qat_epochs", k.qat},
+                                                             {"qat_data_fraction", k.qat},
+                                                             {"calib_method", k.calib_method},
+                                                             {"calib_images", k.calib_images}};
+  for (const auto& [key, ok] : applies) {
+    if (s.has(key) && !ok) {
+      s.fail(s.value(key), std::string(key) + " does not apply to recipe '" + v.recipe +
+                               "' (it has no phase that uses it); remove it");
+    }
+  }
+  if (v.calib_method) {
+    try {
+      check_calib_method(*v.calib_method);
+    } catch (const InputError& e) {
+      s.fail(s.value("calib_method"), std::string("calib_method: ") + e.what());
+    }
+  }
+  if (v.initial_sparsity) {
+    const double target =
+        v.sparsity.value_or(train::default_training_recipe(v.recipe).prune.schedule.target);
+    if (*v.initial_sparsity > target) {
+      std::ostringstream m;
+      m << "initial_sparsity " << *v.initial_sparsity << " is above the target sparsity " << target
+        << "; the decay goes from initial_sparsity up to sparsity";
+      s.fail(s.value("initial_sparsity"), m.str());
+    }
+  }
+  return v;
+}
+
 void read_optimize(Section s, OptimizeSection& o) {
-  s.read_names("recipes", o.recipes, check_recipe);
   s.read("calib_method", o.calib_method);
   s.read_int("calib_images", o.calib_images, 1, 100'000);
   read_finetune(s.child("finetune"), o.finetune);
+  const YAML::Node list = s.list("recipes");
+  if (list) {
+    o.recipes.clear();
+    std::map<std::string, int> line_of;  // name -> line of its item
+    for (size_t i = 0; i < list.size(); ++i) {
+      RecipeVariant v = read_variant(s, i, list[i]);
+      const auto same = std::find_if(o.recipes.begin(), o.recipes.end(),
+                                     [&](const RecipeVariant& x) { return x.name == v.name; });
+      if (same != o.recipes.end()) {
+        // The same item twice is optimized once; two different ones need two names.
+        if (to_json(*same) == to_json(v)) continue;
+        s.fail(list[i], "recipes: the name '" + v.name + "' is taken by the item at line " +
+                            std::to_string(line_of[v.name]) +
+                            "; give each variant its own name (name: ...)");
+      }
+      line_of[v.name] = list[i].Mark().line + 1;
+      o.recipes.push_back(std::move(v));
+    }
+  }
   s.finish();
+  try {
+    check_calib_method(o.calib_method);
+  } catch (const InputError& e) {
+    s.fail(s.value("calib_method"), std::string("calib_method: ") + e.what());
+  }
 }
 
 void read_evaluate(Section s, EvaluateSection& e) {
   s.read_names("circuits", e.circuits, check_circuit);
   s.read_names("directions", e.directions, check_direction);
   s.read_int("frames", e.frames, 1, 1'000'000);
+  s.read_names("recordings", e.recordings, check_recordings);
   s.finish();
+  e.circuits = without_repeats(e.circuits);
+  e.directions = without_repeats(e.directions);
 }
 
 void read_benchmark(Section s, BenchmarkSection& b) {
@@ -234,32 +498,156 @@ void read_benchmark(Section s, BenchmarkSection& b) {
   s.finish();
 }
 
-void read_drive(Section s, DriveSection& d) {
+// `models`, the users' own: {name, file} each, the file loaded as the stages will load it.
+void read_models(Section& top, StudyConfig& c) {
+  const YAML::Node list = top.list("models");
+  if (!list) return;
+  const std::string example = "{name: mine, file: models/mine.onnx}";
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].IsMap()) top.fail(list[i], "models: each item is a mapping like " + example);
+    Section s = top.item("models", i, list[i]);
+    s.require("name", example);
+    s.require("file", example);
+    UserModel m;
+    s.read("name", m.name);
+    s.read("file", m.file);
+    s.finish();
+    try {
+      check_model_name(m.name);
+    } catch (const InputError& e) {
+      s.fail(s.value("name"), std::string("name: ") + e.what());
+    }
+    bool taken = false;
+    for (const auto& v : c.optimize.recipes) taken |= v.name == m.name;
+    for (const auto& other : c.models) taken |= other.name == m.name;
+    if (taken) {
+      s.fail(s.value("name"), "name '" + m.name +
+                                  "' is taken by a recipe variant or another model; give each "
+                                  "model its own name");
+    }
+    if (!fs::is_regular_file(m.file)) {
+      s.fail(s.value("file"), "file '" + m.file + "' " +
+                                  (fs::exists(m.file) ? "is not a file" : "does not exist") +
+                                  "; give the path of an ONNX model");
+    }
+    try {
+      // What the evaluate stage opens (the driving-model shape) and what the drives run.
+      (void)eval::open_model(m.file, 1);
+      brain::NeuralBrain brain(m.file, brain::NeuralBrainOptions{});
+    } catch (const std::exception& e) {
+      s.fail(s.value("file"), std::string("file: ") + e.what());
+    }
+    c.models.push_back(m);
+  }
+}
+
+void read_drive(Section s, DriveSection& d, const std::vector<std::string>& models) {
   s.read_names("circuits", d.circuits, check_circuit);
   s.read_names("directions", d.directions, check_direction);
   s.read_int("repetitions", d.repetitions, 1, 1000);
   s.read_int("laps", d.laps, 1, 100);
   s.read_double("timeout_s", d.timeout_s, 0.0, 1e6);
   s.read("timing", d.timing);
-  s.read_names("slowdown_models", d.slowdown_models, check_model_name);
+  // A name that is not a model would silently drive nothing slower.
+  s.read_names("slowdown_models", d.slowdown_models, [&](const std::string& m) {
+    if (m == "all" || std::find(models.begin(), models.end(), m) != models.end()) return;
+    std::string list = "all";
+    for (const auto& n : models) list += ", " + n;
+    throw InputError("'" + m + "' is not a model of the study; use " + list);
+  });
   s.read("slowdowns", d.slowdowns);
   s.read("expert", d.expert);
   s.read_int("jobs", d.jobs, 1, 64);
   s.finish();
 }
 
-// The items in order of first appearance (a recipe listed twice is optimized once).
-template <typename T>
-std::vector<T> without_repeats(std::vector<T> v) {
-  std::set<T> seen;
-  std::vector<T> out;
-  for (auto& x : v) {
-    if (seen.insert(x).second) out.push_back(x);
+// The folder name each circuit's recordings get (recorder.h: CIRCUIT_DIRECTION[_perturbed]...).
+std::vector<std::string> recording_bases(const std::vector<std::string>& circuits,
+                                         const std::vector<std::string>& directions) {
+  std::vector<std::string> out;
+  for (const auto& c : circuits) {
+    const std::string name = track::load_circuit(c).name();
+    for (const auto& d : directions) out.push_back(name + "_" + d);
   }
   return out;
 }
 
+// Recordings are told apart by their folder names (training and evaluation load them together
+// and refuse two of one name): the expert's must be distinct, and the users' must differ from
+// them and from each other. `expert` is what the expert records; `list` is the users' folders as
+// given, at `nodes` in the config.
+void check_recording_names(const std::vector<std::string>& expert,
+                           const std::vector<std::string>& list, const YAML::Node& nodes,
+                           const std::string& key, const fs::path& source) {
+  std::set<std::string> names(expert.begin(), expert.end());
+  for (size_t i = 0; i < list.size(); ++i) {
+    for (const auto& dir : expand_recordings({list[i]})) {
+      const std::string name = data::load_recording(dir).name;
+      if (std::find(expert.begin(), expert.end(), name) != expert.end()) {
+        fail_at(source, nodes[i], key,
+                "recording '" + dir.string() + "' has the name of one the expert records ('" +
+                    name + "'); rename its folder (recordings are told apart by folder name)");
+      }
+      if (!names.insert(name).second) {
+        fail_at(source, nodes[i], key,
+                "a second recording is named '" + name + "' (" + dir.string() +
+                    "); recording folder names must be distinct, rename one");
+      }
+    }
+  }
+}
+
+// Distinct circuits whose recordings would share a folder name (two CSV files of one name,
+// generated:1 and generated:01).
+void check_distinct(const std::vector<std::string>& bases, const std::string& what,
+                    const fs::path& source) {
+  std::set<std::string> seen;
+  for (const auto& b : bases) {
+    if (!seen.insert(b).second) {
+      throw InputError(source.string() + ": " + what + ": two circuits record as '" + b +
+                       "'; list each circuit once");
+    }
+  }
+}
+
 }  // namespace
+
+bool RecipeVariant::overrides_anything() const {
+  return sparsity || initial_sparsity || clusters || calib_method || calib_images || prune_epochs ||
+         cluster_epochs || qat_epochs || qat_data_fraction;
+}
+
+train::TrainingRecipe training_recipe(const RecipeVariant& v, const OptimizeSection& o) {
+  train::TrainingRecipe r = train::default_training_recipe(v.recipe);
+  train::SparsitySchedule& s = r.prune.schedule;
+  // As `pitlane optimize --sparsity`: the target moves, a polynomial decay starts no higher.
+  if (v.sparsity) {
+    s.target = *v.sparsity;
+    if (s.initial > s.target) s.initial = s.target;
+  }
+  if (v.initial_sparsity) s.initial = *v.initial_sparsity;
+  if (s.kind == train::SparsitySchedule::Kind::constant) s.initial = s.target;
+  if (v.clusters) r.cluster.clusters = *v.clusters;
+  if (v.prune_epochs) r.prune_epochs = *v.prune_epochs;
+  if (v.cluster_epochs) r.cluster_epochs = *v.cluster_epochs;
+  if (v.qat_epochs) r.qat_epochs = *v.qat_epochs;
+  if (v.qat_data_fraction) r.qat_data_fraction = *v.qat_data_fraction;
+  r.calib_images = v.calib_images.value_or(o.calib_images);
+  return r;
+}
+
+quant::OptimizeOptions post_training_options(const RecipeVariant& v, const OptimizeSection& o) {
+  quant::OptimizeOptions q;
+  q.recipe = v.recipe;
+  q.calib_method = v.calib_method.value_or(o.calib_method);
+  q.calib_images = v.calib_images.value_or(o.calib_images);
+  return q;
+}
+
+std::vector<fs::path> expand_recordings(const std::vector<std::string>& dirs) {
+  const std::vector<fs::path> paths(dirs.begin(), dirs.end());
+  return data::find_recordings(paths);
+}
 
 void check_study_name(const std::string& name, const std::string& context) {
   if (name.empty() || name[0] == '.' ||
@@ -281,6 +669,7 @@ StudyConfig parse_study_config(const std::string& yaml_text, const fs::path& sou
   if (!root || root.IsNull()) {
     throw InputError(source.string() + ": the config is empty; see configs/default.yaml");
   }
+  reject_duplicate_keys(root, "", source);
   StudyConfig c;
   c.source = source;
   Section top(root, "", source);
@@ -296,7 +685,11 @@ StudyConfig parse_study_config(const std::string& yaml_text, const fs::path& sou
   read_optimize(top.child("optimize"), c.optimize);
   read_evaluate(top.child("evaluate"), c.evaluate);
   read_benchmark(top.child("benchmark"), c.benchmark);
-  read_drive(top.child("drive"), c.drive);
+  read_models(top, c);
+  std::vector<std::string> models = {"expert", "baseline"};
+  for (const auto& v : c.optimize.recipes) models.push_back(v.name);
+  for (const auto& m : c.models) models.push_back(m.name);
+  read_drive(top.child("drive"), c.drive, models);
   top.finish();
 
   // Checks that need more than one value, or a value's meaning.
@@ -310,12 +703,16 @@ StudyConfig parse_study_config(const std::string& yaml_text, const fs::path& sou
       c.train.output_weights[1] <= 0) {
     throw InputError(at + "train.output_weights must be two positive numbers, e.g. [1, 10]");
   }
-  if (c.record.circuits.empty() || c.record.directions.empty() ||
-      c.record.frames + c.record.perturbed_frames == 0) {
-    throw InputError(at + "record needs circuits, directions and frames to record training data");
+  // The expert may record nothing for training when the users bring their own recordings, as
+  // long as no DAgger round needs circuits to drive.
+  const bool own_training_data = !c.record.recordings.empty() && c.dagger.rounds == 0;
+  if ((c.record.circuits.empty() && !own_training_data) || c.record.directions.empty()) {
+    throw InputError(at + "record needs circuits and directions to record training data" +
+                     (c.record.recordings.empty() ? "" : " (DAgger rounds drive on them)"));
   }
-  if (c.evaluate.circuits.empty() || c.evaluate.directions.empty()) {
-    throw InputError(at + "evaluate needs circuits and directions");
+  if ((c.evaluate.circuits.empty() && c.evaluate.recordings.empty()) ||
+      c.evaluate.directions.empty()) {
+    throw InputError(at + "evaluate needs circuits (or recordings) and directions");
   }
   if (c.drive.circuits.empty() || c.drive.directions.empty()) {
     throw InputError(at + "drive needs circuits and directions");
@@ -333,12 +730,32 @@ StudyConfig parse_study_config(const std::string& yaml_text, const fs::path& sou
       throw InputError(at + "drive.slowdowns must be factors in (0, 10000], e.g. [1, 30]");
     }
   }
-  const std::set<std::string> methods = {"minmax", "percentile", "entropy", "mse"};
-  if (!methods.count(c.optimize.calib_method)) {
-    throw InputError(at + "optimize.calib_method '" + c.optimize.calib_method +
-                     "' is unknown; use minmax, percentile, entropy or mse");
+
+  // Recording folder names: the expert's training recordings (plain, perturbed, each DAgger
+  // round's, as study.cpp names them) and its test recordings, then the users'.
+  const std::vector<std::string> train_bases =
+      recording_bases(c.record.circuits, c.record.directions);
+  check_distinct(train_bases, "record.circuits", source);
+  std::vector<std::string> expert_train;
+  for (const auto& b : train_bases) {
+    expert_train.push_back(b);
+    if (c.record.perturbed_frames > 0) expert_train.push_back(b + "_perturbed");
+    for (int round = 1; round <= c.dagger.rounds; ++round) {
+      expert_train.push_back(b + "_dagger" + (round == 1 ? "" : std::to_string(round)));
+    }
   }
-  c.optimize.recipes = without_repeats(c.optimize.recipes);
+  const std::vector<std::string> test_bases =
+      recording_bases(c.evaluate.circuits, c.evaluate.directions);
+  check_distinct(test_bases, "evaluate.circuits", source);
+  const YAML::Node& r = root;
+  if (!c.record.recordings.empty()) {
+    check_recording_names(expert_train, c.record.recordings, r["record"]["recordings"],
+                          "record.recordings", source);
+  }
+  if (!c.evaluate.recordings.empty()) {
+    check_recording_names(test_bases, c.evaluate.recordings, r["evaluate"]["recordings"],
+                          "evaluate.recordings", source);
+  }
   return c;
 }
 
@@ -349,11 +766,34 @@ StudyConfig load_study_config(const fs::path& path) {
   return parse_study_config(read_file(path), path);
 }
 
+nlohmann::ordered_json to_json(const RecipeVariant& v) {
+  if (!v.overrides_anything() && v.name == v.recipe) return v.recipe;
+  nlohmann::ordered_json j = {{"recipe", v.recipe}, {"name", v.name}};
+  auto put = [&](const char* key, const auto& value) {
+    if (value) j[key] = *value;
+  };
+  put("sparsity", v.sparsity);
+  put("initial_sparsity", v.initial_sparsity);
+  put("clusters", v.clusters);
+  put("calib_method", v.calib_method);
+  put("calib_images", v.calib_images);
+  put("prune_epochs", v.prune_epochs);
+  put("cluster_epochs", v.cluster_epochs);
+  put("qat_epochs", v.qat_epochs);
+  put("qat_data_fraction", v.qat_data_fraction);
+  return j;
+}
+
+nlohmann::ordered_json to_json(const UserModel& m) {
+  return {{"name", m.name}, {"file", m.file}};
+}
+
 nlohmann::ordered_json to_json(const RecordSection& s) {
   return {{"circuits", s.circuits},
           {"directions", s.directions},
           {"frames", s.frames},
-          {"perturbed_frames", s.perturbed_frames}};
+          {"perturbed_frames", s.perturbed_frames},
+          {"recordings", s.recordings}};
 }
 
 nlohmann::ordered_json to_json(const TrainSection& s) {
@@ -377,7 +817,9 @@ nlohmann::ordered_json to_json(const DaggerSection& s) {
 }
 
 nlohmann::ordered_json to_json(const OptimizeSection& s) {
-  return {{"recipes", s.recipes},
+  nlohmann::ordered_json recipes = nlohmann::ordered_json::array();
+  for (const auto& v : s.recipes) recipes.push_back(to_json(v));
+  return {{"recipes", recipes},
           {"calib_method", s.calib_method},
           {"calib_images", s.calib_images},
           {"finetune",
@@ -387,7 +829,10 @@ nlohmann::ordered_json to_json(const OptimizeSection& s) {
 }
 
 nlohmann::ordered_json to_json(const EvaluateSection& s) {
-  return {{"circuits", s.circuits}, {"directions", s.directions}, {"frames", s.frames}};
+  return {{"circuits", s.circuits},
+          {"directions", s.directions},
+          {"frames", s.frames},
+          {"recordings", s.recordings}};
 }
 
 nlohmann::ordered_json to_json(const BenchmarkSection& s) {
@@ -410,6 +855,8 @@ nlohmann::ordered_json to_json(const DriveSection& s) {
 }
 
 nlohmann::ordered_json to_json(const StudyConfig& c) {
+  nlohmann::ordered_json models = nlohmann::ordered_json::array();
+  for (const auto& m : c.models) models.push_back(to_json(m));
   return {{"name", c.name},
           {"seed", c.seed},
           {"threads", c.threads},
@@ -419,7 +866,8 @@ nlohmann::ordered_json to_json(const StudyConfig& c) {
           {"optimize", to_json(c.optimize)},
           {"evaluate", to_json(c.evaluate)},
           {"benchmark", to_json(c.benchmark)},
-          {"drive", to_json(c.drive)}};
+          {"drive", to_json(c.drive)},
+          {"models", models}};
 }
 
 }  // namespace pitlane::study

@@ -1,7 +1,12 @@
 // A study's configuration: what `pitlane study CONFIG.yaml` records, trains, optimizes,
 // evaluates and drives. Loaded from YAML strictly: every key is known (a typo is an error
-// naming the file, line and key, with the keys that are allowed), every value is checked.
-// configs/default.yaml documents each key.
+// naming the file, line and key, with the keys that are allowed), no key appears twice in a
+// mapping, every value is checked, and everything the config names from outside (the users' own
+// models and recordings, circuit CSV files) is opened and checked before any work, so that a
+// config that loads also runs. configs/default.yaml documents each key.
+//
+// Paths in the config (runs_dir, circuit CSV files, models[].file, record.recordings,
+// evaluate.recordings) are relative to the working directory.
 //
 //   StudyConfig config = load_study_config("configs/quick.yaml");
 //   nlohmann::ordered_json j = to_json(config.train);   // what the train stage's cache key hashes
@@ -9,10 +14,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "pitlane/quant/optimize.h"
+#include "pitlane/train/training_recipes.h"
 
 namespace pitlane::study {
 
@@ -20,8 +29,12 @@ namespace pitlane::study {
 struct RecordSection {
   std::vector<std::string> circuits = {"many_curves", "nurburgring"};
   std::vector<std::string> directions = {"cw", "ccw"};
-  int frames = 2000;            // per circuit and direction, from the circuit's start
+  int frames = 2000;            // per circuit and direction, from the circuit's start (>= 1)
   int perturbed_frames = 2000;  // per circuit and direction, off-centre starts and recoveries
+  // The users' own training recordings, trained on beside the expert's: each a recording folder
+  // (N.png and data.csv) or a folder of them, as `pitlane record --out` writes. May stand alone
+  // (circuits: []) when dagger.rounds is 0.
+  std::vector<std::string> recordings;
 };
 
 // PilotNet training on the recordings (and, after DAgger rounds, on their data too).
@@ -54,9 +67,27 @@ struct FinetuneSection {
   double learning_rate = 1e-4;
 };
 
+// One model the optimize stage makes: a recipe under a name, with some of the recipe's
+// parameters overridden (unset ones keep the recipe's study defaults and the section's
+// calibration settings). A plain recipe name in optimize.recipes is a variant named after its
+// recipe with no overrides; two variants of one recipe coexist under different names.
+struct RecipeVariant {
+  std::string name;    // the model's name in the results; its files are models/NAME.onnx
+  std::string recipe;  // float16, bf16, dynamic-int8, int8, int8-only, qat, prune, ..., pcqat
+  std::optional<double> sparsity;           // recipes that prune: the target sparsity
+  std::optional<double> initial_sparsity;   // prune, prune+int8: where the polynomial decay starts
+  std::optional<int> clusters;              // recipes that cluster: centroids per output channel
+  std::optional<std::string> calib_method;  // int8, int8-only
+  std::optional<int> calib_images;          // int8, int8-only, prune+int8
+  std::optional<int> prune_epochs, cluster_epochs, qat_epochs;  // the phases the recipe has
+  std::optional<double> qat_data_fraction;  // recipes with QAT: share of each epoch's samples
+
+  bool overrides_anything() const;
+};
+
 // Recipes applied to the baseline (pitlane optimize): post-training ones and training-time ones.
 struct OptimizeSection {
-  std::vector<std::string> recipes;  // e.g. float16, dynamic-int8, int8, int8-only, qat, pcqat
+  std::vector<RecipeVariant> recipes;  // e.g. float16, int8, qat, {recipe: prune, name: p90, ...}
   std::string calib_method = "minmax";
   int calib_images = 100;
   FinetuneSection finetune;
@@ -67,6 +98,9 @@ struct EvaluateSection {
   std::vector<std::string> circuits = {"simple_circuit", "montmelo", "montreal"};
   std::vector<std::string> directions = {"cw", "ccw"};
   int frames = 1000;  // per circuit and direction, perturbed starts
+  // The users' own test recordings, evaluated beside the expert's (folders as in
+  // record.recordings). May stand alone (circuits: []).
+  std::vector<std::string> recordings;
 };
 
 // Latency of each model on pitlane's runtime, batch 1.
@@ -95,6 +129,13 @@ struct DriveSection {
   int jobs = 2;                                             // drives run in parallel
 };
 
+// A user's own ONNX model, evaluated, benchmarked and driven like the study's models. Models
+// without pitlane metadata take the study's defaults (preprocessing, output ranges).
+struct UserModel {
+  std::string name;  // in the results; copied to runs/NAME/models/NAME.onnx
+  std::string file;  // as written in the config
+};
+
 struct StudyConfig {
   std::filesystem::path source;  // the YAML file
   std::string name = "default";  // results go to runs_dir/name
@@ -108,6 +149,7 @@ struct StudyConfig {
   EvaluateSection evaluate;
   BenchmarkSection benchmark;
   DriveSection drive;
+  std::vector<UserModel> models;  // the users' own models, after the optimized ones
 };
 
 // A study's name becomes a folder: letters, digits, '_', '-' and '.', not starting with '.'.
@@ -118,6 +160,17 @@ void check_study_name(const std::string& name, const std::string& context);
 StudyConfig load_study_config(const std::filesystem::path& path);
 StudyConfig parse_study_config(const std::string& yaml_text, const std::filesystem::path& source);
 
+// What a variant of a training-time recipe runs: the recipe's study defaults with the variant's
+// overrides and the section's calibration images.
+train::TrainingRecipe training_recipe(const RecipeVariant& v, const OptimizeSection& o);
+// What a variant of a post-training recipe runs (without the calibration folders and seed).
+quant::OptimizeOptions post_training_options(const RecipeVariant& v, const OptimizeSection& o);
+
+// The recording folders `dirs` name (folders of recordings expanded, data::find_recordings).
+std::vector<std::filesystem::path> expand_recordings(const std::vector<std::string>& dirs);
+
+nlohmann::ordered_json to_json(const RecipeVariant& v);  // the plain name if nothing is overridden
+nlohmann::ordered_json to_json(const UserModel& m);
 nlohmann::ordered_json to_json(const RecordSection& s);
 nlohmann::ordered_json to_json(const TrainSection& s);
 nlohmann::ordered_json to_json(const DaggerSection& s);

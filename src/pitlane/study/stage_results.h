@@ -76,12 +76,12 @@ struct DaggerResult {
   double stage_s = 0.0;  // wall clock
 };
 
-// optimize: one model per recipe, made from the baseline.
+// optimize: one model per recipe variant, made from the baseline.
 struct OptimizedModel {
-  std::string name;    // the model's name in the results (the recipe's)
-  std::string file;    // models/RECIPE.onnx
-  std::string recipe;  // as in optimize.recipes
-  std::string report;  // models/RECIPE.report.json
+  std::string name;    // the model's name in the results (the variant's: the recipe's by default)
+  std::string file;    // models/NAME.onnx
+  std::string recipe;  // the variant's recipe
+  std::string report;  // models/NAME.report.json
   // A training-time recipe (fine-tuned: sparsity, phase times) or a post-training one (the
   // layers with the lowest SQNR, worst first).
   bool fine_tuned = false;
@@ -101,8 +101,8 @@ struct RecordingError {
   double mae_w = 0.0;  // rad/s
 };
 struct OfflineRow {
-  std::string model;   // "baseline" or a recipe's model
-  std::string recipe;  // "baseline" or the recipe
+  std::string model;   // "baseline", a recipe variant's name or a user's model's
+  std::string recipe;  // "baseline", the variant's recipe, or "user" (the users' own models)
   std::string file;
   std::string sha256;  // of the file
   int64_t bytes = 0;
@@ -118,7 +118,7 @@ struct OfflineRow {
   double images_per_s = 0.0;
 };
 struct EvaluateResult {
-  std::vector<OfflineRow> offline;  // the baseline, then each optimized model
+  std::vector<OfflineRow> offline;  // the baseline, each optimized model, the users' models
   double stage_s = 0.0;             // wall clock
 };
 

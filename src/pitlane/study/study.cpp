@@ -4,12 +4,14 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <sstream>
 
 #include "pitlane/brain/explicit_brain.h"
 #include "pitlane/brain/neural_brain.h"
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
 #include "pitlane/core/sha256.h"
+#include "pitlane/data/dataset.h"
 #include "pitlane/eval/offline_eval.h"
 #include "pitlane/quant/optimize.h"
 #include "pitlane/record/recorder.h"
@@ -53,11 +55,39 @@ void remove_stale_partials(const fs::path& run_dir) {
   for (const auto& p : stale) fs::remove_all(p);
 }
 
+// A recording's name as data::load_recording gives it: its folder's name.
+std::string recording_name(const fs::path& dir) {
+  const fs::path normal = dir.lexically_normal();
+  const std::string name = normal.filename().string();
+  return name.empty() ? normal.parent_path().filename().string() : name;
+}
+
+// What the stages that read the users' recordings hash into their keys: each recording's name,
+// the SHA-256 of its data.csv and of the sorted list of its PNG names. A changed label or an
+// added, removed or renamed frame changes the key; the pixels of a PNG are not read.
+Json recordings_fingerprint(const std::vector<fs::path>& dirs) {
+  Json out = Json::array();
+  for (const auto& dir : dirs) {
+    std::vector<std::string> pngs;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      if (e.path().extension() == ".png") pngs.push_back(e.path().filename().string());
+    }
+    std::sort(pngs.begin(), pngs.end());
+    std::string list;
+    for (const auto& p : pngs) list += p + "\n";
+    out.push_back({{"name", recording_name(dir)},
+                   {"data_csv_sha256", sha256_file(dir / "data.csv")},
+                   {"png_names_sha256", sha256_hex(list)}});
+  }
+  return out;
+}
+
 // A model of the study: its name in the results and its file relative to the run folder.
 struct StudyModel {
   std::string name;
   std::string file;
   std::string recipe;
+  std::string sha256;  // users' models: of the copy in the run folder (in the stage keys)
 };
 
 class StudyRun {
@@ -66,24 +96,43 @@ class StudyRun {
       : cfg_(config),
         opt_(options),
         dir_(config.runs_dir / config.name),
-        cache_(dir_ / "stages", options.from) {}
+        cache_(dir_ / "stages", options.from),
+        own_train_(expand_recordings(config.record.recordings)),
+        own_test_(expand_recordings(config.evaluate.recordings)) {}
 
   StudyResult run() {
     const auto t0 = std::chrono::steady_clock::now();
+    // Before any work: every training split can be made, and the run folder can be written.
+    check_splits();
+    const fs::path probe = dir_ / "config.json";
+    try {
+      check_writable(probe);
+    } catch (const InputError& e) {
+      // check_writable names the probe and suggests another output path; here it is a folder.
+      std::string why = e.what();
+      if (why.starts_with(probe.string() + ": ")) why.erase(0, probe.string().size() + 2);
+      why = why.substr(0, why.find("; choose"));
+      throw InputError("runs_dir: the study's folder " + dir_.string() + " cannot be written: " +
+                       why + "; set runs_dir (or --runs-dir) to a writable folder");
+    }
     fs::create_directories(dir_);
     remove_stale_partials(dir_);
     write_file_atomic(dir_ / "config.json", to_json(cfg_).dump(2) + "\n");
 
     StudyStages s;
-    const std::string record = stage("record",
-                                     {{"record", to_json(cfg_.record)},
-                                      {"evaluate", to_json(cfg_.evaluate)},
-                                      {"seed", cfg_.seed}},
-                                     s.record, [&] { return run_record(); });
+    // The expert's recordings do not depend on the users' ones.
+    Json record_config = to_json(cfg_.record);
+    Json evaluate_config = to_json(cfg_.evaluate);
+    record_config.erase("recordings");
+    evaluate_config.erase("recordings");
+    const std::string record = stage(
+        "record", {{"record", record_config}, {"evaluate", evaluate_config}, {"seed", cfg_.seed}},
+        s.record, [&] { return run_record(); });
     const std::string train = stage("train",
                                     {{"train", to_json(cfg_.train)},
                                      {"seed", cfg_.seed},
                                      {"threads", cfg_.threads},
+                                     {"recordings", recordings_fingerprint(own_train_)},
                                      {"record", record}},
                                     s.train, [&] { return run_train(s.record); });
     const std::string dagger = stage("dagger",
@@ -97,13 +146,20 @@ class StudyRun {
         stage("optimize",
               {{"optimize", to_json(cfg_.optimize)}, {"seed", cfg_.seed}, {"upstream", dagger}},
               s.optimize, [&] { return run_optimize(s.record, s.dagger); });
-    std::vector<StudyModel> models = {{"baseline", s.dagger.model, "baseline"}};
-    for (const auto& m : s.optimize.models) models.push_back({m.name, m.file, m.recipe});
+    std::vector<StudyModel> models = {{"baseline", s.dagger.model, "baseline", ""}};
+    for (const auto& m : s.optimize.models) models.push_back({m.name, m.file, m.recipe, ""});
+    for (const auto& m : import_user_models()) models.push_back(m);
     Json model_inputs = Json::array();
-    for (const auto& m : models) model_inputs.push_back({m.name, m.file});
+    for (const auto& m : models) {
+      model_inputs.push_back(m.sha256.empty() ? Json{m.name, m.file}
+                                              : Json{m.name, m.file, m.sha256});
+    }
 
     stage("evaluate",
-          {{"models", model_inputs}, {"threads", cfg_.threads}, {"upstream", {record, optimize}}},
+          {{"models", model_inputs},
+           {"threads", cfg_.threads},
+           {"recordings", recordings_fingerprint(own_test_)},
+           {"upstream", {record, optimize}}},
           s.evaluate, [&] { return run_evaluate(s.record, models); });
     stage("benchmark",
           {{"benchmark", to_json(cfg_.benchmark)},
@@ -116,6 +172,7 @@ class StudyRun {
     stage("drive",
           {{"drive", to_json(cfg_.drive)},
            {"seed", cfg_.seed},
+           {"models", model_inputs},
            {"latency", latencies},
            {"upstream", optimize}},
           s.drive, [&] { return run_drive(models, s.benchmark); });
@@ -183,12 +240,14 @@ class StudyRun {
     o.circuits = cfg_.record.circuits;
     o.directions = parse_directions(cfg_.record.directions);
     fs::remove_all(dir_ / "data" / "train");
-    if (cfg_.record.frames > 0) {
+    fs::remove_all(dir_ / "data" / "test");
+    // With the users' own recordings the expert may record nothing (config.h).
+    if (!o.circuits.empty()) {
       o.frames = cfg_.record.frames;
       o.seed = cfg_.seed;
       for (auto& n : record_into("data/train/plain", o)) result.train_recordings.push_back(n);
     }
-    if (cfg_.record.perturbed_frames > 0) {
+    if (!o.circuits.empty() && cfg_.record.perturbed_frames > 0) {
       o.frames = cfg_.record.perturbed_frames;
       o.perturb = true;
       o.seed = cfg_.seed + 1000;
@@ -199,8 +258,82 @@ class StudyRun {
     t.directions = parse_directions(cfg_.evaluate.directions);
     t.frames = cfg_.evaluate.frames;
     t.seed = cfg_.seed + 2000;
-    result.test_recordings = record_into("data/test", t);
+    if (!t.circuits.empty()) result.test_recordings = record_into("data/test", t);
     return result;
+  }
+
+  // Each training run's data in the order it is given: the expert's recordings, the users', then
+  // the DAgger rounds' (`rounds` of them).
+  std::vector<fs::path> training_data(const RecordResult& record,
+                                      const std::vector<DaggerRound>& rounds) const {
+    std::vector<fs::path> data = paths(record.train_recordings);
+    data.insert(data.end(), own_train_.begin(), own_train_.end());
+    for (const auto& round : rounds)
+      for (const auto& r : round.recordings) data.push_back(abs(r));
+    return data;
+  }
+
+  // The seeds of the training runs: they decide which recordings each holds out for validation.
+  uint64_t train_seed() const { return cfg_.seed; }
+  uint64_t dagger_seed(int round) const { return cfg_.seed + static_cast<uint64_t>(round); }
+  uint64_t finetune_seed() const { return cfg_.seed; }
+
+  // Training holds out whole recordings for validation (data::split_by_recording); a fraction too
+  // large for the recordings there are would leave nothing to train on. Each run's split is made
+  // here on stand-ins of the right sizes (the expert records exactly `frames` frames), so such a
+  // config fails before the recording instead of in the middle of the study.
+  void check_splits() const {
+    const double fraction = cfg_.train.validation_fraction;
+    if (fraction <= 0) return;
+    std::vector<int> sizes;
+    const size_t pairs = cfg_.record.circuits.size() * cfg_.record.directions.size();
+    sizes.insert(sizes.end(), pairs, cfg_.record.frames);
+    if (cfg_.record.perturbed_frames > 0)
+      sizes.insert(sizes.end(), pairs, cfg_.record.perturbed_frames);
+    for (const auto& dir : own_train_) {
+      sizes.push_back(static_cast<int>(data::load_recording(dir).frames.size()));
+    }
+    auto check = [&](uint64_t seed, const std::string& which) {
+      std::vector<data::Recording> recs(sizes.size());
+      for (size_t i = 0; i < sizes.size(); ++i)
+        recs[i].frames.resize(static_cast<size_t>(sizes[i]));
+      try {
+        (void)data::split_by_recording(recs, fraction, 0.0, seed);
+      } catch (const InputError&) {
+        std::ostringstream m;
+        m << cfg_.source.string() << ": train.validation_fraction " << fraction << " leaves "
+          << which << " nothing to train on: it holds out whole recordings, and there are "
+          << sizes.size() << "; lower it or add recordings (record.circuits, record.directions, "
+          << "record.recordings)";
+        throw InputError(m.str());
+      }
+    };
+    check(train_seed(), "the first training");
+    for (int round = 1; round <= cfg_.dagger.rounds; ++round) {
+      sizes.insert(sizes.end(), pairs, cfg_.dagger.frames);
+      check(dagger_seed(round), "DAgger round " + std::to_string(round));
+    }
+    const bool fine_tunes =
+        std::any_of(cfg_.optimize.recipes.begin(), cfg_.optimize.recipes.end(),
+                    [](const RecipeVariant& v) { return train::is_training_recipe(v.recipe); });
+    if (fine_tunes) check(finetune_seed(), "the training-time recipes' fine-tuning");
+  }
+
+  // The users' models, copied into the run folder (so that it holds everything its results come
+  // from) unless the copy there is already the same file.
+  std::vector<StudyModel> import_user_models() {
+    std::vector<StudyModel> out;
+    if (!cfg_.models.empty()) fs::create_directories(dir_ / "models");
+    for (const auto& m : cfg_.models) {
+      const fs::path copy = dir_ / "models" / (m.name + ".onnx");
+      if (!fs::exists(copy) || sha256_file(copy) != sha256_file(m.file)) {
+        log("model " + m.name + ": copying " + m.file);
+        write_file_atomic(copy, read_file(m.file));
+      }
+      out.push_back(
+          {.name = m.name, .file = rel(copy), .recipe = "user", .sha256 = sha256_file(copy)});
+    }
+    return out;
   }
 
   std::vector<fs::path> paths(const std::vector<std::string>& list) const {
@@ -254,9 +387,9 @@ class StudyRun {
   TrainResult run_train(const RecordResult& record) {
     fs::create_directories(dir_ / "models");
     TrainResult result;
-    result.run = train_model(paths(record.train_recordings), {}, dir_ / "models" / "pilotnet.onnx",
+    result.run = train_model(training_data(record, {}), {}, dir_ / "models" / "pilotnet.onnx",
                              cfg_.train.epochs, cfg_.train.samples_per_epoch,
-                             cfg_.train.learning_rate, cfg_.seed);
+                             cfg_.train.learning_rate, train_seed());
     return result;
   }
 
@@ -264,7 +397,7 @@ class StudyRun {
     DaggerResult result;
     result.initial_model = train.run.model;
     fs::path current = abs(train.run.model);
-    std::vector<fs::path> data = paths(record.train_recordings);
+    std::vector<fs::path> data = training_data(record, {});
     for (int round = 1; round <= cfg_.dagger.rounds; ++round) {
       log("dagger round " + std::to_string(round) + ": " + current.filename().string() +
           " drives, the expert labels");
@@ -278,10 +411,19 @@ class StudyRun {
       o.expert_share = cfg_.dagger.expert_share;
       DaggerRound r;
       r.recordings = record_into("data/dagger" + std::to_string(round), o);
+      // Every round records CIRCUIT_DIR_dagger; training refuses two recordings of one name, so
+      // rounds after the first number theirs (CIRCUIT_DIR_dagger2, ...).
+      if (round > 1) {
+        for (auto& rec : r.recordings) {
+          const fs::path numbered = abs(rec).string() + std::to_string(round);
+          fs::rename(abs(rec), numbered);
+          rec = rel(numbered);
+        }
+      }
       for (const auto& rec : r.recordings) data.push_back(dir_ / rec);
       const fs::path out = dir_ / "models" / ("pilotnet_dagger" + std::to_string(round) + ".onnx");
       r.run = train_model(data, current, out, cfg_.dagger.epochs, cfg_.dagger.samples_per_epoch,
-                          cfg_.dagger.learning_rate, cfg_.seed + static_cast<uint64_t>(round));
+                          cfg_.dagger.learning_rate, dagger_seed(round));
       result.rounds.push_back(r);
       current = out;
     }
@@ -293,19 +435,18 @@ class StudyRun {
     OptimizeResult result;
     const fs::path baseline = abs(dagger.model);
     // Training-time recipes fine-tune on everything the baseline was trained on.
-    std::vector<fs::path> tune_data = paths(record.train_recordings);
-    for (const auto& round : dagger.rounds)
-      for (const auto& r : round.recordings) tune_data.push_back(abs(r));
+    const std::vector<fs::path> tune_data = training_data(record, dagger.rounds);
     std::unique_ptr<train::RecipeRunner> runner;  // decodes the recordings once, when first needed
-    for (const auto& recipe : cfg_.optimize.recipes) {
-      log("optimize: " + recipe);
-      const fs::path out = dir_ / "models" / (recipe + ".onnx");
-      const fs::path report = dir_ / "models" / (recipe + ".report.json");
-      OptimizedModel m{.name = recipe, .file = rel(out), .recipe = recipe, .report = rel(report)};
+    for (const auto& variant : cfg_.optimize.recipes) {
+      const std::string& recipe = variant.recipe;
+      log("optimize: " + variant.name + (variant.name == recipe ? "" : " (" + recipe + ")"));
+      const fs::path out = dir_ / "models" / (variant.name + ".onnx");
+      const fs::path report = dir_ / "models" / (variant.name + ".report.json");
+      OptimizedModel m{
+          .name = variant.name, .file = rel(out), .recipe = recipe, .report = rel(report)};
       if (train::is_training_recipe(recipe)) {
         const FinetuneSection& f = cfg_.optimize.finetune;
-        train::TrainingRecipe tr = train::default_training_recipe(recipe);
-        tr.calib_images = cfg_.optimize.calib_images;
+        const train::TrainingRecipe tr = training_recipe(variant, cfg_.optimize);
         if (!runner) {
           runner = std::make_unique<train::RecipeRunner>(
               baseline,
@@ -315,7 +456,7 @@ class StudyRun {
                                   .batch_size = f.batch_size,
                                   .learning_rate = f.learning_rate,
                                   .output_weights = cfg_.train.output_weights,
-                                  .seed = cfg_.seed,
+                                  .seed = finetune_seed(),
                                   .threads = cfg_.threads,
                                   .progress = !opt_.quiet});
         }
@@ -328,11 +469,8 @@ class StudyRun {
         m.sparsity = r.report.at("sparsity").get<double>();
         m.phase_seconds = r.report.at("phase_seconds").get<std::vector<double>>();
       } else {
-        quant::OptimizeOptions o;
-        o.recipe = recipe;
-        o.calib = paths(record.train_recordings);
-        o.calib_method = cfg_.optimize.calib_method;
-        o.calib_images = cfg_.optimize.calib_images;
+        quant::OptimizeOptions o = post_training_options(variant, cfg_.optimize);
+        o.calib = training_data(record, {});
         o.seed = cfg_.seed;
         const quant::OptimizeResult r = quant::optimize_model(baseline, out, o);
         write_file_atomic(report, r.report.dump(2) + "\n");
@@ -346,7 +484,8 @@ class StudyRun {
 
   EvaluateResult run_evaluate(const RecordResult& record, const std::vector<StudyModel>& models) {
     EvaluateResult result;
-    const std::vector<fs::path> test = paths(record.test_recordings);
+    std::vector<fs::path> test = paths(record.test_recordings);
+    test.insert(test.end(), own_test_.begin(), own_test_.end());
     eval::EvalConfig ec;
     ec.threads = cfg_.threads;
     ec.load_threads = cfg_.threads;
@@ -467,6 +606,8 @@ class StudyRun {
   const StudyOptions& opt_;
   fs::path dir_;
   StageCache cache_;
+  std::vector<fs::path> own_train_;  // the users' training recordings (record.recordings)
+  std::vector<fs::path> own_test_;   // the users' test recordings (evaluate.recordings)
   std::vector<std::string> reused_;
 };
 

@@ -2,18 +2,24 @@
 //
 //   record     the expert drives the training circuits (plain and perturbed starts) and the
 //              test circuits (offline test set)                    -> data/train, data/test
-//   train      PilotNet on the training recordings                 -> models/pilotnet.onnx
+//   train      PilotNet on the training recordings (the expert's and the users' own,
+//              record.recordings)                                  -> models/pilotnet.onnx
 //   dagger     rounds of: the model drives, the expert labels, fine-tune on everything
 //                                                                  -> models/pilotnet_daggerN.onnx
-//   optimize   each post-training recipe applied to the baseline   -> models/RECIPE.onnx
-//   evaluate   offline: size, gzipped size, MSE, MAE on the test recordings
+//   optimize   each recipe (variant) of optimize.recipes applied to the baseline
+//                                                                  -> models/NAME.onnx
+//              then the users' own models (config `models`) join  -> models/NAME.onnx (copies)
+//   evaluate   offline: size, gzipped size, MSE, MAE on the test recordings (the expert's and
+//              the users' own, evaluate.recordings)
 //   benchmark  each model's latency on pitlane's runtime (and the expert's)
 //   drive      every model and the expert on every test circuit, direction and repetition,
 //              with each model's benchmarked latency in the timing model (and slowdowns)
 //   report     results.json and results.md
 //
 // Everything lands in RUNS_DIR/NAME/. Stages reuse their cached result when their inputs are
-// unchanged; `from` forces a stage and everything after it. Deterministic timing makes the
+// unchanged (the users' recordings and models by content); `from` forces a stage and everything
+// after it. Before any work the training splits are checked and the run folder must be writable
+// (InputError otherwise). Deterministic timing makes the
 // closed-loop results reproducible to the byte; wall-clock figures sit under "wall_clock" keys.
 //
 //   StudyResult r = run_study(load_study_config("configs/quick.yaml"), {});
