@@ -22,9 +22,11 @@ debian_packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler   # ONNX files
   libtorch-dev             # training only
   libopenblas0-pthread     # libtorch's dense layers call libblas.so.3; the reference BLAS is far slower
+  chromium                 # the HTML report's browser test (tests/report), driven headless
 )
-# ONNX Runtime (npm onnxruntime-node) is the interop oracle and peer; keep a Node.js that is
-# already there (its npm may come with it rather than as Debian's package).
+# ONNX Runtime (npm onnxruntime-node) is the interop oracle and peer, ECharts and playwright-core
+# make and test the HTML report; keep a Node.js that is already there (its npm may come with it
+# rather than as Debian's package).
 command -v npm >/dev/null 2>&1 || debian_packages+=(nodejs npm)
 
 missing=()
@@ -42,4 +44,10 @@ fi
 # post-install step that would try to download CUDA builds from outside the registry.
 if [ -f "$root/tools/interop/package.json" ] && [ ! -d "$root/tools/interop/node_modules/onnxruntime-node" ]; then
   (cd "$root/tools/interop" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
+# tools/report: Apache ECharts (embedded into every HTML report at build time) and playwright-core
+# (drives Debian's Chromium in the report's browser test). --ignore-scripts: no browser is
+# downloaded; the test uses /usr/bin/chromium.
+if [ ! -d "$root/tools/report/node_modules/echarts" ] || [ ! -d "$root/tools/report/node_modules/playwright-core" ]; then
+  (cd "$root/tools/report" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi

@@ -18,6 +18,8 @@ void add_optimize_command(CLI::App& app);  // cmd_optimize.cpp
 void add_train_command(CLI::App& app);     // cmd_train.cpp
 void add_eval_command(CLI::App& app);      // cmd_eval.cpp
 void add_study_command(CLI::App& app);     // cmd_study.cpp
+void add_report_command(CLI::App& app);    // cmd_report.cpp
+void add_compare_command(CLI::App& app);   // cmd_report.cpp
 
 // `pitlane --version`: version, commit, build type, compiler and CPU features (version.cpp).
 std::string version_text();

@@ -14,6 +14,7 @@ int run(int argc, char** argv) {
       "pitlane: make driving networks small and fast, and prove in closed loop that they drive.\n"
       "\nExamples:\n"
       "  pitlane study configs/default.yaml\n"
+      "  pitlane report runs/default\n"
       "  pitlane drive --circuit simple_circuit --brain explicit\n"
       "  pitlane record --circuits many_curves,nurburgring --out data --both-directions\n"
       "  pitlane circuits\n"
@@ -34,6 +35,8 @@ int run(int argc, char** argv) {
   pitlane::cli::add_train_command(app);
   pitlane::cli::add_eval_command(app);
   pitlane::cli::add_study_command(app);
+  pitlane::cli::add_report_command(app);
+  pitlane::cli::add_compare_command(app);
   try {
     app.parse(argc, argv);
     if (version) {

@@ -1,0 +1,126 @@
+#include "pitlane/report/episodes.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "pitlane/brain/explicit_brain.h"
+#include "pitlane/brain/neural_brain.h"
+#include "pitlane/core/error.h"
+#include "pitlane/sim/renderer.h"
+#include "pitlane/track/circuit.h"
+
+namespace pitlane::report {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+std::string short_value(const Json& v) {
+  std::string text = v.dump();
+  if (text.size() > 40) text = text.substr(0, 37) + "...";
+  return text;
+}
+
+}  // namespace
+
+EpisodeSpec episode_spec(const fs::path& run_dir, const Json& results, const Json& run) {
+  EpisodeSpec spec;
+  spec.model = run.value("model", "");
+  spec.circuit = run.value("circuit", "");
+  spec.direction = run.value("direction", "cw");
+  spec.slowdown = run.value("slowdown", 1.0);
+  spec.repetition = run.value("repetition", 0);
+  const Json metrics = run.value("metrics", Json::object());
+  spec.recorded = metrics.dump();
+  spec.seed = metrics.value("seed", uint64_t{0});
+  spec.laps = metrics.value("laps_requested", 1);
+  const Json drive = results["config"].value("drive", Json::object());
+  spec.timeout_s = drive.value("timeout_s", 0.0);
+  const std::string where = (run_dir / "results.json").string();
+  if (spec.repetition > 0) {
+    // Results written before drive.perturb existed perturbed the start of later repetitions.
+    const Json perturb = drive.value("perturb", Json::array({"start"}));
+    auto has = [&](const char* kind) {
+      return std::find(perturb.begin(), perturb.end(), Json(kind)) != perturb.end();
+    };
+    spec.perturb_start = has("start");
+    spec.perturb_style = has("style");
+    if (has("weather")) {
+      throw InputError(where + ": repetition " + std::to_string(spec.repetition) + " of '" +
+                       spec.model +
+                       "' was driven with the weather perturbation, which the report cannot "
+                       "replay yet; film repetition 0");
+    }
+  }
+
+  double latency_ms = -1.0;  // the benchmarked latency the study drove with
+  if (spec.model == "expert") {
+    if (results.contains("expert_latency"))
+      latency_ms = results["expert_latency"].value("latency_ms", -1.0);
+  } else {
+    for (const auto& row : results["offline"]) {
+      if (row.value("model", "") != spec.model) continue;
+      spec.file = run_dir / row.value("file", "");
+      latency_ms = row.value("latency_ms", -1.0);
+    }
+    if (spec.file.empty() || !fs::is_regular_file(spec.file)) {
+      throw InputError(where + ": the model '" + spec.model + "' has no file in the run folder (" +
+                       spec.file.string() + "); rerun the study so that its models are there");
+    }
+  }
+  const std::string timing = drive.value("timing", "benchmark");
+  if (timing == "benchmark") {
+    if (latency_ms < 0) {
+      throw InputError(where + ": no benchmarked latency for '" + spec.model +
+                       "'; rerun the study's benchmark stage (pitlane study CONFIG --from "
+                       "benchmark)");
+    }
+    spec.timing.fixed_ms = latency_ms * spec.slowdown;
+  } else {
+    spec.timing = sim::TimingModel::parse(timing);
+    if (spec.timing.kind == sim::TimingModel::Kind::kFixed) spec.timing.fixed_ms *= spec.slowdown;
+    if (spec.timing.kind == sim::TimingModel::Kind::kMeasured) spec.timing.factor *= spec.slowdown;
+  }
+  return spec;
+}
+
+Replay replay(const EpisodeSpec& spec, sim::EpisodeObserver* observer) {
+  const track::Circuit circuit =
+      track::load_circuit(spec.circuit, track::parse_direction(spec.direction));
+  std::unique_ptr<sim::Brain> brain;
+  if (spec.file.empty()) {
+    brain = std::make_unique<brain::ExplicitBrain>();
+  } else {
+    brain = std::make_unique<brain::NeuralBrain>(spec.file, brain::NeuralBrainOptions{});
+  }
+  // As the study's drive_one (study/closed_loop.cpp) configures a drive.
+  sim::EpisodeConfig config;
+  config.laps = spec.laps;
+  config.seed = spec.seed;
+  config.timing = spec.timing;
+  config.random_start = spec.perturb_start;
+  config.randomize_style = spec.perturb_style;
+  config.timeout_s = spec.timeout_s;
+  config.record_trajectory = true;
+  sim::Renderer renderer(circuit);
+  Replay out;
+  out.result = sim::run_episode(circuit, renderer, *brain, config, observer);
+  out.result.metrics.brain = spec.model;
+
+  const Json now = sim::to_json(out.result.metrics);
+  const Json recorded = Json::parse(spec.recorded);
+  out.matches = now == recorded;
+  if (!out.matches) {
+    for (const auto& [key, value] : recorded.items()) {
+      if (!now.contains(key) || now[key] != value) {
+        out.difference = key + ": " + short_value(value) + " -> " +
+                         (now.contains(key) ? short_value(now[key]) : std::string("absent"));
+        break;
+      }
+    }
+    if (out.difference.empty()) out.difference = "the metrics have other keys now";
+  }
+  return out;
+}
+
+}  // namespace pitlane::report
