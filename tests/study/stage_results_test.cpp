@@ -98,8 +98,12 @@ StudyStages full_stages() {
                             .circuit = "simple_circuit",
                             .direction = "cw",
                             .repetition = 1,
+                            .trajectory = slowdown == 1.0 ? "drives/baseline_x1.csv.gz" : "",
                             .metrics = {{"termination", "timeout"},
                                         {"completed_fraction", 0.42297478472574984},
+                                        {"driving_score", 29.608234930802487},
+                                        {"infractions_per_km", 0.0},
+                                        {"suddenness", 0.012},
                                         {"average_speed_mps", 9.06251287441685},
                                         {"deviation_mean_m", 0.03207856572652787},
                                         {"deviation_max_m", 0.11944602825522138},
@@ -201,7 +205,8 @@ TEST(StudyStages, FilesListWhatTheStageWrote) {
                   "models/pilotnet_dagger1.onnx"}));
   EXPECT_EQ(to_json(s.optimize)["files"], Json({"models/int8.onnx", "models/int8.report.json",
                                                 "models/pcqat.onnx", "models/pcqat.report.json"}));
-  EXPECT_FALSE(to_json(s.drive).contains("files"));
+  // Drives list the trajectories they wrote.
+  EXPECT_EQ(to_json(s.drive)["files"], Json({"drives/baseline_x1.csv.gz"}));
 }
 
 TEST(StudyStages, AMissingFieldIsAJsonError) {

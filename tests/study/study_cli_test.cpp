@@ -76,6 +76,31 @@ TEST(StudyCli, QuickStudyIsReproducibleAndCached) {
   }
   EXPECT_EQ(read_json(tmp.path() / "a" / "quick" / "results.json")["closed_loop"].dump(),
             a["closed_loop"].dump());
+
+  // Repetitions are paired episodes with verdicts; each drive left its trajectory.
+  EXPECT_EQ(a["metric_version"], "pitlane-ds/1");
+  ASSERT_FALSE(a["closed_loop_verdicts"].empty());
+  for (const auto& v : a["closed_loop_verdicts"]) {
+    EXPECT_EQ(v["episodes"], 2) << v.dump();
+    if (v["model"] != "baseline") EXPECT_TRUE(v.contains("vs_baseline")) << v.dump();
+  }
+  for (const auto& run : a["closed_loop"]) {
+    EXPECT_TRUE(
+        std::filesystem::exists(tmp.path() / "a" / "quick" / run["trajectory"].get<std::string>()))
+        << run.dump();
+  }
+
+  // Re-benchmarking the same models on the same code keeps the latency the drives used
+  // (latency.json), whatever the new measurement: the drives are reused and results unchanged.
+  const auto memo_path = tmp.path() / "a" / "quick" / "latency.json";
+  Json memo = read_json(memo_path);
+  ASSERT_EQ(memo.size(), 4u);  // expert, baseline, int8, pcqat
+  const auto rebench = run_pitlane(
+      "study " + config + " --from benchmark --runs-dir " + (tmp.path() / "a").string(), err);
+  ASSERT_EQ(rebench.exit_code, 0) << rebench.err;
+  EXPECT_EQ(read_json(memo_path).dump(), memo.dump());
+  EXPECT_EQ(without_wall_clock(read_json(tmp.path() / "a" / "quick" / "results.json")).dump(2),
+            without_wall_clock(a).dump(2));
 }
 
 TEST(StudyCli, BadConfigAndArgumentsAreOneLineWithExitCodeTwo) {

@@ -40,16 +40,25 @@ struct PendingCommand {
 struct EpisodeWorld {
   const track::Circuit& circuit;
   const EpisodeConfig& config;
-  RenderStyle style;   // how every frame looks: config.style or drawn from the seed
-  int64_t timeout_us;  // the run ends when the clock reaches it, us
+  RenderStyle style;       // how every frame looks: config.style or drawn from the seed
+  int64_t timeout_us = 0;  // the run ends when the clock reaches it, us
 };
+
+// Weather-like variants the renderer can show: overcast or dusk light (darker, a little bluer)
+// and haze (fog over 8 to 25 m).
+void apply_weather(RenderStyle& style, Rng& rng) {
+  style.brightness *= static_cast<float>(rng.uniform(0.55, 0.85));
+  style.hue_shift_deg += static_cast<float>(rng.uniform(-8.0, 0.0));
+  style.fog_density = std::max(style.fog_density, static_cast<float>(rng.uniform(0.04, 0.12)));
+}
 
 EpisodeWorld make_world(const track::Circuit& circuit, const EpisodeConfig& config) {
   Rng style_rng(config.seed ^ 0x5717E5ull);
   const double timeout_s =
       config.timeout_s > 0 ? config.timeout_s : 1.1 * circuit.reference_lap_s() * config.laps;
-  return {circuit, config, config.randomize_style ? random_style(style_rng) : config.style,
-          static_cast<int64_t>(timeout_s * 1e6)};
+  RenderStyle style = config.randomize_style ? random_style(style_rng) : config.style;
+  if (config.weather) apply_weather(style, style_rng);
+  return {circuit, config, style, static_cast<int64_t>(timeout_s * 1e6)};
 }
 
 // Everything a run changes as it steps, grouped by the step that writes it.

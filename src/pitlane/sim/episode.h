@@ -44,6 +44,7 @@ struct EpisodeConfig {
   double timeout_s = 0.0;        // 0: laps x reference lap time x 1.1
   RenderStyle style;             // how frames look
   bool randomize_style = false;  // draw a RenderStyle from the seed instead
+  bool weather = false;          // seeded weather-like look: overcast or dusk light, and haze
   Disturbance disturbance;
   VehicleModel vehicle;
   int64_t physics_step_us = 1000;

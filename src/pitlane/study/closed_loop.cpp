@@ -14,6 +14,7 @@
 #include "pitlane/core/stats.h"
 #include "pitlane/sim/episode.h"
 #include "pitlane/sim/renderer.h"
+#include "pitlane/sim/trajectory.h"
 #include "pitlane/track/circuit.h"
 
 namespace pitlane::study {
@@ -32,10 +33,14 @@ DriveOutcome drive_one(const DriveJob& job) {
   config.laps = job.laps;
   config.seed = job.seed;
   config.timing = job.timing;
-  config.random_start = job.repetition > 0;
+  config.random_start = job.perturb_start;
+  config.randomize_style = job.perturb_style;
+  config.weather = job.weather;
   config.timeout_s = job.timeout_s;
+  config.record_trajectory = !job.trajectory.empty();
   sim::Renderer renderer(circuit);
   const sim::EpisodeResult r = sim::run_episode(circuit, renderer, *brain, config);
+  if (!job.trajectory.empty()) sim::write_trajectory(job.trajectory, r.trajectory);
   DriveOutcome out{job, r.metrics, r.timing};
   out.metrics.brain = job.model;
   return out;

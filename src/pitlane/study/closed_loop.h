@@ -38,10 +38,14 @@ struct DriveJob {
   double slowdown = 1.0;       // for the results: the emulated device's factor
   std::string circuit;         // built-in name or CSV path
   std::string direction;       // "cw" | "ccw"
-  int repetition = 0;          // 0: the circuit's start; later: seeded perturbed starts
-  uint64_t seed = 0;
+  int repetition = 0;          // for the results; the seed below is what varies the episode
+  uint64_t seed = 0;           // the episode's seed: the same for every model (paired runs)
+  bool perturb_start = false;  // a seeded off-centre, mis-headed start anywhere on the circuit
+  bool perturb_style = false;  // seeded lighting, colour, camera noise and sometimes fog
+  bool weather = false;        // seeded overcast or dusk light and haze
   int laps = 1;
-  double timeout_s = 0.0;  // 0: the circuit's default
+  double timeout_s = 0.0;            // 0: the circuit's default
+  std::filesystem::path trajectory;  // write the trajectory here (gzip CSV); empty: none
 };
 
 struct DriveOutcome {

@@ -64,8 +64,8 @@ void reject_duplicate_keys(const YAML::Node& node, const std::string& path,
 // that was not taken, listing the ones that are allowed.
 class Section {
  public:
-  Section(YAML::Node node, std::string path, const fs::path& source)
-      : node_(std::move(node)), path_(std::move(path)), source_(source) {
+  Section(const YAML::Node& node, std::string path, const fs::path& source)
+      : node_(node), path_(std::move(path)), source_(source) {
     if (node_ && !node_.IsNull() && !node_.IsMap()) {
       fail(node_, "must be a mapping of keys to values");
     }
@@ -545,6 +545,12 @@ void read_drive(Section s, DriveSection& d, const std::vector<std::string>& mode
   s.read_names("circuits", d.circuits, check_circuit);
   s.read_names("directions", d.directions, check_direction);
   s.read_int("repetitions", d.repetitions, 1, 1000);
+  s.read_names("perturb", d.perturb, [](const std::string& p) {
+    if (p != "start" && p != "style" && p != "weather")
+      throw InputError("'" + p + "' is not a perturbation; use start, style or weather");
+  });
+  d.perturb = without_repeats(d.perturb);
+  s.read("trajectories", d.trajectories);
   s.read_int("laps", d.laps, 1, 100);
   s.read_double("timeout_s", d.timeout_s, 0.0, 1e6);
   s.read("timing", d.timing);
@@ -846,6 +852,8 @@ nlohmann::ordered_json to_json(const DriveSection& s) {
   return {{"circuits", s.circuits},
           {"directions", s.directions},
           {"repetitions", s.repetitions},
+          {"perturb", s.perturb},
+          {"trajectories", s.trajectories},
           {"laps", s.laps},
           {"timeout_s", s.timeout_s},
           {"timing", s.timing},

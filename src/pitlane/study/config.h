@@ -117,7 +117,15 @@ struct BenchmarkSection {
 struct DriveSection {
   std::vector<std::string> circuits = {"simple_circuit", "montmelo", "montreal"};
   std::vector<std::string> directions = {"cw", "ccw"};
-  int repetitions = 1;  // repetition 0 starts at the circuit's start; later ones perturbed
+  // Episodes per model, circuit, direction and device; every model drives the same seeds, so
+  // comparisons are paired. Repetition 0 is the nominal run (the circuit's start, the plain
+  // look); later ones draw the perturbations below from their seed.
+  int repetitions = 1;
+  // What a repetition after the first perturbs: "start" (off-centre, mis-headed start anywhere
+  // on the circuit), "style" (lighting, colour, camera noise, sometimes fog: the renderer's
+  // style), "weather" (overcast or dusk light and haze).
+  std::vector<std::string> perturb = {"start", "style"};
+  bool trajectories = true;  // write each drive's trajectory (gzip CSV) under drives/
   int laps = 1;
   double timeout_s = 0.0;  // 0: laps x reference lap time x 1.1
   // "benchmark": each model's benchmarked median as a fixed latency (deterministic);

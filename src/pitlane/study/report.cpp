@@ -4,12 +4,16 @@
 #include <map>
 #include <tuple>
 
+#include "pitlane/core/stats.h"
 #include "pitlane/core/table.h"
+#include "pitlane/sim/metrics.h"
 
 namespace pitlane::study {
 namespace {
 
 using Json = nlohmann::ordered_json;
+
+constexpr double kConfidence = 0.95;  // of every interval and verdict in the results
 
 double mb(const Json& bytes) {
   return bytes.get<double>() / 1e6;
@@ -35,7 +39,7 @@ Json summarize_runs(const std::vector<DriveRun>& runs) {
     const auto& g = groups[k];
     double n = static_cast<double>(g.size());
     int completed = 0, contacts = 0;
-    double fraction = 0, speed = 0, dev = 0, dev_max = 0, bm = 0, hz = 0, inf = 0;
+    double fraction = 0, speed = 0, dev = 0, dev_max = 0, bm = 0, hz = 0, inf = 0, ds = 0;
     for (const DriveRun* r : g) {
       const Json& m = r->metrics;  // sim::to_json(RunMetrics)
       completed += m["termination"] == "completed" ? 1 : 0;
@@ -47,6 +51,7 @@ Json summarize_runs(const std::vector<DriveRun>& runs) {
       bm += m["bm_deviation_score"].get<double>() / n;
       hz += m["brain_hz"].get<double>() / n;
       inf += m["inference_ms_p50"].get<double>() / n;
+      ds += m["driving_score"].get<double>() / n;
     }
     out.push_back({{"circuit", std::get<0>(k)},
                    {"model", std::get<1>(k)},
@@ -55,6 +60,7 @@ Json summarize_runs(const std::vector<DriveRun>& runs) {
                    {"runs", g.size()},
                    {"completed_runs", completed},
                    {"completed_fraction_mean", fraction},
+                   {"driving_score", ds},
                    {"average_speed_mps", speed},
                    {"deviation_mean_m", dev},
                    {"deviation_max_m", dev_max},
@@ -62,6 +68,76 @@ Json summarize_runs(const std::vector<DriveRun>& runs) {
                    {"brain_hz", hz},
                    {"inference_ms", inf},
                    {"wall_contacts", contacts}});
+  }
+  return out;
+}
+
+Json interval_json(const Interval& i) {
+  return {{"estimate", i.estimate}, {"low", i.low}, {"high", i.high}};
+}
+
+// One verdict row per (model, device) over every circuit, direction and repetition: each
+// metric's mean with its 95% t interval, the completion rate with its Wilson interval, and the
+// driving score paired with the baseline's on the same episodes (same circuit, direction,
+// repetition and device: the same seeds).
+Json verdicts(const std::vector<DriveRun>& runs) {
+  using Episode = std::tuple<std::string, std::string, int>;  // circuit, direction, repetition
+  using Variant = std::pair<std::string, double>;             // model, slowdown
+  std::vector<Variant> order;
+  std::map<Variant, std::map<Episode, const Json*>> episodes;
+  for (const auto& r : runs) {
+    const Variant v{r.model, r.slowdown};
+    if (!episodes.count(v)) order.push_back(v);
+    episodes[v][{r.circuit, r.direction, r.repetition}] = &r.metrics;
+  }
+  // Each metric with its natural range: a t interval over few episodes can reach past it.
+  struct Metric {
+    const char* name;
+    double low, high;
+  };
+  constexpr double kUnbounded = 1e300;
+  const Metric metrics[] = {{"driving_score", 0, 100},
+                            {"completed_fraction", 0, 1},
+                            {"average_speed_mps", 0, kUnbounded},
+                            {"deviation_mean_m", 0, kUnbounded},
+                            {"infractions_per_km", 0, kUnbounded},
+                            {"suddenness", 0, kUnbounded},
+                            {"brain_hz", 0, kUnbounded}};
+  Json out = Json::array();
+  for (const Variant& v : order) {
+    const auto& mine = episodes[v];
+    Json row = {{"model", v.first}, {"slowdown", v.second}, {"episodes", mine.size()}};
+    int completed = 0;
+    for (const auto& [episode, m] : mine) completed += m->at("termination") == "completed";
+    row["completed"] = completed;
+    row["completion"] =
+        interval_json(wilson_interval(completed, static_cast<int>(mine.size()), kConfidence));
+    for (const Metric& metric : metrics) {
+      std::vector<double> values;
+      for (const auto& [episode, m] : mine) values.push_back(m->at(metric.name).get<double>());
+      Interval i = mean_interval(values, kConfidence);
+      i.low = std::max(i.low, metric.low);
+      i.high = std::min(i.high, metric.high);
+      row[metric.name] = interval_json(i);
+    }
+    const Variant base{"baseline", v.second};
+    if (v.first != "baseline" && episodes.count(base)) {
+      std::vector<double> a, b;
+      for (const auto& [episode, m] : mine) {
+        const auto it = episodes[base].find(episode);
+        if (it == episodes[base].end()) continue;
+        a.push_back(m->at("driving_score").get<double>());
+        b.push_back(it->second->at("driving_score").get<double>());
+      }
+      if (!a.empty()) {
+        const PairedComparison c = compare_paired(a, b, kConfidence);
+        row["vs_baseline"] = {{"metric", "driving_score"},
+                              {"pairs", a.size()},
+                              {"difference", interval_json(c.difference)},
+                              {"verdict", verdict_name(c.verdict)}};
+      }
+    }
+    out.push_back(row);
   }
   return out;
 }
@@ -104,6 +180,9 @@ Json build_results(const StudyConfig& config, const StudyStages& stages, const J
   for (const auto& run : stages.drive.runs) runs.push_back(to_json(run));
   r["closed_loop"] = runs;
   r["closed_loop_summary"] = summarize_runs(stages.drive.runs);
+  r["metric_version"] = sim::kDrivingScoreVersion;
+  r["confidence"] = kConfidence;
+  r["closed_loop_verdicts"] = verdicts(stages.drive.runs);
 
   Json wall = wall_clock;
   for (const auto& [name, stage_s] :
@@ -137,6 +216,30 @@ std::string results_tables(const Json& results, bool markdown) {
   }
   out += render(off);
 
+  // The verdicts: every variant over all its episodes, against the baseline on the same seeds.
+  if (results.contains("closed_loop_verdicts") && !results["closed_loop_verdicts"].empty()) {
+    out += markdown ? "\n## Closed loop: verdicts (" : "\nClosed loop: verdicts (";
+    out += results["metric_version"].get<std::string>() + ", mean [95% CI])\n" +
+           std::string(markdown ? "\n" : "");
+    Table v({"model", "device", "completed", "driving score", "vs baseline", "verdict",
+             "avg speed m/s", "deviation m", "infractions/km"});
+    auto ci = [](const Json& i, int decimals) {
+      return format_fixed(i["estimate"], decimals) + " [" + format_fixed(i["low"], decimals) +
+             ", " + format_fixed(i["high"], decimals) + "]";
+    };
+    for (const auto& row : results["closed_loop_verdicts"]) {
+      const bool paired = row.contains("vs_baseline");
+      v.add({row["model"], slowdown_label(row["slowdown"]),
+             std::to_string(row["completed"].get<int>()) + "/" +
+                 std::to_string(row["episodes"].get<int>()),
+             ci(row["driving_score"], 1), paired ? ci(row["vs_baseline"]["difference"], 1) : "-",
+             paired ? row["vs_baseline"]["verdict"].get<std::string>() : "-",
+             ci(row["average_speed_mps"], 2), ci(row["deviation_mean_m"], 3),
+             ci(row["infractions_per_km"], 2)});
+    }
+    out += render(v);
+  }
+
   // One table per circuit, in the order the circuits were driven.
   std::vector<std::string> circuits;
   for (const auto& s : results["closed_loop_summary"]) {
@@ -145,18 +248,18 @@ std::string results_tables(const Json& results, bool markdown) {
     }
   }
   for (const auto& circuit : circuits) {
-    Table t({"model", "device", "dir", "completed", "progress %", "avg speed m/s", "deviation m",
-             "max dev m", "BM score", "Hz", "inference ms", "wall contacts"});
+    Table t({"model", "device", "dir", "completed", "progress %", "score", "avg speed m/s",
+             "deviation m", "max dev m", "BM score", "Hz", "inference ms", "wall contacts"});
     for (const auto& s : results["closed_loop_summary"]) {
       if (s["circuit"] != circuit) continue;
       t.add({s["model"], slowdown_label(s["slowdown"]), s["direction"],
              std::to_string(s["completed_runs"].get<int>()) + "/" +
                  std::to_string(s["runs"].get<int>()),
              format_fixed(100 * s["completed_fraction_mean"].get<double>(), 1),
-             format_fixed(s["average_speed_mps"], 2), format_fixed(s["deviation_mean_m"], 3),
-             format_fixed(s["deviation_max_m"], 2), format_fixed(s["bm_deviation_score"], 2),
-             format_fixed(s["brain_hz"], 1), format_fixed(s["inference_ms"], 2),
-             std::to_string(s["wall_contacts"].get<int>())});
+             format_fixed(s["driving_score"], 1), format_fixed(s["average_speed_mps"], 2),
+             format_fixed(s["deviation_mean_m"], 3), format_fixed(s["deviation_max_m"], 2),
+             format_fixed(s["bm_deviation_score"], 2), format_fixed(s["brain_hz"], 1),
+             format_fixed(s["inference_ms"], 2), std::to_string(s["wall_contacts"].get<int>())});
     }
     out += (markdown ? "\n## Closed loop: " : "\nClosed loop: ") + circuit + "\n" +
            (markdown ? "\n" : "") + render(t);
@@ -171,7 +274,11 @@ std::string results_markdown(const Json& results) {
       "circuits and driven in closed loop on them. `device` x1 drives with each model's "
       "benchmarked latency; xN emulates a device N times slower. `completed` counts runs that "
       "finished their laps; deviation is the mean distance to the centre line; BM score is "
-      "BehaviorMetrics' mean of 1000^d.\n\n";
+      "BehaviorMetrics' mean of 1000^d. The driving score (pitlane-ds/1, docs/simulator.md) is "
+      "route completion x on-road share x infraction penalties, 0..100. Every model drives the "
+      "same seeded episodes (repetition 0 nominal, later ones perturbed), so each variant is "
+      "compared with the baseline pair by pair: the verdict is worse or better when the 95% "
+      "interval of the mean difference excludes zero, equal otherwise.\n\n";
   md += results_tables(results, /*markdown=*/true);
   return md;
 }

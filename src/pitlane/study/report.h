@@ -1,7 +1,11 @@
 // The study's results: one JSON document and the tables shaped like the study's.
 //
 // results.json holds the configuration, the training summary, the offline table (size, gzipped
-// size, MSE, MAE, latency), every closed-loop run and a per-circuit summary. Deterministic
+// size, MSE, MAE, latency), every closed-loop run (with its trajectory file), a per-circuit
+// summary, and the verdicts: per model and device, each metric's mean with its 95% interval, the
+// completion rate k/N with its Wilson interval, and the driving score compared with the
+// baseline's on the same seeded episodes (worse / equal / better). "metric_version" names the
+// driving score's formula (pitlane-ds/1). Deterministic
 // values sit at the top level of each entry; wall-clock measurements only under "wall_clock"
 // keys, so two runs of the same config compare equal once those keys are dropped.
 //
@@ -22,7 +26,7 @@ namespace pitlane::study {
 nlohmann::ordered_json build_results(const StudyConfig& config, const StudyStages& stages,
                                      const nlohmann::ordered_json& wall_clock);
 
-// The offline table and one closed-loop table per circuit (terminal text or Markdown).
+// The offline table, the verdicts and one closed-loop table per circuit (text or Markdown).
 std::string results_tables(const nlohmann::ordered_json& results, bool markdown);
 
 // results.md: a title, what was run, and the tables.

@@ -62,7 +62,7 @@ std::string stage_key(const std::string& stage, const nlohmann::ordered_json& in
   return sha256_hex(text + inputs.dump());
 }
 
-StageCache::StageCache(fs::path dir, std::string force_from) : dir_(std::move(dir)) {
+StageCache::StageCache(fs::path dir, const std::string& force_from) : dir_(std::move(dir)) {
   if (!force_from.empty()) {
     force_index_ = index_of(force_from);
     if (force_index_ < 0) {

@@ -73,7 +73,7 @@ std::string stage_key(const std::string& stage, const nlohmann::ordered_json& in
 class StageCache {
  public:
   // Stages at or after `force_from` (a name from stage_names(), or "") are never reused.
-  StageCache(std::filesystem::path dir, std::string force_from);
+  StageCache(std::filesystem::path dir, const std::string& force_from);
 
   // The stored result if `stage` was last computed with `key` and every path listed under
   // its "files" (relative to the run folder) still exists.

@@ -205,9 +205,9 @@ void from_json(const Json& j, LatencyRow& r) {
 }
 
 Json to_json(const DriveRun& r) {
-  return {{"model", r.model},          {"slowdown", r.slowdown},     {"circuit", r.circuit},
-          {"direction", r.direction},  {"repetition", r.repetition}, {"metrics", r.metrics},
-          {"wall_clock", r.wall_clock}};
+  return {{"model", r.model},         {"slowdown", r.slowdown},     {"circuit", r.circuit},
+          {"direction", r.direction}, {"repetition", r.repetition}, {"trajectory", r.trajectory},
+          {"metrics", r.metrics},     {"wall_clock", r.wall_clock}};
 }
 void from_json(const Json& j, DriveRun& r) {
   r.model = j.at("model").get<std::string>();
@@ -215,6 +215,7 @@ void from_json(const Json& j, DriveRun& r) {
   r.circuit = j.at("circuit").get<std::string>();
   r.direction = j.at("direction").get<std::string>();
   r.repetition = j.at("repetition").get<int>();
+  r.trajectory = j.at("trajectory").get<std::string>();
   r.metrics = j.at("metrics");
   r.wall_clock = j.at("wall_clock");
 }
@@ -309,6 +310,10 @@ void from_json(const Json& j, BenchmarkResult& r) {
 Json to_json(const DriveResult& r) {
   Json j;
   j["runs"] = array_of(r.runs);
+  Json files = Json::array();
+  for (const auto& run : r.runs)
+    if (!run.trajectory.empty()) files.push_back(run.trajectory);
+  j["files"] = files;
   put_stage_s(j, r.stage_s);
   return j;
 }

@@ -140,6 +140,7 @@ struct DriveRun {
   std::string circuit;
   std::string direction;  // "cw" | "ccw"
   int repetition = 0;
+  std::string trajectory;             // gzip CSV, relative to the run folder; "" when not written
   nlohmann::ordered_json metrics;     // sim::to_json(RunMetrics)
   nlohmann::ordered_json wall_clock;  // sim::to_json(RunTiming)
 };

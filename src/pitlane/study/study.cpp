@@ -33,6 +33,19 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// drives/<model>_<circuit>_<dir>_x<slowdown>_r<rep>.csv.gz, every part a safe file name (a
+// circuit may be a CSV path or generated:SEED).
+fs::path trajectory_file(const std::string& model, const std::string& circuit,
+                         const std::string& direction, double slowdown, int repetition) {
+  char factor[32];
+  std::snprintf(factor, sizeof factor, "%g", slowdown);
+  const std::string circuit_name =
+      fs::path(circuit).extension() == ".csv" ? fs::path(circuit).stem().string() : circuit;
+  return fs::path("drives") /
+         safe_file_name(model + "_" + circuit_name + "_" + direction + "_x" + factor + "_r" +
+                        std::to_string(repetition) + ".csv.gz");
+}
+
 std::vector<track::Direction> parse_directions(const std::vector<std::string>& names) {
   std::vector<track::Direction> out;
   for (const auto& n : names) out.push_back(track::parse_direction(n));
@@ -196,7 +209,7 @@ class StudyRun {
   template <typename Result, typename Compute>
   std::string stage(const std::string& name, const Json& inputs, Result& result,
                     const Compute& compute) {
-    const std::string key = stage_key(name, inputs);
+    std::string key = stage_key(name, inputs);
     if (auto hit = cache_.lookup(name, key)) {
       try {
         from_json(*hit, result);
@@ -523,20 +536,51 @@ class StudyRun {
             .measured = s};
   }
 
+  // The latencies the drives used are kept in the run folder (latency.json), keyed by what
+  // determines them: the model file, the code that runs it and the benchmark settings. A
+  // re-benchmark of the same model on the same code (a rebuilt binary, --from benchmark) drives
+  // with the latency it used before, so closed-loop results do not move with a busy machine's
+  // measurement; the new measurement is still reported under wall_clock.
+  std::string latency_key(const std::string& name, const fs::path& file) const {
+    const CodeHashes& code = built_code_hashes();
+    std::string key = name + " " + (file.empty() ? "expert" : sha256_file(file));
+    for (const char* folder : {"onnx", "runtime", "brain", "sim"}) key += " " + code.at(folder);
+    return sha256_hex(key + " threads " + std::to_string(cfg_.benchmark.threads) + " quantum " +
+                      std::to_string(cfg_.benchmark.latency_quantum_ms));
+  }
+
   BenchmarkResult run_benchmark(const std::vector<StudyModel>& models) {
+    const fs::path memo_path = dir_ / "latency.json";
+    Json memo = Json::object();
+    try {
+      if (fs::exists(memo_path)) memo = Json::parse(read_file(memo_path));
+    } catch (const std::exception&) {
+      memo = Json::object();  // damaged: measure again
+    }
     BenchmarkResult result;
+    auto benchmark = [&](const std::string& name, const fs::path& file, sim::Brain& brain) {
+      LatencyRow row = latency_row(name, brain);
+      const std::string key = latency_key(name, file);
+      if (memo.contains(key) && memo[key].is_number()) {
+        row.latency_ms = memo[key].get<double>();
+      } else {
+        memo[key] = row.latency_ms;
+      }
+      result.latency.push_back(row);
+    };
     if (cfg_.drive.expert) {
       log("benchmark expert");
       brain::ExplicitBrain expert;
-      result.latency.push_back(latency_row("expert", expert));
+      benchmark("expert", {}, expert);
     }
     for (const auto& m : models) {
       log("benchmark " + m.name);
       brain::NeuralBrainOptions o;
       o.threads = cfg_.benchmark.threads;
       brain::NeuralBrain brain(dir_ / m.file, o);
-      result.latency.push_back(latency_row(m.name, brain));
+      benchmark(m.name, dir_ / m.file, brain);
     }
+    write_file_atomic(memo_path, memo.dump(2) + "\n");
     return result;
   }
 
@@ -549,6 +593,11 @@ class StudyRun {
     if (cfg_.drive.expert) drivers.push_back({"expert", {}});
     for (const auto& m : models) drivers.push_back({m.name, dir_ / m.file});
 
+    const auto& perturb = cfg_.drive.perturb;
+    auto perturbs = [&](const char* kind) {
+      return std::find(perturb.begin(), perturb.end(), kind) != perturb.end();
+    };
+    if (cfg_.drive.trajectories) fs::create_directories(dir_ / "drives");
     std::vector<DriveJob> jobs;
     for (const auto& d : drivers) {
       double latency_ms = 0.0;
@@ -579,9 +628,15 @@ class StudyRun {
               job.circuit = circuit;
               job.direction = direction;
               job.repetition = rep;
+              // The same seed for every model: each repetition is a paired episode.
               job.seed = cfg_.seed + static_cast<uint64_t>(rep);
+              job.perturb_start = rep > 0 && perturbs("start");
+              job.perturb_style = rep > 0 && perturbs("style");
+              job.weather = rep > 0 && perturbs("weather");
               job.laps = cfg_.drive.laps;
               job.timeout_s = cfg_.drive.timeout_s;
+              if (cfg_.drive.trajectories)
+                job.trajectory = dir_ / trajectory_file(d.name, circuit, direction, slowdown, rep);
               jobs.push_back(job);
             }
           }
@@ -591,13 +646,15 @@ class StudyRun {
     const std::vector<DriveOutcome> outcomes = run_drives(jobs, cfg_.drive.jobs, !opt_.quiet);
     DriveResult result;
     for (const auto& o : outcomes) {
-      result.runs.push_back({.model = o.job.model,
-                             .slowdown = o.job.slowdown,
-                             .circuit = o.job.circuit,
-                             .direction = o.job.direction,
-                             .repetition = o.job.repetition,
-                             .metrics = sim::to_json(o.metrics),
-                             .wall_clock = sim::to_json(o.timing)});
+      result.runs.push_back(
+          {.model = o.job.model,
+           .slowdown = o.job.slowdown,
+           .circuit = o.job.circuit,
+           .direction = o.job.direction,
+           .repetition = o.job.repetition,
+           .trajectory = o.job.trajectory.empty() ? std::string() : rel(o.job.trajectory),
+           .metrics = sim::to_json(o.metrics),
+           .wall_clock = sim::to_json(o.timing)});
     }
     return result;
   }
