@@ -366,7 +366,10 @@ void quantize_dynamic(::onnx::ModelProto& model) {
     const ::onnx::NodeProto n = g.node(i);
     if (!is_quantizable(g, n)) continue;
     const bool conv = n.op_type() == "Conv";
-    const std::string x = n.input(0), y = n.output(0), base = n.name().empty() ? y : n.name();
+    // n is this loop's own copy: its names stay valid while nodes are inserted.
+    const std::string& x = n.input(0);
+    const std::string& y = n.output(0);
+    const std::string base = n.name().empty() ? y : n.name();
     int at = i;
     auto emit = [&](::onnx::NodeProto node) { onnx::insert_node(g, at++, std::move(node)); };
     if (!quantized.count(x)) {

@@ -157,10 +157,10 @@ void GroundMap::lay_out_grid(std::span<const Vec2> pts, double margin, double ce
 
 // A centre-line segment, as its strip of vertices needs it.
 struct GroundMap::Segment {
-  Vec2 a, ab;    // start, and start -> end
-  Vec2 dir;      // unit direction of ab
-  double len;    // |ab|, m
-  double reach;  // the strip's half width, m
+  Vec2 a, ab;          // start, and start -> end
+  Vec2 dir;            // unit direction of ab
+  double len = 0.0;    // |ab|, m
+  double reach = 0.0;  // the strip's half width, m
 };
 
 // Segment a -> b writes only the vertices of its own strip: the rectangle of points whose
