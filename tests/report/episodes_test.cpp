@@ -66,9 +66,15 @@ TEST_F(ReportEpisodes, LaterRepetitionsArePerturbedAsConfigured) {
   const EpisodeSpec old_rep1 = episode_spec(dir_->path(), old, run("baseline", 1));
   EXPECT_TRUE(old_rep1.perturb_start);
   EXPECT_FALSE(old_rep1.perturb_style);
+  EXPECT_FALSE(old_rep1.weather);
   Json weather = *results_;
   weather["config"]["drive"]["perturb"] = {"weather"};
-  EXPECT_THROW((void)episode_spec(dir_->path(), weather, run("baseline", 1)), InputError);
+  const EpisodeSpec weather_rep1 = episode_spec(dir_->path(), weather, run("baseline", 1));
+  EXPECT_TRUE(weather_rep1.weather);
+  EXPECT_FALSE(weather_rep1.perturb_start);
+  // Repetition 0 is the nominal run whatever drive.perturb says.
+  const EpisodeSpec weather_rep0 = episode_spec(dir_->path(), weather, run("baseline", 0));
+  EXPECT_FALSE(weather_rep0.weather || weather_rep0.perturb_start || weather_rep0.perturb_style);
 }
 
 TEST_F(ReportEpisodes, AMissingModelIsAnInputErrorNamingIt) {
@@ -118,6 +124,11 @@ TEST_F(ReportEpisodes, ClipFilmsItsWindowSmallAndReadable) {
   write_file_atomic(file, clip.bytes);
   cv::VideoCapture in(file.string(), cv::CAP_FFMPEG);
   ASSERT_TRUE(in.isOpened());
+  const int fourcc = static_cast<int>(in.get(cv::CAP_PROP_FOURCC));
+  const std::string codec{static_cast<char>(fourcc & 0xff), static_cast<char>((fourcc >> 8) & 0xff),
+                          static_cast<char>((fourcc >> 16) & 0xff),
+                          static_cast<char>((fourcc >> 24) & 0xff)};
+  EXPECT_TRUE(codec == "avc1" || codec == "h264" || codec == "VP80") << codec;  // never mp4v
   cv::Mat frame;
   int frames = 0;
   while (in.read(frame)) {

@@ -9,7 +9,10 @@
 // A full-page screenshot of each report goes to OUT_DIR/<name>.png; its path is printed.
 //
 //   node check_report.js --out build/report-test [--min-charts N] [--min-videos N]
-//        [--chromium /usr/bin/chromium] [--top-shot H] report.html [compare.html ...]
+//        [--chromium /usr/bin/chromium] [--part-shot SELECTOR --part-height H]
+//        report.html [compare.html ...]
+// --part-shot also saves OUT_DIR/<name>-part.png: H pixels of the page from the element SELECTOR
+// down (the picture in docs/study.md: --part-shot '#closed-loop' --part-height 1800).
 //
 // Exit 0 when every page passes, 1 otherwise (each failure on its own line), 2 for bad usage or
 // a missing Chromium or playwright-core: a test that cannot run fails, it never skips.
@@ -23,7 +26,7 @@ function usage(message) {
   process.exit(2);
 }
 
-const args = { out: null, minCharts: 1, minVideos: 0, chromium: '/usr/bin/chromium', topShot: 0, files: [] };
+const args = { out: null, minCharts: 1, minVideos: 0, chromium: '/usr/bin/chromium', partShot: null, partHeight: 1600, files: [] };
 for (let i = 2; i < process.argv.length; ++i) {
   const a = process.argv[i];
   const next = () => (++i < process.argv.length ? process.argv[i] : usage(a + ' needs a value'));
@@ -31,7 +34,8 @@ for (let i = 2; i < process.argv.length; ++i) {
   else if (a === '--min-charts') args.minCharts = Number(next());
   else if (a === '--min-videos') args.minVideos = Number(next());
   else if (a === '--chromium') args.chromium = next();
-  else if (a === '--top-shot') args.topShot = Number(next());
+  else if (a === '--part-shot') args.partShot = next();
+  else if (a === '--part-height') args.partHeight = Number(next());
   else if (a.startsWith('--')) usage('unknown option ' + a);
   else args.files.push(a);
 }
@@ -109,13 +113,17 @@ async function checkPage(context, file) {
 
   const shot = path.join(args.out, path.basename(file, '.html') + '.png');
   await page.screenshot({ path: shot, fullPage: true });
-  let top = null;
-  if (args.topShot > 0) {
-    top = path.join(args.out, path.basename(file, '.html') + '-top.png');
-    await page.screenshot({ path: top, clip: { x: 0, y: 0, width: page.viewportSize().width, height: args.topShot } });
+  let part = null;
+  if (args.partShot) {
+    const box = await page.$eval(args.partShot, (e) => {
+      const r = e.getBoundingClientRect();
+      return { y: r.top + window.scrollY };
+    });
+    part = path.join(args.out, path.basename(file, '.html') + '-part.png');
+    await page.screenshot({ path: part, fullPage: true, clip: { x: 0, y: box.y, width: page.viewportSize().width, height: args.partHeight } });
   }
   await page.close();
-  return { file, failures, charts, videos, shot, top };
+  return { file, failures, charts, videos, shot, part };
 }
 
 (async () => {
@@ -136,7 +144,7 @@ async function checkPage(context, file) {
       console.log(file + ': ' + r.charts.length + ' charts, ' + r.videos.length + ' videos' +
         (r.videos.length ? ' (' + r.videos.map((v) => v.model + ' ' + (Number.isFinite(v.duration) ? v.duration.toFixed(1) : v.duration) + ' s').join(', ') + ')' : ''));
       console.log('screenshot: ' + path.resolve(r.shot));
-      if (r.top) console.log('screenshot (top): ' + path.resolve(r.top));
+      if (r.part) console.log('screenshot (' + args.partShot + '): ' + path.resolve(r.part));
       for (const f of r.failures) console.log('FAIL ' + file + ': ' + f);
       failed += r.failures.length ? 1 : 0;
     }

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdint>
 
-#include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
 #include "pitlane/core/error.h"
@@ -17,8 +16,6 @@ namespace pitlane::report {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr double kFps = 1e6 / static_cast<double>(sim::kCameraPeriodUs);
 
 // Passes the iterations inside [start, end) to the video with their time shifted to the window's
 // start (LapVideo keeps its video on the simulation's clock from t = 0), and ends the run at the
@@ -43,16 +40,31 @@ class WindowObserver : public sim::EpisodeObserver {
 
 struct Encoding {
   const char* extension;
-  char fourcc[5];
   const char* mime;
   const char* codec;
+  const char* fourccs[2];  // what a reader reports for a browser-playable file
 };
 
-// H.264 first (a fifth of VP8's size at the bitrate OpenCV picks), VP8 where it is missing.
+// H.264 in MP4 first (small and fast to encode), VP8 in WebM where this build cannot write it.
 constexpr Encoding kEncodings[] = {
-    {".mp4", "avc1", "video/mp4", "H.264"},
-    {".webm", "VP80", "video/webm", "VP8"},
+    {".mp4", "video/mp4", "H.264", {"avc1", "h264"}},
+    {".webm", "video/webm", "VP8", {"VP80", "vp80"}},
 };
+
+std::string fourcc_text(int fourcc) {
+  std::string text(4, ' ');
+  for (int i = 0; i < 4; ++i) text[i] = static_cast<char>((fourcc >> (8 * i)) & 0xff);
+  return text;
+}
+
+// Whether the file holds the codec browsers play: an .mp4 writer that lacks H.264 may fall back
+// to MPEG-4 part 2, which no browser plays.
+bool has_codec(const fs::path& file, const Encoding& e) {
+  cv::VideoCapture in(file.string(), cv::CAP_FFMPEG);
+  if (!in.isOpened()) return false;
+  const std::string fourcc = fourcc_text(static_cast<int>(in.get(cv::CAP_PROP_FOURCC)));
+  return fourcc == e.fourccs[0] || fourcc == e.fourccs[1];
+}
 
 }  // namespace
 
@@ -73,48 +85,37 @@ Clip record_clip(const EpisodeSpec& spec, double start_s, double end_s, int widt
                  const fs::path& work_dir) {
   fs::create_directories(work_dir);
   const std::string stem = safe_file_name(spec.model + "_" + spec.circuit + "_" + spec.direction);
-  const fs::path raw = work_dir / (stem + ".avi");
-  {
-    const track::Circuit circuit =
-        track::load_circuit(spec.circuit, track::parse_direction(spec.direction));
-    sim::LapVideo video(raw, circuit);
-    WindowObserver window(video, std::llround(start_s * 1e6), std::llround(end_s * 1e6));
-    (void)replay(spec, &window);
-    video.finish();
-  }
-
+  const track::Circuit circuit =
+      track::load_circuit(spec.circuit, track::parse_direction(spec.direction));
   Clip clip;
   clip.start_s = start_s;
   clip.end_s = end_s;
   clip.width = std::max(16, width / 2 * 2);
   clip.height = std::max(12, (clip.width * 3 / 4) / 2 * 2);
-  cv::VideoCapture in(raw.string(), cv::CAP_FFMPEG);
-  if (!in.isOpened())
-    throw RunError(raw.string() + ": cannot read back the lap video just written");
   for (const Encoding& e : kEncodings) {
-    const fs::path out = work_dir / (stem + e.extension);
-    const int fourcc = cv::VideoWriter::fourcc(e.fourcc[0], e.fourcc[1], e.fourcc[2], e.fourcc[3]);
-    cv::VideoWriter writer(out.string(), cv::CAP_FFMPEG, fourcc, kFps,
-                           cv::Size(clip.width, clip.height));
-    if (!writer.isOpened()) continue;
-    cv::Mat frame, small;
-    clip.frames = 0;
-    while (in.read(frame)) {
-      cv::resize(frame, small, cv::Size(clip.width, clip.height), 0, 0, cv::INTER_AREA);
-      writer.write(small);
-      ++clip.frames;
+    const fs::path file = work_dir / (stem + e.extension);
+    try {
+      sim::LapVideo video(file, circuit, cv::Size(clip.width, clip.height));
+      WindowObserver window(video, std::llround(start_s * 1e6), std::llround(end_s * 1e6));
+      (void)replay(spec, &window);
+      video.finish();
+      clip.frames = static_cast<int>(video.frames_written());
+    } catch (const InputError&) {
+      continue;  // this build cannot write this container
     }
-    writer.release();
+    if (!has_codec(file, e)) {
+      fs::remove(file);
+      continue;
+    }
     clip.mime = e.mime;
     clip.codec = e.codec;
-    clip.bytes = read_file(out);
-    fs::remove(out);
-    fs::remove(raw);
+    clip.bytes = read_file(file);
+    fs::remove(file);
     return clip;
   }
   throw RunError(
-      "this OpenCV's FFmpeg can write neither H.264 (MP4) nor VP8 (WebM) video; install "
-      "Debian's libopencv-videoio and its FFmpeg (scripts/install-deps.sh), or use --videos 0");
+      "this build can write neither H.264 (MP4) nor VP8 (WebM) video, the codecs browsers play; "
+      "install Debian's FFmpeg with OpenCV (scripts/install-deps.sh), or use --videos 0");
 }
 
 }  // namespace pitlane::report

@@ -1,11 +1,9 @@
 // Lap clips for the report: a few seconds of a re-driven run, filmed by the simulator's LapVideo
-// (the camera view with its heads-up display and mini-map) and re-encoded small enough to inline
-// in a web page.
+// (the camera view with its heads-up display and mini-map) small enough to inline in a web page.
 //
-// LapVideo writes the window [start, end) of the run at 640x480 (Motion JPEG, fast to write and
-// to read back); the clip is that, downscaled, as H.264 in MP4 (about 35 kB a second at 320x240),
-// or VP8 in WebM where this OpenCV's FFmpeg has no H.264 encoder. Both play in Chromium and
-// Firefox; OpenCV's "mp4v" (MPEG-4 part 2) plays in neither, and is never used.
+// The clip is H.264 in MP4 (about 20 to 40 kB a second at 320x240), or VP8 in WebM where this
+// build cannot write H.264; the file is read back to check its codec, since an MP4 writer without
+// H.264 may fall back to MPEG-4 part 2 ("mp4v"), which plays in no browser.
 //
 //   double t0 = clip_start(replay.result.trajectory, 10.0);
 //   Clip c = record_clip(spec, t0, t0 + 10.0, 320, work_dir);   // c.bytes: the file's bytes

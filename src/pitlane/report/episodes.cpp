@@ -45,12 +45,7 @@ EpisodeSpec episode_spec(const fs::path& run_dir, const Json& results, const Jso
     };
     spec.perturb_start = has("start");
     spec.perturb_style = has("style");
-    if (has("weather")) {
-      throw InputError(where + ": repetition " + std::to_string(spec.repetition) + " of '" +
-                       spec.model +
-                       "' was driven with the weather perturbation, which the report cannot "
-                       "replay yet; film repetition 0");
-    }
+    spec.weather = has("weather");
   }
 
   double latency_ms = -1.0;  // the benchmarked latency the study drove with
@@ -100,6 +95,7 @@ Replay replay(const EpisodeSpec& spec, sim::EpisodeObserver* observer) {
   config.timing = spec.timing;
   config.random_start = spec.perturb_start;
   config.randomize_style = spec.perturb_style;
+  config.weather = spec.weather;
   config.timeout_s = spec.timeout_s;
   config.record_trajectory = true;
   sim::Renderer renderer(circuit);

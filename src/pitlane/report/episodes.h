@@ -28,6 +28,7 @@ struct EpisodeSpec {
   uint64_t seed = 0;           // the run's seed (its metrics)
   bool perturb_start = false;  // a seeded off-centre, mis-headed start
   bool perturb_style = false;  // the renderer's seeded style (light, colour, noise, fog)
+  bool weather = false;        // seeded overcast or dusk light and haze
   int laps = 1;                // laps requested
   double timeout_s = 0.0;      // config.drive.timeout_s (0: the circuit's default)
   sim::TimingModel timing;     // what the study's drive applied
@@ -38,8 +39,7 @@ struct EpisodeSpec {
 // `run_dir`: the timing as the study made it (drive.timing "benchmark": the model's benchmarked
 // latency times the slowdown; else drive.timing with the slowdown applied) and the perturbations
 // of a repetition after the first (drive.perturb; results without it perturbed the start only).
-// InputError naming what is missing (the model file, its latency) or what cannot be replayed (a
-// "weather" perturbation: not yet).
+// InputError naming what is missing (the model file, its latency).
 EpisodeSpec episode_spec(const std::filesystem::path& run_dir,
                          const nlohmann::ordered_json& results, const nlohmann::ordered_json& run);
 

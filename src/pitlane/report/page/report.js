@@ -48,10 +48,10 @@
     return slowdown === 1 ? model : model + ' x' + slowdown;
   }
 
+  // One colour per variant (model and device), the same in every chart of both runs.
   function colourOf(name) {
-    const model = String(name).split(' x')[0];
-    if (!colours.has(model)) colours.set(model, palette[colours.size % palette.length]);
-    return colours.get(model);
+    if (!colours.has(name)) colours.set(name, palette[colours.size % palette.length]);
+    return colours.get(name);
   }
 
   // Differences (compare): "section|key|field" -> {a, b}.
@@ -130,7 +130,8 @@
     if (wall.stage_s) {
       rows.push(['stage wall time, s', Object.entries(wall.stage_s).map(([k, v]) => k + ' ' + num(v, 0)).join(', ') + (wall.total_s ? ' (run total ' + num(wall.total_s, 0) + ')' : '')]);
     }
-    col.appendChild(table(['', ''], rows.map(([k, v]) => [el('th', { text: k }), k === 'driving score version' ? diffCell(td(v), 'version', 'metric_version', 'metric_version') : td(v)])));
+    const facts = rows.map(([k, v]) => el('tr', {}, [el('th', { text: k }), k === 'driving score version' ? diffCell(td(v, 'fact'), 'version', 'metric_version', 'metric_version') : td(v, 'fact')]));
+    col.appendChild(el('div', { class: 'table-wrap' }, el('table', { class: 'facts' }, el('tbody', {}, facts))));
     const version = el('pre', { class: 'version', text: run.code_version || 'not given (the study wrote this report; `pitlane report` records `pitlane --version`)' });
     col.appendChild(el('h4', { text: 'Code version (pitlane --version)' }));
     col.appendChild(diffCell(version, 'version', 'code_version', 'code_version'));
@@ -193,21 +194,35 @@
     const maxScore = Math.max.apply(null, points.map((p) => p.driving_score));
     const lat = points.map((p) => p.latency_ms).filter((x) => x > 0);
     const logX = lat.length && Math.max.apply(null, lat) / Math.min.apply(null, lat) > 20;
-    const series = points.map((p) => ({
-      name: p.label,
+    // Points at the same place share one label.
+    const labels = new Map();
+    for (const p of points) {
+      const at = p.latency_ms.toFixed(3) + ',' + p.driving_score.toFixed(1);
+      labels.set(at, (labels.has(at) ? labels.get(at) + ', ' : '') + p.label + (p.front ? ' *' : ''));
+    }
+    const labelled = new Set();
+    const series = [{
+      name: 'variants',
       type: 'scatter',
-      data: [[p.latency_ms, p.driving_score, p.bytes, p.front]],
-      symbol: p.front ? 'circle' : 'emptyCircle',
-      symbolSize: 10 + 30 * Math.sqrt(p.bytes / maxBytes),
-      itemStyle: { color: colourOf(p.label), borderWidth: p.front ? 0 : 2, opacity: p.front ? 0.9 : 0.7 },
-      label: { show: true, position: 'right', formatter: p.label + (p.front ? ' *' : ''), fontSize: 11 },
-      labelLayout: { moveOverlap: 'shiftY' },
-    }));
+      data: points.map((p) => ({
+        name: p.label,
+        value: [p.latency_ms, p.driving_score, p.bytes, p.front],
+        symbol: p.front ? 'circle' : 'emptyCircle',
+        symbolSize: 10 + 30 * Math.sqrt(p.bytes / maxBytes),
+        itemStyle: { color: colourOf(p.label), borderWidth: p.front ? 0 : 2, opacity: p.front ? 0.85 : 0.8 },
+        label: (() => {
+          const at = p.latency_ms.toFixed(3) + ',' + p.driving_score.toFixed(1);
+          const first = !labelled.has(at);
+          labelled.add(at);
+          return { show: first, position: 'right', formatter: labels.get(at), fontSize: 11 };
+        })(),
+      })),
+    }];
     const front = points.filter((p) => p.front).sort((a, b) => a.latency_ms - b.latency_ms || b.driving_score - a.driving_score);
-    series.push({ name: 'Pareto front', type: 'line', step: 'end', data: front.map((p) => [p.latency_ms, p.driving_score]), lineStyle: { type: 'dashed', color: '#555' }, symbol: 'none', silent: true, z: 1 });
+    series.push({ name: 'Pareto front', type: 'line', step: 'end', data: front.map((p) => [p.latency_ms, p.driving_score]), lineStyle: { type: 'dashed', color: '#555' }, itemStyle: { color: '#555' }, symbol: 'none', silent: true, z: 1 });
     chart(col, 'pareto', 380, {
-      tooltip: { trigger: 'item', formatter: (p) => p.seriesName === 'Pareto front' ? '' : p.seriesName + '<br>latency ' + num(p.value[0], 1) + ' ms<br>driving score ' + num(p.value[1], 1) + '<br>size ' + num(p.value[2] / 1e6, 2) + ' MB' + (p.value[3] ? '<br>on the Pareto front' : '') },
-      legend: { type: 'scroll', bottom: 0 },
+      tooltip: { trigger: 'item', formatter: (p) => p.seriesName === 'Pareto front' ? '' : p.name + '<br>latency ' + num(p.value[0], 1) + ' ms<br>driving score ' + num(p.value[1], 1) + '<br>size ' + num(p.value[2] / 1e6, 2) + ' MB' + (p.value[3] ? '<br>on the Pareto front' : '') },
+      legend: { bottom: 0, data: ['Pareto front'] },
       grid: { left: 60, right: 110, top: 20, bottom: 70 },
       xAxis: { type: logX ? 'log' : 'value', name: 'latency the drives applied, ms' + (logX ? ' (log)' : ''), nameLocation: 'middle', nameGap: 28, axisLine: { onZero: false },
         min: (v) => (logX ? v.min / 2 : Math.max(0, v.min - 0.15 * (v.max - v.min) - 1)), max: (v) => (logX ? v.max * 2 : v.max + 0.15 * (v.max - v.min) + 1) },
@@ -389,7 +404,7 @@
         video,
         el('figcaption', {}, [
           el('strong', { text: v.label }), ' on ' + v.circuit + ' ' + v.direction + ', repetition ' + v.repetition,
-          el('br'), 't = ' + num(v.start_s, 1) + ' to ' + num(v.end_s, 1) + ' s (around the largest deviation) of a run that ended ' + v.termination + ', driving score ' + num(v.driving_score, 1),
+          el('br'), 't = ' + num(v.start_s, 1) + ' to ' + num(v.end_s, 1) + ' s of the run (around its largest deviation; the clock in the video starts at the clip), which ended ' + v.termination + ' with driving score ' + num(v.driving_score, 1),
           el('br'), el('span', { class: v.matches_results ? 'ok' : 'warn', text: check }),
           el('br'), el('span', { class: 'small', text: v.codec + ', ' + v.width + 'x' + v.height + ', ' + num(v.bytes / 1024, 0) + ' kB' }),
         ]),
@@ -431,6 +446,7 @@
   app.appendChild(nav);
   for (const run of runs) {
     for (const r of run.offline || []) colourOf(r.model);
+    for (const r of (run.closed_loop || {}).rows || []) colourOf(label(r.model, r.slowdown));
   }
 
   if (comparing) differenceSection();
