@@ -83,10 +83,12 @@ TEST_F(VideoTest, WritesEveryCameraPeriodAtThreeHundredTwentyByTwoForty) {
   }
 }
 
-// The frames are the simulation's, the encoders are deterministic: same run, same bytes.
+// The frames are the simulation's; where the encoder is deterministic, the same run writes the
+// same bytes.
 TEST_F(VideoTest, SameRunSameBytes) {
-  for (const char* type : {".avi", ".mp4"}) {
+  for (const char* type : {".avi", ".mp4", ".webm"}) {
     const fs::path a = dir_ / (std::string("a") + type), b = dir_ / (std::string("b") + type);
+    if (!LapVideo::same_bytes_every_run(a)) continue;
     drive(a);
     drive(b);
     EXPECT_EQ(bytes(a), bytes(b)) << type;

@@ -32,8 +32,8 @@ Rgb scale(Rgb x, float k) {
 // Rounds to nearest: the value is non-negative after the clamp, so +0.5 and truncation suffice
 // (and stay in the hot loop, unlike a call to lround).
 uint8_t to_u8(float v) {
-  return static_cast<uint8_t>(std::clamp(v, 0.0f, 255.0f) +
-                              0.5f);  // NOLINT(bugprone-incorrect-roundings)
+  // NOLINTNEXTLINE(bugprone-incorrect-roundings): non-negative, so +0.5 rounds to nearest
+  return static_cast<uint8_t>(std::clamp(v, 0.0f, 255.0f) + 0.5f);
 }
 
 void store(uint8_t* px, Rgb c) {
@@ -301,7 +301,14 @@ PITLANE_AVX2 int shade_pixels_avx2(const RowInputs& in, int width, uint8_t* row)
   const __m256i tu_step = _mm256_set1_epi32(8 * in.dtu), tv_step = _mm256_set1_epi32(8 * in.dtv);
   const __m256i tex_mask = _mm256_set1_epi32(static_cast<int32_t>(in.tex_mask));
   const __m128i tex_shift = _mm_cvtsi32_si128(in.tex_shift);
-  const __m256i low_byte = _mm256_set1_epi32(0xFF);
+  const __m256i low_byte = _mm256_set1_epi32(0xFF), c256 = _mm256_set1_epi32(256);
+  // A texel quad's bytes t00 t01 t10 t11 as the 16-bit pairs (t00, t01) and (t10, t11).
+  const __m256i top_pairs =
+      _mm256_setr_epi8(0, -1, 1, -1, 4, -1, 5, -1, 8, -1, 9, -1, 12, -1, 13, -1, 0, -1, 1, -1, 4,
+                       -1, 5, -1, 8, -1, 9, -1, 12, -1, 13, -1);
+  const __m256i bottom_pairs =
+      _mm256_setr_epi8(2, -1, 3, -1, 6, -1, 7, -1, 10, -1, 11, -1, 14, -1, 15, -1,  //
+                       2, -1, 3, -1, 6, -1, 7, -1, 10, -1, 11, -1, 14, -1, 15, -1);
   const int* grain = reinterpret_cast<const int*>(in.grain);
   // Plain asphalt: (c * grain_q) >> 15 == (2c * grain_q) >> 16, the high half of a 16-bit
   // product (2c <= 2 x 127 x 256 fits 16 bits; grain_q <= 255 and the lanes' upper halves are 0).
@@ -365,14 +372,12 @@ PITLANE_AVX2 int shade_pixels_avx2(const RowInputs& in, int width, uint8_t* row)
           _mm256_i32gather_epi32(grain, _mm256_or_si256(_mm256_sll_epi32(iy, tex_shift), ix), 4);
       const __m256i wx = _mm256_and_si256(_mm256_srli_epi32(tu, 8), low_byte);
       const __m256i wy = _mm256_and_si256(_mm256_srli_epi32(tv, 8), low_byte);
-      const __m256i t00 = _mm256_and_si256(quad, low_byte);
-      const __m256i t01 = _mm256_and_si256(_mm256_srli_epi32(quad, 8), low_byte);
-      const __m256i t10 = _mm256_and_si256(_mm256_srli_epi32(quad, 16), low_byte);
-      const __m256i t11 = _mm256_srli_epi32(quad, 24);
-      const __m256i top = _mm256_add_epi32(_mm256_slli_epi32(t00, 8),
-                                           _mm256_mullo_epi32(_mm256_sub_epi32(t01, t00), wx));
-      const __m256i bottom = _mm256_add_epi32(_mm256_slli_epi32(t10, 8),
-                                              _mm256_mullo_epi32(_mm256_sub_epi32(t11, t10), wx));
+      // top = t00 (256 - wx) + t01 wx, the same integer as t00 256 + (t01 - t00) wx, as one
+      // multiply-add of 16-bit pairs; bottom likewise from t10 and t11.
+      const __m256i weights =
+          _mm256_or_si256(_mm256_sub_epi32(c256, wx), _mm256_slli_epi32(wx, 16));
+      const __m256i top = _mm256_madd_epi16(_mm256_shuffle_epi8(quad, top_pairs), weights);
+      const __m256i bottom = _mm256_madd_epi16(_mm256_shuffle_epi8(quad, bottom_pairs), weights);
       const __m256i grain_q =
           _mm256_srai_epi32(_mm256_add_epi32(_mm256_slli_epi32(top, 8),
                                              _mm256_mullo_epi32(_mm256_sub_epi32(bottom, top), wy)),

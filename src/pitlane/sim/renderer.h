@@ -7,6 +7,10 @@
 // sky is a vertical gradient. Colour randomization (brightness, hue) is folded into the palette
 // once per frame, so it costs nothing per pixel; noise and fog are per pixel.
 //
+// Where the CPU has AVX2, the wall trace, the offset lookups and the pixel loops run eight
+// columns at a time; they do each lane's integer and float operations in the portable loops'
+// order, so both write the same bytes (about 1,500 frames/s against 500 on one core).
+//
 //   Renderer renderer(circuit);
 //   cv::Mat frame;                                  // reused between frames
 //   renderer.render(car_pose, RenderStyle{}, frame_index, frame);   // 480x640 BGR

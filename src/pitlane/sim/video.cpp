@@ -211,6 +211,10 @@ class LapVideo::Encoder {
 };
 #endif
 
+bool LapVideo::same_bytes_every_run(const std::filesystem::path& path) {
+  return video_type(path) == ".avi" || PITLANE_HAVE_LIBAV;
+}
+
 LapVideo::LapVideo(std::filesystem::path path, const track::Circuit& circuit, cv::Size size)
     : path_(std::move(path)), size_(size) {
   const std::string type = video_type(path_);

@@ -47,6 +47,10 @@ class LapVideo : public EpisodeObserver {
   void finish();
   // Video frames queued so far; all of them are in the file after finish().
   int64_t frames_written() const { return frames_; }
+  // Whether the same run always writes the same bytes to a file of this type: .avi always; .mp4
+  // and .webm when built with FFmpeg's libraries (OpenCV's writer runs x264 on several threads
+  // and gives WebM files random ids).
+  static bool same_bytes_every_run(const std::filesystem::path& path);
 
  private:
   class Encoder;  // the codec and container behind the file (defined in video.cpp)
