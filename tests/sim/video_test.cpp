@@ -95,8 +95,30 @@ TEST_F(VideoTest, SameRunSameBytes) {
   }
 }
 
+// Small or narrow videos (report thumbnails) are written too; the mini-map is left out where it
+// does not fit.
+TEST_F(VideoTest, SmallAndNarrowSizes) {
+  for (const cv::Size size : {cv::Size(16, 12), cv::Size(32, 480)}) {
+    const fs::path file = dir_ / "small.avi";
+    {
+      LapVideo video(file, circuit_, size);
+      StraightBrain brain;
+      EpisodeConfig config;
+      config.timeout_s = 0.5;
+      run_episode(circuit_, renderer_, brain, config, &video);
+      video.finish();
+    }
+    cv::VideoCapture read(file.string());
+    cv::Mat frame;
+    ASSERT_TRUE(read.read(frame)) << size;
+    EXPECT_EQ(frame.size(), size);
+    fs::remove(file);
+  }
+}
+
 TEST_F(VideoTest, UnknownTypeAndAbandonedVideos) {
   EXPECT_THROW(LapVideo(dir_ / "lap.gif", circuit_), InputError);
+  EXPECT_THROW(LapVideo(dir_ / "lap.avi", circuit_, {321, 240}), InputError);  // odd width
   {
     // Destroyed without finish(): neither the video nor its temporary file remains.
     LapVideo video(dir_ / "lap.avi", circuit_);

@@ -218,8 +218,8 @@ bool LapVideo::same_bytes_every_run(const std::filesystem::path& path) {
 LapVideo::LapVideo(std::filesystem::path path, const track::Circuit& circuit, cv::Size size)
     : path_(std::move(path)), size_(size) {
   const std::string type = video_type(path_);
-  if (size_.width < 64 || size_.height < 48 || size_.width % 2 != 0 || size_.height % 2 != 0) {
-    throw InputError("a lap video must be at least 64x48 px with even sides");
+  if (size_.width < 16 || size_.height < 12 || size_.width % 2 != 0 || size_.height % 2 != 0) {
+    throw InputError("a lap video must be at least 16x12 px with even sides");
   }
   check_writable(path_);
   temp_ = path_.parent_path() / ("." + path_.filename().stem().string() + ".partial-" +
@@ -362,6 +362,7 @@ void LapVideo::draw_hud(cv::Mat& image, const Hud& hud) const {
                 cv::Scalar(60, 200, 60), cv::FILLED);
   // Mini-map in the top-right corner with the car as a dot and a heading tick.
   const int map_size = minimap_.rows, gap = std::max(2, pad / 2);
+  if (map_size + gap > image.cols || map_size + gap > image.rows) return;  // no room
   const cv::Rect roi(image.cols - map_size - gap, gap, map_size, map_size);
   minimap_.copyTo(image(roi));
   const cv::Point car(
