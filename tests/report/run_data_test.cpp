@@ -160,7 +160,8 @@ TEST(ReportRunData, QuantizationReportsAreReadBesideTheirModels) {
   std::filesystem::create_directories(dir.path() / "models");
   write_file_atomic(dir.path() / "models" / "int8.report.json",
                     R"({"layers": [{"layer": "conv1", "sqnr_db": 38.4, "cosine": 0.9999,
-                        "max_abs_error": 0.03}], "worst_layers": ["conv1"]})");
+                        "max_abs_error": 0.03, "own_sqnr_db": 41.0, "precision": "int8"}],
+                        "worst_layers": ["conv1"]})");
   write_file_atomic(dir.path() / "models" / "prune.report.json",
                     R"({"layers": [{"layer": "dense1", "sparsity": 0.8, "weights": 100}],
                         "sparsity": 0.8})");
@@ -174,6 +175,8 @@ TEST(ReportRunData, QuantizationReportsAreReadBesideTheirModels) {
   ASSERT_EQ(q.size(), 2u);  // the baseline has no report, "gone" has none on disk
   EXPECT_EQ(q[0]["model"], "int8");
   EXPECT_EQ(q[0]["error_layers"][0]["sqnr_db"], 38.4);
+  EXPECT_EQ(q[0]["error_layers"][0]["own_sqnr_db"], 41.0);  // newer reports' figures pass through
+  EXPECT_EQ(q[0]["error_layers"][0]["precision"], "int8");
   EXPECT_EQ(q[0]["worst_layers"], Json::array({"conv1"}));
   EXPECT_EQ(q[1]["model"], "prune");
   EXPECT_TRUE(q[1]["error_layers"].empty());

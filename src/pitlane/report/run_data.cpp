@@ -226,12 +226,9 @@ Json quantization_layers(const fs::path& run_dir, const Json& results) {
     }
     Json error_layers = Json::array(), sparsity_layers = Json::array();
     for (const auto& l : report.value("layers", Json::array())) {
-      if (l.contains("sqnr_db")) {
-        error_layers.push_back({{"layer", l.value("layer", "")},
-                                {"sqnr_db", l["sqnr_db"]},
-                                {"cosine", l.value("cosine", Json())},
-                                {"max_abs_error", l.value("max_abs_error", Json())}});
-      }
+      // Every figure the report has for the layer: sqnr_db, cosine, max_abs_error, and where
+      // the recipe wrote them the layer's own error (own_sqnr_db), its precision and MSE.
+      if (l.contains("sqnr_db")) error_layers.push_back(l);
       if (l.contains("sparsity")) {
         sparsity_layers.push_back({{"layer", l.value("layer", "")},
                                    {"sparsity", l["sparsity"]},

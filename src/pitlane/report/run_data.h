@@ -49,7 +49,8 @@ Json latency_table(const Json& results);
 Json pareto_points(const Json& results, const Json& closed_loop);
 
 // Per optimized model with a report (models/NAME.report.json beside its ONNX file): the per-layer
-// quantization error of post-training recipes (sqnr_db, cosine, max_abs_error) and the per-layer
+// quantization error of post-training recipes (the report's layer entries as they are: sqnr_db,
+// cosine, max_abs_error, and own_sqnr_db, precision, mse where written) and the per-layer
 // sparsity and clusters of training-time ones; "worst_layers" when the report names them.
 Json quantization_layers(const std::filesystem::path& run_dir, const Json& results);
 

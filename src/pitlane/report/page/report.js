@@ -343,19 +343,28 @@
     col.appendChild(table(['brain', 'runs', 'min ms', 'median ms', 'p90 ms', 'p99 ms', 'max ms', 'drive latency ms'], rows.map((r) => [td(r.model, 'name'), td(r.runs === null ? '-' : r.runs), td(num(r.min_ms, 3)), td(num(r.median_ms, 3)), td(num(r.p90_ms, 3)), td(num(r.p99_ms, 3)), td(num(r.max_ms, 3)), td(num(r.fixed_ms, 2))])));
   }
 
-  function layerChart(col, name, models, field, axisName, extra) {
+  // Bars of `field` per layer and model; with `ownField`, each model's own-error figure too, as
+  // a line over its bars.
+  function layerChart(col, name, models, field, axisName, extra, ownField) {
     const layers = [];
     for (const m of models) for (const l of m.layers) if (!layers.includes(l.layer)) layers.push(l.layer);
+    const value = (m, l, f) => { const x = m.layers.find((y) => y.layer === l); return x && x[f] !== undefined ? x[f] : null; };
+    const series = models.map((m) => ({ name: m.model, type: 'bar', itemStyle: { color: colourOf(m.model) }, data: layers.map((l) => value(m, l, field)) }));
+    const owned = ownField ? models.filter((m) => m.layers.some((l) => l[ownField] !== undefined && l[ownField] !== null)) : [];
+    for (const m of owned) {
+      series.push({ name: m.model + ' (layer alone)', type: 'line', symbol: 'diamond', symbolSize: 8, lineStyle: { type: 'dashed' }, itemStyle: { color: colourOf(m.model) }, data: layers.map((l) => value(m, l, ownField)) });
+    }
     chart(col, name, 300, {
       tooltip: { trigger: 'axis', formatter: (items) => items.map((p) => {
-        const l = models[p.seriesIndex].layers.find((x) => x.layer === p.name) || {};
+        const m = models.find((x) => p.seriesName === x.model || p.seriesName === x.model + ' (layer alone)');
+        const l = (m && m.layers.find((x) => x.layer === p.name)) || {};
         return p.seriesName + ' ' + p.name + ': ' + num(p.value, 3) + (extra ? extra(l) : '');
       }).join('<br>') },
       legend: { bottom: 0 },
       grid: { left: 60, right: 20, top: 20, bottom: 70 },
       xAxis: { type: 'category', data: layers },
       yAxis: { type: 'value', name: axisName },
-      series: models.map((m) => ({ name: m.model, type: 'bar', itemStyle: { color: colourOf(m.model) }, data: layers.map((l) => { const x = m.layers.find((y) => y.layer === l); return x ? x[field] : null; }) })),
+      series: series,
     });
   }
 
@@ -368,8 +377,8 @@
       return;
     }
     if (errors.length) {
-      col.appendChild(el('h4', { text: 'Quantization error per layer: SQNR of each layer\'s output against the float model on the calibration images (higher is better)' }));
-      layerChart(col, 'sqnr', errors, 'sqnr_db', 'SQNR dB', (l) => ', cosine ' + num(l.cosine, 5) + ', max |error| ' + num(l.max_abs_error, 4));
+      col.appendChild(el('h4', { text: 'Quantization error per layer: SQNR of each layer\'s output against the float model (higher is better); bars: the error accumulated up to the layer, dashed: the layer alone, where the report has it' }));
+      layerChart(col, 'sqnr', errors, 'sqnr_db', 'SQNR dB', (l) => (l.precision ? ' (' + l.precision + ')' : '') + ', cosine ' + num(l.cosine, 5) + ', max |error| ' + num(l.max_abs_error, 4), 'own_sqnr_db');
       col.appendChild(table(['model', 'worst layers (lowest SQNR)'], errors.map((m) => [td(m.model, 'name'), td((m.worst || []).join(', ') || '-')])));
     }
     if (sparse.length) {
