@@ -3,6 +3,9 @@
 
 #include "commands.h"
 #include "options.h"
+#include "pitlane/core/error.h"
+#include "pitlane/train/onnx_reader.h"
+#include "pitlane/train/pilotnet.h"
 #include "pitlane/train/train_job.h"
 
 namespace fs = std::filesystem;
@@ -15,6 +18,7 @@ struct TrainArgs {
   std::string arch = "pilotnet", out, checkpoint, summary, init;
   train::TrainJob job;
   bool no_augment = false, no_oversample = false, quiet = false;
+  bool arch_given = false;  // --arch on the command line (not its default)
 };
 
 void run_train(const TrainArgs& a) {
@@ -26,6 +30,14 @@ void run_train(const TrainArgs& a) {
   job.summary = a.summary;
   train::TrainConfig& cfg = job.config;
   cfg.arch = train::parse_arch(a.arch);
+  if (a.arch_given && !a.init.empty()) {
+    // Fine-tuning keeps the parent's architecture: an explicit, different --arch is a mistake.
+    data::ModelMetadata parent;
+    (void)train::read_pilotnet_onnx(a.init, &parent);
+    if (parent.arch != train::arch_name(cfg.arch))
+      throw InputError("--arch " + a.arch + " differs from " + a.init + "'s architecture (" +
+                       parent.arch + "); fine-tuning keeps the --init model's, leave --arch out");
+  }
   cfg.augment = !a.no_augment;
   cfg.oversample = !a.no_oversample;
   cfg.progress = !a.quiet;
@@ -52,8 +64,9 @@ void add_train_command(CLI::App& app) {
                   "Fraction of frames (whole recordings) held out for validation")
       ->capture_default_str()
       ->check(finite_in(0.0, 0.9));
-  cmd->add_option("--arch", a->arch, "pilotnet (valid padding) or pilotnet-same")
-      ->capture_default_str();
+  CLI::Option* arch =
+      cmd->add_option("--arch", a->arch, "pilotnet (valid padding) or pilotnet-same")
+          ->capture_default_str();
   cmd->add_option("--out", a->out, "Output model (.onnx)")->required();
   cmd->add_option("--epochs", a->job.config.epochs, "Maximum epochs")
       ->capture_default_str()
@@ -94,7 +107,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--no-oversample", a->no_oversample, "Train without curve oversampling");
   cmd->add_option("--summary", a->summary, "Training summary JSON (default: OUT.train.json)");
   cmd->add_flag("--quiet", a->quiet, "No progress bars");
-  cmd->callback([a] { run_train(*a); });
+  cmd->callback([a, arch] {
+    a->arch_given = arch->count() > 0;
+    run_train(*a);
+  });
 }
 
 }  // namespace pitlane::cli

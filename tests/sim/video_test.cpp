@@ -83,12 +83,11 @@ TEST_F(VideoTest, WritesEveryCameraPeriodAtThreeHundredTwentyByTwoForty) {
   }
 }
 
-// The frames are the simulation's; where the encoder is deterministic, the same run writes the
-// same bytes.
+// The frames are the simulation's and every encoder runs at fixed settings on one thread: the
+// same run writes the same bytes, whatever the container.
 TEST_F(VideoTest, SameRunSameBytes) {
   for (const char* type : {".avi", ".mp4", ".webm"}) {
     const fs::path a = dir_ / (std::string("a") + type), b = dir_ / (std::string("b") + type);
-    if (!LapVideo::same_bytes_every_run(a)) continue;
     drive(a);
     drive(b);
     EXPECT_EQ(bytes(a), bytes(b)) << type;

@@ -67,6 +67,15 @@ TEST_F(CliTest, TrainThenEval) {
   EXPECT_EQ(j["overall"]["frames"], 8);
   EXPECT_EQ(j["arch"], "pilotnet");
   EXPECT_TRUE(j["overall"]["mse"].is_number());
+
+  // Fine-tuning keeps the parent's architecture: a different explicit --arch is refused.
+  r = run_cli("train --quiet --data " + a.string() + " " + b.string() + " --init " +
+                  model.string() + " --arch pilotnet-same --epochs 1 --out " +
+                  (dir() / "m2.onnx").string(),
+              dir());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("differs from"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir() / "m2.onnx"));
 }
 
 TEST_F(CliTest, BadInputIsOneLineAndExitCodeTwo) {

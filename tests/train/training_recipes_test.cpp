@@ -93,7 +93,9 @@ TEST_P(TrainingRecipes, WriteCheckedModelsThatKeepTheirPromises) {
     zeros += zero_fraction(w.values) * static_cast<double>(w.values.size());
     count += static_cast<double>(w.values.size());
   }
-  if (recipe.prune_epochs > 0) EXPECT_GE(zeros / count, recipe.prune.schedule.target - 1e-3);
+  if (recipe.prune_epochs > 0) {
+    EXPECT_GE(zeros / count, recipe.prune.schedule.target - 1e-3);
+  }
   for (const auto& w : weights) {
     const int64_t cols = static_cast<int64_t>(w.values.size()) / w.rows;
     if (recipe.cluster_epochs > 0) {

@@ -13,16 +13,11 @@
 #include "pitlane/core/files.h"
 #include "pitlane/sim/timing.h"
 
-#ifndef PITLANE_HAVE_LIBAV
-#define PITLANE_HAVE_LIBAV 0
-#endif
-#if PITLANE_HAVE_LIBAV
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/opt.h>
 }
-#endif
 
 namespace pitlane::sim {
 namespace {
@@ -31,14 +26,13 @@ constexpr double kFps = 1e6 / static_cast<double>(kCameraPeriodUs);
 
 // The file's type, checked before anything is opened.
 std::string video_type(const std::filesystem::path& path) {
-  const std::string ext = path.extension().string();
+  std::string ext = path.extension().string();
   if (ext == ".webm" || ext == ".mp4" || ext == ".avi") return ext;
   throw InputError(path.string() + ": unknown video type '" + ext + "'; use .webm, .mp4 or .avi");
 }
 
 }  // namespace
 
-#if PITLANE_HAVE_LIBAV
 // FFmpeg's encoders at fixed settings: one thread, speed presets that keep up with the
 // simulation, bit-exact muxing (no random ids or version strings), so the same frames give the
 // same file. .avi (MJPEG) goes through OpenCV's writer.
@@ -171,6 +165,9 @@ class LapVideo::Encoder {
       const int status = avcodec_receive_packet(codec_, packet_);
       if (status == AVERROR(EAGAIN) || status == AVERROR_EOF) return;
       check(status, file_, "cannot encode a frame");
+      // Every frame lasts one camera period: without it the last packet has no duration, the
+      // file is a frame short and readers that count frames from it drop the last one.
+      if (packet_->duration == 0) packet_->duration = 1;
       av_packet_rescale_ts(packet_, codec_->time_base, stream_->time_base);
       packet_->stream_index = stream_->index;
       check(av_interleaved_write_frame(format_, packet_), file_, "cannot write a frame");
@@ -187,33 +184,6 @@ class LapVideo::Encoder {
   cv::Mat yuv_;
   int64_t pts_ = 0;
 };
-#else
-// OpenCV's writer (FFmpeg underneath, at FFmpeg's default settings).
-class LapVideo::Encoder {
- public:
-  Encoder(const std::filesystem::path& file, const std::string& type, cv::Size size) {
-    // H.264 for .mp4 (MPEG-4 part 2, the fallback, does not play in browsers).
-    const std::vector<int> fourccs =
-        type == ".webm"  ? std::vector<int>{cv::VideoWriter::fourcc('V', 'P', '8', '0')}
-        : type == ".mp4" ? std::vector<int>{cv::VideoWriter::fourcc('a', 'v', 'c', '1'),
-                                            cv::VideoWriter::fourcc('m', 'p', '4', 'v')}
-                         : std::vector<int>{cv::VideoWriter::fourcc('M', 'J', 'P', 'G')};
-    for (const int fourcc : fourccs) {
-      if (writer_.open(file.string(), cv::CAP_FFMPEG, fourcc, kFps, size)) return;
-    }
-    throw InputError(file.string() + ": cannot open a video writer for this type; try .avi");
-  }
-  void write(const cv::Mat& bgr) { writer_.write(bgr); }
-  void close() { writer_.release(); }
-
- private:
-  cv::VideoWriter writer_;
-};
-#endif
-
-bool LapVideo::same_bytes_every_run(const std::filesystem::path& path) {
-  return video_type(path) == ".avi" || PITLANE_HAVE_LIBAV;
-}
 
 LapVideo::LapVideo(std::filesystem::path path, const track::Circuit& circuit, cv::Size size)
     : path_(std::move(path)), size_(size) {

@@ -8,10 +8,9 @@
 // The container follows the file's extension: .webm (VP8) and .mp4 (H.264) play in browsers;
 // .avi (MJPEG) does not. on_iteration() only copies the frame and the HUD's numbers into a
 // bounded queue; a background thread scales, draws and encodes, so the run waits only when the
-// encoder falls 8 frames behind. Built with FFmpeg's libraries (PITLANE_HAVE_LIBAV), the
-// encoders run at fixed fast settings (x264 ultrafast, VP8 realtime speed 16, one thread,
-// bit-exact muxing; about 1 ms a frame at 320x240) and the same run writes the same bytes;
-// without them OpenCV's writer encodes at FFmpeg's defaults, several times slower.
+// encoder falls 8 frames behind. FFmpeg's encoders (linked directly: OpenCV cannot set their
+// presets) run at fixed fast settings (x264 ultrafast, VP8 realtime speed 16, one thread,
+// bit-exact muxing; about 1 ms a frame at 320x240), so the same run writes the same bytes.
 //
 //   LapVideo video("lap.webm", circuit);
 //   run_episode(circuit, renderer, brain, config, &video);
@@ -47,10 +46,6 @@ class LapVideo : public EpisodeObserver {
   void finish();
   // Video frames queued so far; all of them are in the file after finish().
   int64_t frames_written() const { return frames_; }
-  // Whether the same run always writes the same bytes to a file of this type: .avi always; .mp4
-  // and .webm when built with FFmpeg's libraries (OpenCV's writer runs x264 on several threads
-  // and gives WebM files random ids).
-  static bool same_bytes_every_run(const std::filesystem::path& path);
 
  private:
   class Encoder;  // the codec and container behind the file (defined in video.cpp)
