@@ -10,6 +10,7 @@ debian_packages=(
   clang-format clang-tidy
   clang libclang-rt-14-dev # libFuzzer + ASan for the ONNX loader fuzz smoke
   libopencv-dev            # images, video, the expert's image processing
+  libavformat-dev libavcodec-dev libavutil-dev  # lap videos: H.264 / VP8 with fixed settings
   nlohmann-json3-dev       # results files
   libyaml-cpp-dev          # study configs
   libcli11-dev             # command line
@@ -23,6 +24,7 @@ debian_packages=(
   libtorch-dev             # training only
   libopenblas0-pthread     # libtorch's dense layers call libblas.so.3; the reference BLAS is far slower
   chromium                 # the HTML report's browser test (tests/report), driven headless
+  slurm-wlm munge          # the sharded study on a single-node Slurm (scripts/test-slurm.sh)
 )
 # ONNX Runtime (npm onnxruntime-node) is the interop oracle and peer, ECharts and playwright-core
 # make and test the HTML report; keep a Node.js that is already there (its npm may come with it

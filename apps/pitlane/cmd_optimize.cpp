@@ -1,11 +1,13 @@
 // pitlane optimize: post-training recipes (float16, bf16, dynamic-int8, int8, int8-only) with a
-// float-vs-optimized report, and the training-time recipes (qat, prune, prune+int8, cluster,
-// pqat, cqat, pcqat) that fine-tune the model on recordings.
+// float-vs-optimized report, the auto recipe (mixed precision chosen by the driving score), and
+// the training-time recipes (qat, prune, prune+int8, cluster, pqat, cqat, pcqat) that fine-tune
+// the model on recordings.
 #include <iostream>
 #include <opencv2/core.hpp>
 
 #include "commands.h"
 #include "options.h"
+#include "pitlane/autotune/autotune.h"
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
 #include "pitlane/quant/optimize.h"
@@ -141,38 +143,144 @@ train::TrainingRecipe training_recipe(const std::string& name, const TrainingFla
   return r;
 }
 
+// The auto recipe's flags (docs/quantization.md "The auto recipe").
+struct AutoFlags {
+  autotune::AutotuneOptions options;
+  std::string timing = "fixed:5", backend = "onednn", log;
+  int threads = 1;
+};
+
+void add_auto_options(CLI::App* cmd, AutoFlags& f) {
+  autotune::AutotuneOptions& o = f.options;
+  const char* group = "Auto recipe (mixed precision by the driving score)";
+  cmd->add_option("--circuits", o.circuits, "Circuits of the drive set (default: the study's)")
+      ->delimiter(',')
+      ->group(group);
+  cmd->add_option("--directions", o.directions, "cw, ccw or both")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--repetitions", o.repetitions,
+                  "Paired episodes per circuit and direction (0 nominal, later ones perturbed)")
+      ->capture_default_str()
+      ->check(whole_in(1, 1000))
+      ->group(group);
+  cmd->add_option("--laps", o.laps, "Laps per episode")
+      ->capture_default_str()
+      ->check(whole_in(1, 100))
+      ->group(group);
+  cmd->add_option("--timeout", o.timeout_s, "Seconds per episode (0: the circuit's default)")
+      ->check(finite_in(0, 1e6))
+      ->group(group);
+  cmd->add_option("--sensitivity-episodes", o.sensitivity_episodes,
+                  "Episodes each layer alone in int8 drives (-1: one per circuit, nominal)")
+      ->capture_default_str()
+      ->check(whole_in(-1, 100000))
+      ->group(group);
+  cmd->add_option("--budget-laps", o.budget_laps, "Laps every drive of the search may use")
+      ->capture_default_str()
+      ->check(whole_in(1, 1'000'000))
+      ->group(group);
+  cmd->add_option("--confidence", o.confidence, "Of the one-sided 'worse than fp32' test")
+      ->capture_default_str()
+      ->check(finite_in(0.5, 0.9999))
+      ->group(group);
+  cmd->add_option("--margin", o.margin, "Driving-score points a candidate may lose")
+      ->capture_default_str()
+      ->check(finite_in(0, 100))
+      ->group(group);
+  cmd->add_option("--min-speedup", o.min_speedup,
+                  "fp32 latency / candidate latency needed to keep a quantized candidate")
+      ->capture_default_str()
+      ->check(finite_in(1, 1000))
+      ->group(group);
+  cmd->add_option("--timing", f.timing, "Every candidate's latency in the simulator (fixed:MS)")
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--backend", f.backend, "Target backend: onednn | reference | auto")
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--runtime-threads", f.threads, "Target's inference threads")
+      ->capture_default_str()
+      ->check(whole_in(1, kMaxThreads))
+      ->group(group);
+  cmd->add_option("--bench-runs", o.bench_runs, "Timed runs per latency round")
+      ->capture_default_str()
+      ->check(whole_in(1, 1'000'000))
+      ->group(group);
+  cmd->add_option("--jobs", o.jobs, "Drives in parallel (results do not depend on it)")
+      ->capture_default_str()
+      ->check(whole_in(1, kMaxThreads))
+      ->group(group);
+  cmd->add_option("--log", f.log, "Decision log JSON (default: OUT without .onnx + .auto.json)")
+      ->group(group);
+}
+
+// Runs the auto recipe and writes the model, the decision log (JSON and Markdown) and the report.
+void run_auto(const std::string& model, const std::string& out, const std::string& report,
+              const std::vector<std::string>& calib, quant::OptimizeOptions quant, AutoFlags& f) {
+  autotune::AutotuneOptions o = f.options;
+  quant.calib.assign(calib.begin(), calib.end());
+  o.quant = quant;
+  o.timing = sim::TimingModel::parse(f.timing);
+  o.backend = runtime::parse_backend(f.backend);
+  o.threads = f.threads;
+  fs::path log = f.log;
+  if (log.empty()) log = fs::path(out).replace_extension().string() + ".auto.json";
+  fs::path md = fs::path(log).replace_extension(".md");
+  std::vector<fs::path> inputs = {model, out};
+  inputs.insert(inputs.end(), calib.begin(), calib.end());
+  for (const auto& p : {log, md}) {
+    check_writable(p);
+    check_not_an_input(p, inputs);
+  }
+  const autotune::AutotuneResult r = autotune::autotune_model(model, out, o);
+  std::cout << autotune::decision_table(r.log) << "\n" << quant::report_table(r.report);
+  write_file_atomic(log, r.log.dump(2) + "\n");
+  write_file_atomic(md,
+                    autotune::decision_table(r.log, true) + "\n" + quant::report_table(r.report));
+  if (!report.empty()) write_file_atomic(report, r.report.dump(2) + "\n");
+  std::cout << "wrote " << out << " (" << r.size_bytes << " bytes), " << log.string() << ", "
+            << md.string() << "\n";
+}
+
 }  // namespace
 
 void add_optimize_command(CLI::App& app) {
   struct Args {
     std::string model, out, report;
-    std::vector<std::string> calib;
+    std::vector<std::string> calib, report_data;
     quant::OptimizeOptions options;
     TrainingFlags training;
+    AutoFlags autotune;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
       "optimize",
       "Optimize an ONNX model. After training: float16, bf16, dynamic-int8, int8 (static QDQ, "
       "calibrated on recordings) or int8-only (uint8 pixels in, int8 out), with SQNR and cosine "
-      "similarity per layer against the float model. By fine-tuning a pitlane-written model on "
+      "similarity per layer against the float model (accumulated and each layer's own); auto: "
+      "the fastest mix of int8 and fp32 layers that drives as well as fp32 (paired seeded "
+      "episodes, one-sided test), with a decision log. By fine-tuning a pitlane-written model on "
       "recordings: qat, prune, prune+int8, cluster, pqat, cqat, pcqat (the study's defaults, "
       "every parameter settable)\n\nExamples:\n"
       "  pitlane optimize --model pilotnet.onnx --recipe float16 --out pilotnet_fp16.onnx\n"
       "  pitlane optimize --model pilotnet.onnx --recipe int8 --out pilotnet_int8.onnx \\\n"
       "      --calib rec/many_curves_cw --calib-method entropy --report int8.json\n"
+      "  pitlane optimize --model pilotnet.onnx --recipe auto --out pilotnet_auto.onnx \\\n"
+      "      --calib rec/many_curves_cw --circuits simple_circuit,montmelo --budget-laps 120\n"
       "  pitlane optimize --model pilotnet.onnx --recipe prune --out pruned.onnx \\\n"
       "      --data rec/many_curves_cw rec/nurburgring_cw --sparsity 0.9 --structure 2:4\n"
       "  pitlane optimize --model pilotnet.onnx --recipe pcqat --out pcqat.onnx \\\n"
       "      --data rec/many_curves_cw --clusters 16 --samples-per-epoch 4000");
   cmd->add_option("--model", a->model, "Float ONNX model")->required();
   cmd->add_option("--recipe", a->options.recipe,
-                  "float16 | bf16 | dynamic-int8 | int8 | int8-only | qat | prune | prune+int8 | "
-                  "cluster | pqat | cqat | pcqat")
+                  "float16 | bf16 | dynamic-int8 | int8 | int8-only | auto | qat | prune | "
+                  "prune+int8 | cluster | pqat | cqat | pcqat")
       ->required();
   cmd->add_option("--out", a->out, "Optimized ONNX model to write")->required();
   cmd->add_option("--calib", a->calib,
-                  "Recording folders for calibration (int8, int8-only) and the report");
+                  "Recording folders for calibration (int8, int8-only, auto) and the report");
   cmd->add_option("--calib-method", a->options.calib_method, "minmax | percentile | entropy | mse")
       ->capture_default_str();
   cmd->add_option("--calib-images", a->options.calib_images, "Frames drawn for calibration")
@@ -180,11 +288,17 @@ void add_optimize_command(CLI::App& app) {
       ->check(whole_in(1, 100'000));
   cmd->add_option("--seed", a->options.seed, "Which frames are drawn; fine-tuning's seed")
       ->capture_default_str();
-  cmd->add_option("--report", a->report, "Report JSON file");
+  cmd->add_option("--report", a->report,
+                  "Report JSON file: every layer's quantized result against the float one");
+  cmd->add_option("--report-data", a->report_data,
+                  "Recordings the report compares on (held-out frames; default: the calibration "
+                  "frames)");
   add_training_options(cmd, a->training);
+  add_auto_options(cmd, a->autotune);
   cmd->callback([a] {
     std::vector<fs::path> inputs = {a->model};
-    for (const auto* list : {&a->calib, &a->training.data, &a->training.validation})
+    for (const auto* list :
+         {&a->calib, &a->report_data, &a->training.data, &a->training.validation})
       inputs.insert(inputs.end(), list->begin(), list->end());
     check_not_an_input(a->out, inputs);
     if (!a->report.empty()) {
@@ -193,6 +307,11 @@ void add_optimize_command(CLI::App& app) {
       check_not_an_input(a->report, inputs);
     }
     cv::setNumThreads(1);
+    a->options.report_data.assign(a->report_data.begin(), a->report_data.end());
+    if (a->options.recipe == "auto") {
+      run_auto(a->model, a->out, a->report, a->calib, a->options, a->autotune);
+      return;
+    }
     if (train::is_training_recipe(a->options.recipe)) {
       TrainingFlags& f = a->training;
       train::TrainingRecipe recipe = training_recipe(a->options.recipe, f);

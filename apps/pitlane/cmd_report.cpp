@@ -41,6 +41,13 @@ void print_result(const report::ReportResult& r) {
 
 }  // namespace
 
+void write_run_report(const fs::path& run_dir, bool quiet) {
+  report::ReportOptions options;
+  options.code_version = version_text();
+  options.progress = !quiet;
+  print_result(report::write_report(run_dir, options));
+}
+
 void add_report_command(CLI::App& app) {
   struct Args {
     std::string run_dir, out;

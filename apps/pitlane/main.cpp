@@ -15,6 +15,7 @@ int run(int argc, char** argv) {
       "\nExamples:\n"
       "  pitlane study configs/default.yaml\n"
       "  pitlane report runs/default\n"
+      "  pitlane merge runs/default   (the shards of pitlane study CONFIG --shard I/N)\n"
       "  pitlane drive --circuit simple_circuit --brain explicit\n"
       "  pitlane record --circuits many_curves,nurburgring --out data --both-directions\n"
       "  pitlane circuits\n"
@@ -35,6 +36,7 @@ int run(int argc, char** argv) {
   pitlane::cli::add_train_command(app);
   pitlane::cli::add_eval_command(app);
   pitlane::cli::add_study_command(app);
+  pitlane::cli::add_merge_command(app);
   pitlane::cli::add_report_command(app);
   pitlane::cli::add_compare_command(app);
   try {

@@ -101,5 +101,41 @@ TEST_F(OptimizeCli, BadInputIsOneLineExitTwoNothingWritten) {
   }
 }
 
+
+// The auto recipe end to end on a small drive set: a model, its decision log (JSON and Markdown)
+// and the per-layer report are written, the log accounts for every layer and every lap driven,
+// and the model says it was chosen by the search.
+TEST_F(OptimizeCli, AutoRecipeWritesModelDecisionLogAndReport) {
+  const std::string drive_set =
+      " --circuits simple_circuit --directions cw --repetitions 2 --timeout 2 "
+      "--sensitivity-episodes 1 --bench-runs 5 --jobs 2 --calib-images 8";
+  const CommandResult r = run_pitlane_merged("optimize --model " + model + " --recipe auto --out " +
+                                             path("auto.onnx") + " --calib " + rec +
+                                             " --report " + path("auto.report.json") + drive_set);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  ASSERT_TRUE(fs::exists(path("auto.onnx")));
+  ASSERT_TRUE(fs::exists(path("auto.auto.md")));
+  const auto log = nlohmann::json::parse(read_file(path("auto.auto.json")));
+  ASSERT_TRUE(log.contains("sensitivity")) << log.dump(2);
+  EXPECT_EQ(log["sensitivity"]["layers"].size(), 10u);  // every Conv and Gemm of PilotNet
+  ASSERT_TRUE(log.contains("steps"));
+  EXPECT_FALSE(log["steps"].empty());
+  ASSERT_TRUE(log.contains("chosen"));
+  const auto report = nlohmann::json::parse(read_file(path("auto.report.json")));
+  EXPECT_EQ(report["layers"].size(), 10u);
+  const std::string bytes = read_file(path("auto.onnx"));
+  EXPECT_NE(bytes.find("layer_precision"), std::string::npos);
+  EXPECT_NE(bytes.find("\"recipe\":\"auto\""), std::string::npos);
+
+  // A budget below what the search needs is refused before any drive, nothing written.
+  const CommandResult small = run_pitlane_merged("optimize --model " + model +
+                                                 " --recipe auto --out " + path("o.onnx") +
+                                                 " --calib " + rec + drive_set + " --budget-laps 3");
+  EXPECT_EQ(small.exit_code, 2) << small.out;
+  EXPECT_EQ(lines(small.out), 1u) << small.out;
+  EXPECT_NE(small.out.find("--budget-laps 3"), std::string::npos) << small.out;
+  EXPECT_FALSE(fs::exists(path("o.onnx")));
+}
+
 }  // namespace
 }  // namespace pitlane::quant

@@ -28,8 +28,11 @@ TEST(StudyCli, QuickStudyIsReproducibleAndCached) {
   const std::string config = PITLANE_SOURCE_DIR "/configs/quick.yaml";
   const std::string err = (tmp.path() / "err.txt").string();
   for (const char* dir : {"a", "b"}) {
-    const auto r =
-        run_pitlane("study " + config + " --quiet --runs-dir " + (tmp.path() / dir).string(), err);
+    // Run a writes its HTML report (report.html); b leaves it out.
+    const std::string report = std::string(dir) == "a" ? "" : " --no-report";
+    const auto r = run_pitlane(
+        "study " + config + " --quiet" + report + " --runs-dir " + (tmp.path() / dir).string(),
+        err);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("Closed loop: simple_circuit"), std::string::npos) << r.out;
   }
@@ -38,6 +41,8 @@ TEST(StudyCli, QuickStudyIsReproducibleAndCached) {
   EXPECT_EQ(without_wall_clock(a).dump(2), without_wall_clock(b).dump(2));
   EXPECT_TRUE(a.contains("wall_clock"));
   EXPECT_TRUE(std::filesystem::exists(tmp.path() / "a" / "quick" / "results.md"));
+  EXPECT_GT(std::filesystem::file_size(tmp.path() / "a" / "quick" / "report.html"), 100'000u);
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() / "b" / "quick" / "report.html"));
 
   // Every model and the expert drove; x30 shows the slower brain.
   ASSERT_FALSE(a["closed_loop"].empty());
@@ -65,8 +70,8 @@ TEST(StudyCli, QuickStudyIsReproducibleAndCached) {
             0.6 * a["offline"][1]["gzip_bytes"].get<double>());
 
   // A rerun reuses every stage and writes the same results.
-  const auto again =
-      run_pitlane("study " + config + " --runs-dir " + (tmp.path() / "a").string(), err);
+  const auto again = run_pitlane(
+      "study " + config + " --no-report --runs-dir " + (tmp.path() / "a").string(), err);
   ASSERT_EQ(again.exit_code, 0) << again.err;
   for (const char* stage :
        {"record", "train", "dagger", "optimize", "evaluate", "benchmark", "drive"}) {
@@ -82,7 +87,9 @@ TEST(StudyCli, QuickStudyIsReproducibleAndCached) {
   ASSERT_FALSE(a["closed_loop_verdicts"].empty());
   for (const auto& v : a["closed_loop_verdicts"]) {
     EXPECT_EQ(v["episodes"], 2) << v.dump();
-    if (v["model"] != "baseline") EXPECT_TRUE(v.contains("vs_baseline")) << v.dump();
+    if (v["model"] != "baseline") {
+      EXPECT_TRUE(v.contains("vs_baseline")) << v.dump();
+    }
   }
   for (const auto& run : a["closed_loop"]) {
     EXPECT_TRUE(
@@ -96,7 +103,8 @@ TEST(StudyCli, QuickStudyIsReproducibleAndCached) {
   Json memo = read_json(memo_path);
   ASSERT_EQ(memo.size(), 4u);  // expert, baseline, int8, pcqat
   const auto rebench = run_pitlane(
-      "study " + config + " --from benchmark --runs-dir " + (tmp.path() / "a").string(), err);
+      "study " + config + " --from benchmark --no-report --runs-dir " + (tmp.path() / "a").string(),
+      err);
   ASSERT_EQ(rebench.exit_code, 0) << rebench.err;
   EXPECT_EQ(read_json(memo_path).dump(), memo.dump());
   EXPECT_EQ(without_wall_clock(read_json(tmp.path() / "a" / "quick" / "results.json")).dump(2),
@@ -211,7 +219,8 @@ TEST(StudyCli, UsersOwnModelsRecordingsAndRecipeVariantsJoinTheStudy) {
                         "  recordings: [" + own_test.string() + "]\n",
                         "models:\n  - {name: mine, file: " + model.string() + "}\n"));
   auto study = [&](const std::string& runs) {
-    return run_pitlane("study " + yaml.string() + " --runs-dir " + (dir / runs).string(), err);
+    return run_pitlane(
+        "study " + yaml.string() + " --no-report --runs-dir " + (dir / runs).string(), err);
   };
   for (const char* runs : {"a", "b"}) {
     const auto r = study(runs);

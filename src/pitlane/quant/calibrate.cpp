@@ -34,8 +34,10 @@ std::vector<std::vector<float>> calibration_images(std::span<const std::filesyst
   return images;
 }
 
-void probe(const ::onnx::ModelProto& model, const std::vector<std::string>& tensors,
-           const std::vector<std::vector<float>>& images, const ProbeVisitor& visit) {
+std::vector<std::vector<int64_t>> probe(const ::onnx::ModelProto& model,
+                                        const std::vector<std::string>& tensors,
+                                        const std::vector<std::vector<float>>& images,
+                                        const ProbeVisitor& visit) {
   ::onnx::ModelProto copy = model;
   ::onnx::GraphProto& g = *copy.mutable_graph();
   for (const auto& t : tensors)
@@ -46,14 +48,19 @@ void probe(const ::onnx::ModelProto& model, const std::vector<std::string>& tens
   for (const auto& o : s.outputs()) outs.emplace_back(o.element_count());
   std::vector<std::span<float>> spans(outs.begin(), outs.end());
   std::vector<size_t> slot(tensors.size());
+  std::vector<std::vector<int64_t>> shapes(tensors.size());
   for (size_t t = 0; t < tensors.size(); ++t)
     for (size_t o = 0; o < s.outputs().size(); ++o)
-      if (s.outputs()[o].name == tensors[t]) slot[t] = o;
+      if (s.outputs()[o].name == tensors[t]) {
+        slot[t] = o;
+        shapes[t] = s.outputs()[o].shape;
+      }
   for (size_t i = 0; i < images.size(); ++i) {
     const std::span<const float> in[1] = {images[i]};
     s.run(in, spans);
     for (size_t t = 0; t < tensors.size(); ++t) visit(i, t, outs[slot[t]]);
   }
+  return shapes;
 }
 
 std::map<std::string, Range> calibrate(const ::onnx::ModelProto& model,

@@ -30,9 +30,12 @@ std::vector<std::vector<float>> calibration_images(std::span<const std::filesyst
 
 // Runs `model` (batch 1, pitlane's runtime) on every image and hands each requested tensor to
 // `visit(image index, tensor index, values)`. Tensors become extra graph outputs of a copy.
+// Returns each tensor's concrete shape (batch 1).
 using ProbeVisitor = std::function<void(size_t, size_t, std::span<const float>)>;
-void probe(const ::onnx::ModelProto& model, const std::vector<std::string>& tensors,
-           const std::vector<std::vector<float>>& images, const ProbeVisitor& visit);
+std::vector<std::vector<int64_t>> probe(const ::onnx::ModelProto& model,
+                                        const std::vector<std::string>& tensors,
+                                        const std::vector<std::vector<float>>& images,
+                                        const ProbeVisitor& visit);
 
 // The range of each tensor over the images, by `method` (two probe passes).
 std::map<std::string, Range> calibrate(const ::onnx::ModelProto& model,

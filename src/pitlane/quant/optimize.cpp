@@ -1,6 +1,7 @@
 #include "pitlane/quant/optimize.h"
 
 #include <algorithm>
+#include <set>
 
 #include "pitlane/core/error.h"
 #include "pitlane/core/files.h"
@@ -17,11 +18,14 @@ namespace {
 
 using nlohmann::json;
 
-// The layers a report compares: each quantizable node's result (after its Relu), named by node.
+// The layers a report compares: each quantizable node's result (after its Relu), named by node,
+// with the tensor `optimized` feeds the node of that name and the precision it computes in.
 std::vector<LayerPair> layer_pairs(const ::onnx::ModelProto& float_model,
+                                   const ::onnx::ModelProto& optimized,
                                    const std::map<std::string, std::string>& renamed,
                                    const data::OutputQuantization& output_dq) {
   const ::onnx::GraphProto& g = float_model.graph();
+  const ::onnx::GraphProto& og = optimized.graph();
   std::vector<LayerPair> pairs;
   const std::string output = g.output(0).name();
   for (const auto& n : g.node()) {
@@ -31,9 +35,12 @@ std::vector<LayerPair> layer_pairs(const ::onnx::ModelProto& float_model,
     if (readers.size() == 1 && g.node(readers[0]).op_type() == "Relu" &&
         !onnx::is_graph_output(g, t))
       t = g.node(readers[0]).output(0);
-    LayerPair p{.layer = n.name().empty() ? t : n.name(), .float_tensor = t, .quant_tensor = t};
+    LayerPair p{.layer = layer_name(n), .float_tensor = t, .quant_tensor = t};
     if (auto it = renamed.find(t); it != renamed.end() && t != output) p.quant_tensor = it->second;
     if (t == output) p.dq = output_dq;
+    for (const auto& q : og.node())
+      if (layer_name(q) == p.layer && q.op_type() == n.op_type()) p.quant_input = q.input(0);
+    p.precision = layer_precision(optimized, p.layer);
     pairs.push_back(p);
   }
   if (pairs.empty() || pairs.back().float_tensor != output)
@@ -55,7 +62,9 @@ struct Rewrite {
   // Float tensor -> the tensor carrying its quantized-dequantized value in the optimized graph.
   std::map<std::string, std::string> renamed;
   data::OutputQuantization output_dq;  // int8-only: the int8 output's scale and zero point
-  Images quant_images;                 // the calibration images as the optimized model takes them
+  Images quant_images;                 // the compared images as the optimized model takes them
+  // The float model the recipe rewrote (batch norms folded, ...): the layers' float twins.
+  ::onnx::ModelProto prepared;
 };
 
 // InputError for options no recipe runs with; the calibration method otherwise.
@@ -71,9 +80,6 @@ CalibrationMethod checked_calibration_method(const OptimizeOptions& options) {
   if (is_static && options.calib.empty())
     throw InputError("recipe " + options.recipe +
                      " calibrates activations on recordings; pass --calib DIR (recording folders)");
-  if (options.calib_images < 1 || options.calib_images > 100000)
-    throw InputError("--calib-images " + std::to_string(options.calib_images) +
-                     " is out of range; use 1 to 100000");
   return method;
 }
 
@@ -108,23 +114,15 @@ data::PreprocessSpec raw_pixels(data::PreprocessSpec spec) {
   return spec;
 }
 
-// int8 / int8-only: static QDQ with activation ranges calibrated on `images` (on raw pixels for
-// int8-only, whose first layer then normalizes).
-Rewrite quantize_calibrated(::onnx::ModelProto& model, const OptimizeOptions& options,
-                            const data::PreprocessSpec& preprocess, CalibrationMethod method,
-                            const Images& images, json& params) {
-  Rewrite rewrite{.quant_images = images};
-  const bool int8_only = options.recipe == "int8-only";
-  if (int8_only) {
-    prepend_normalization(model, preprocess.scale, preprocess.mean, preprocess.std);
-    rewrite.quant_images = calibration_images(options.calib, raw_pixels(preprocess),
-                                              options.calib_images, options.seed);
-  }
-  fold_batchnorm_into_conv(model);
-  const auto points = activation_points(model, int8_only);
-  const auto ranges = calibrate(model, points, int8_only ? rewrite.quant_images : images, method);
-  const StaticQuantization q = quantize_static(model, ranges, {.int8_only = int8_only});
-  rewrite.renamed = q.dequantized;
+// The frames a recipe calibrates on and the ones its report compares on (the same unless
+// --report-data names other recordings), preprocessed as the float model takes them.
+struct Frames {
+  Images calib;
+  Images compared;
+};
+
+// The recorded parameters of a static quantization.
+void record_static_params(json& params, CalibrationMethod method, const StaticQuantization& q) {
   params["calib_method"] = calibration_method_name(method);
   params["weights"] = "int8 symmetric per output channel";
   params["activations"] = "uint8 per tensor (static, calibrated)";
@@ -134,6 +132,32 @@ Rewrite quantize_calibrated(::onnx::ModelProto& model, const OptimizeOptions& op
   for (const auto& [name, a] : q.params)
     act[name] = {{"scale", a.scale}, {"zero_point", a.zero_point}};
   params["activation_params"] = act;
+}
+
+// int8 / int8-only: static QDQ with activation ranges calibrated on the calibration frames (on
+// raw pixels for int8-only, whose first layer then normalizes).
+Rewrite quantize_calibrated(::onnx::ModelProto& model, const OptimizeOptions& options,
+                            const data::PreprocessSpec& preprocess, CalibrationMethod method,
+                            const Frames& frames, json& params) {
+  Rewrite rewrite{.quant_images = frames.compared};
+  const bool int8_only = options.recipe == "int8-only";
+  Images calib = frames.calib;
+  if (int8_only) {
+    prepend_normalization(model, preprocess.scale, preprocess.mean, preprocess.std);
+    calib = calibration_images(options.calib, raw_pixels(preprocess), options.calib_images,
+                               options.seed);
+    rewrite.quant_images = options.report_data.empty()
+                               ? calib
+                               : calibration_images(options.report_data, raw_pixels(preprocess),
+                                                    options.calib_images, options.seed);
+  }
+  fold_batchnorm_into_conv(model);
+  rewrite.prepared = model;
+  const auto points = activation_points(model, int8_only);
+  const auto ranges = calibrate(model, points, calib, method);
+  const StaticQuantization q = quantize_static(model, ranges, {.int8_only = int8_only});
+  rewrite.renamed = q.dequantized;
+  record_static_params(params, method, q);
   if (int8_only) {
     rewrite.output_dq = {.scale = q.output.scale, .zero_point = q.output.zero_point};
     params["input"] = "uint8 pixels (normalization folded into the first layer)";
@@ -146,36 +170,62 @@ Rewrite quantize_calibrated(::onnx::ModelProto& model, const OptimizeOptions& op
 // Rewrites `model` as options.recipe says and records the recipe's parameters in `params`.
 Rewrite apply_recipe(::onnx::ModelProto& model, const OptimizeOptions& options,
                      const data::PreprocessSpec& preprocess, CalibrationMethod method,
-                     const Images& images, json& params) {
+                     const Frames& frames, json& params) {
   if (options.recipe == "float16" || options.recipe == "bf16") {
+    Rewrite r{.quant_images = frames.compared, .prepared = model};
     convert_weights_to_half(model, options.recipe == "bf16");
     if (options.recipe == "bf16") onnx::set_metadata(model, "pitlane.compute", "bf16");
-    return {.quant_images = images};
+    return r;
   }
   if (options.recipe == "dynamic-int8") {
+    Rewrite r{.quant_images = frames.compared, .prepared = model};
     quantize_dynamic(model);
     params["weights"] = "int8 symmetric per output channel";
     params["activations"] = "uint8 per tensor, per inference (DynamicQuantizeLinear)";
-    return {.quant_images = images};
+    return r;
   }
-  return quantize_calibrated(model, options, preprocess, method, images, params);
+  return quantize_calibrated(model, options, preprocess, method, frames, params);
 }
 
-// The float model on normalized images against the optimized one on its own input, layer by
-// layer ("layers"), and the three layers with the lowest SQNR ("worst_layers").
-void add_layer_comparison(json& report, const ::onnx::ModelProto& reference,
-                          const ::onnx::ModelProto& model, const Rewrite& rewrite,
-                          const Images& images) {
-  const auto pairs = layer_pairs(reference, rewrite.renamed, rewrite.output_dq);
-  json layers = compare_layers(reference, model, pairs, images, rewrite.quant_images);
-  report["layers"] = layers;
-  std::vector<std::pair<double, std::string>> by_sqnr;
-  for (const auto& l : layers) by_sqnr.emplace_back(l["sqnr_db"], l["layer"]);
-  std::sort(by_sqnr.begin(), by_sqnr.end());
-  json worst = json::array();
-  for (size_t i = 0; i < std::min<size_t>(3, by_sqnr.size()); ++i)
-    worst.push_back(by_sqnr[i].second);
-  report["worst_layers"] = worst;
+// The recording folders' names, for the parameters.
+std::vector<std::string> folder_names(const std::vector<std::filesystem::path>& dirs) {
+  std::vector<std::string> names;
+  for (const auto& c : dirs) names.push_back(c.filename().string());
+  return names;
+}
+
+// Calibration and report frames of `options` (none without --calib).
+Frames read_frames(const OptimizeOptions& options, const data::PreprocessSpec& preprocess,
+                   json& params) {
+  Frames f;
+  if (options.calib.empty()) return f;
+  f.calib = calibration_images(options.calib, preprocess, options.calib_images, options.seed);
+  params["calibration"] = {{"recordings", folder_names(options.calib)},
+                           {"images", f.calib.size()},
+                           {"seed", options.seed}};
+  f.compared = options.report_data.empty() ? f.calib
+                                           : calibration_images(options.report_data, preprocess,
+                                                                options.calib_images, options.seed);
+  return f;
+}
+
+// Where the report's frames come from, for the report.
+json frames_description(const OptimizeOptions& options, size_t images) {
+  const auto& dirs = options.report_data.empty() ? options.calib : options.report_data;
+  std::string source;
+  for (const auto& n : folder_names(dirs)) source += (source.empty() ? "" : ", ") + n;
+  return {{"source", source},
+          {"images", images},
+          {"held_out", !options.report_data.empty()},
+          {"seed", options.seed}};
+}
+
+void check_frame_counts(const OptimizeOptions& options) {
+  if (options.calib_images < 1 || options.calib_images > 100000)
+    throw InputError("--calib-images " + std::to_string(options.calib_images) +
+                     " is out of range; use 1 to 100000");
+  if (!options.report_data.empty() && options.calib.empty())
+    throw InputError("--report-data needs --calib (the recordings the recipe calibrates on)");
 }
 
 }  // namespace
@@ -184,27 +234,87 @@ std::vector<std::string> recipe_names() {
   return {"float16", "bf16", "dynamic-int8", "int8", "int8-only"};
 }
 
+nlohmann::json compare_report(const ::onnx::ModelProto& reference,
+                              const ::onnx::ModelProto& prepared,
+                              const ::onnx::ModelProto& optimized,
+                              const std::map<std::string, std::string>& renamed,
+                              const data::OutputQuantization& output_dq, const Images& images,
+                              const Images& quant_images) {
+  const auto pairs = layer_pairs(reference, optimized, renamed, output_dq);
+  json layers = compare_layers({.reference = reference, .optimized = optimized, .twins = prepared},
+                               pairs, images, quant_images);
+  auto worst = [&](const char* key) {
+    std::vector<std::pair<double, std::string>> by;
+    for (const auto& l : layers)
+      if (l[key].is_number()) by.emplace_back(l[key].get<double>(), l["layer"]);
+    std::stable_sort(by.begin(), by.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    json w = json::array();
+    for (size_t i = 0; i < std::min<size_t>(3, by.size()); ++i) w.push_back(by[i].second);
+    return w;
+  };
+  json out = {{"layers", layers}};
+  out["worst_layers"] = worst("sqnr_db");
+  out["worst_own_layers"] = worst("own_sqnr_db");
+  return out;
+}
+
+StaticBase prepare_static(const std::filesystem::path& in, const OptimizeOptions& options) {
+  const CalibrationMethod method = parse_calibration_method(options.calib_method);
+  if (options.calib.empty())
+    throw InputError(
+        "mixed precision calibrates activations on recordings; pass --calib DIR "
+        "(recording folders)");
+  check_frame_counts(options);
+  ParentModel parent = read_parent(in);
+  StaticBase base;
+  base.parent_sha256 = sha256_file(in);
+  base.parent_name = in.filename().string();
+  base.meta = std::move(parent.meta);
+  base.params = {{"calib_method", calibration_method_name(method)}};
+  const Frames frames = read_frames(options, base.meta.preprocess, base.params);
+  base.images = frames.calib;
+  base.report_images = frames.compared;
+  base.report_frames = frames_description(options, frames.compared.size());
+  base.prepared = parent.model;
+  base.parent = std::move(parent.model);
+  fold_batchnorm_into_conv(base.prepared);
+  base.layers = quantizable_layers(base.prepared);
+  if (base.layers.empty())
+    throw InputError(in.string() +
+                     ": no layer to quantize (Conv, Gemm or MatMul with constant "
+                     "float weights)");
+  base.ranges =
+      calibrate(base.prepared, activation_points(base.prepared, false), base.images, method);
+  return base;
+}
+
+MixedModel quantize_layers(const StaticBase& base, const std::set<std::string>& int8_layers) {
+  MixedModel m{.model = base.prepared};
+  const StaticQuantization q = quantize_static(m.model, base.ranges, {.layers = int8_layers});
+  m.renamed = q.dequantized;
+  m.params = base.params;
+  record_static_params(m.params, parse_calibration_method(base.params["calib_method"]), q);
+  json precision = json::object();
+  for (const auto& l : base.layers) precision[l] = int8_layers.count(l) ? "int8" : "fp32";
+  m.params["layer_precision"] = precision;
+  return m;
+}
+
 OptimizeResult optimize_model(const std::filesystem::path& in, const std::filesystem::path& out,
                               const OptimizeOptions& options) {
   const CalibrationMethod method = checked_calibration_method(options);
+  check_frame_counts(options);
   check_writable(out);
   const ParentModel parent = read_parent(in);
 
   OptimizeResult result;
   result.parent_sha256 = sha256_file(in);
   json params = {{"recipe", options.recipe}};
-  Images images;
-  if (!options.calib.empty()) {
-    std::vector<std::string> calib_names;
-    for (const auto& c : options.calib) calib_names.push_back(c.filename().string());
-    images = calibration_images(options.calib, parent.meta.preprocess, options.calib_images,
-                                options.seed);
-    params["calibration"] = {
-        {"recordings", calib_names}, {"images", images.size()}, {"seed", options.seed}};
-  }
+  const Frames frames = read_frames(options, parent.meta.preprocess, params);
   ::onnx::ModelProto model = parent.model;
   const Rewrite rewrite =
-      apply_recipe(model, options, parent.meta.preprocess, method, images, params);
+      apply_recipe(model, options, parent.meta.preprocess, method, frames, params);
 
   // Provenance and the parent's metadata (preprocessing, outputs, ...) carried over.
   data::ModelMetadata meta = parent.meta;
@@ -224,7 +334,12 @@ OptimizeResult optimize_model(const std::filesystem::path& in, const std::filesy
                  {"parent", meta.parent},
                  {"parent_size_bytes", parent.model.ByteSizeLong()},
                  {"size_bytes", model.ByteSizeLong()}};
-  if (!images.empty()) add_layer_comparison(report, parent.model, model, rewrite, images);
+  if (!frames.compared.empty()) {
+    const json c = compare_report(parent.model, rewrite.prepared, model, rewrite.renamed,
+                                  rewrite.output_dq, frames.compared, rewrite.quant_images);
+    for (const auto& [k, v] : c.items()) report[k] = v;
+    report["frames"] = frames_description(options, frames.compared.size());
+  }
   onnx::write_model(model, out);
   result.size_bytes = static_cast<int64_t>(model.ByteSizeLong());
   result.report = std::move(report);

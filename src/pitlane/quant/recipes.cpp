@@ -100,7 +100,13 @@ std::string input_point(const ::onnx::GraphProto& g, const std::string& x) {
 
 // The name a quantizable node's new tensors start from.
 std::string base_name(const ::onnx::NodeProto& n) {
-  return n.name().empty() ? n.output(0) : n.name();
+  return layer_name(n);
+}
+
+// Whether node n is one of the layers to quantize.
+bool selected(const ::onnx::GraphProto& g, const ::onnx::NodeProto& n,
+              const std::optional<std::set<std::string>>& layers) {
+  return is_quantizable(g, n) && (!layers || layers->count(layer_name(n)));
 }
 
 // Each activation point's parameters from its range: uint8, or int8 for the int8-only graph
@@ -241,6 +247,17 @@ std::string insert_activation_qdq(::onnx::GraphProto& g, const std::string& p,
 }
 
 }  // namespace
+
+std::string layer_name(const ::onnx::NodeProto& n) {
+  return n.name().empty() ? n.output(0) : n.name();
+}
+
+std::vector<std::string> quantizable_layers(const ::onnx::ModelProto& model) {
+  std::vector<std::string> out;
+  for (const auto& n : model.graph().node())
+    if (is_quantizable(model.graph(), n)) out.push_back(layer_name(n));
+  return out;
+}
 
 bool is_quantizable(const ::onnx::GraphProto& g, const ::onnx::NodeProto& n) {
   if (n.input_size() < 2 || !onnx::find_initializer(g, n.input(1))) return false;
@@ -427,14 +444,15 @@ void quantize_dynamic(::onnx::ModelProto& model) {
   }
 }
 
-std::vector<std::string> activation_points(const ::onnx::ModelProto& model, bool int8_only) {
+std::vector<std::string> activation_points(const ::onnx::ModelProto& model, bool int8_only,
+                                           const std::optional<std::set<std::string>>& layers) {
   const ::onnx::GraphProto& g = model.graph();
   std::vector<std::string> points;
   auto add = [&](const std::string& t) {
     if (std::find(points.begin(), points.end(), t) == points.end()) points.push_back(t);
   };
   for (const auto& n : g.node()) {
-    if (!is_quantizable(g, n)) continue;
+    if (!selected(g, n, layers)) continue;
     add(input_point(g, n.input(0)));
     const std::string y = result_of(g, n);
     if (!onnx::is_graph_output(g, y) || int8_only) add(y);
@@ -449,12 +467,26 @@ StaticQuantization quantize_static(::onnx::ModelProto& model,
   StaticQuantization out;
   const std::string input = g.input(0).name();
   const std::string output = g.output(0).name();
+  if (options.layers) {
+    if (options.int8_only)
+      throw InputError(
+          "int8-only quantizes every layer (uint8 input, int8 output); a subset of "
+          "layers needs the float-in, float-out int8 format");
+    const auto all = quantizable_layers(model);
+    for (const auto& l : *options.layers)
+      if (std::find(all.begin(), all.end(), l) == all.end()) {
+        std::string list;
+        for (const auto& a : all) list += (list.empty() ? "" : ", ") + a;
+        throw InputError("layer '" + l +
+                         "' is not a quantizable layer of the model; use one of: " + list);
+      }
+  }
   // Weights and biases first (they need each node's input scale), on the float graph's nodes.
-  const auto points = activation_points(model, options.int8_only);
+  const auto points = activation_points(model, options.int8_only, options.layers);
   out.params = activation_params(points, ranges, options, input, output);
   std::vector<::onnx::NodeProto> dq_nodes;
   for (int i = 0; i < g.node_size(); ++i) {
-    if (!is_quantizable(g, g.node(i))) continue;
+    if (!selected(g, g.node(i), options.layers)) continue;
     const std::vector<float> w_scale = quantize_node_weight(g, i, dq_nodes);
     if (has_channel_bias(g, i, static_cast<int64_t>(w_scale.size()))) {
       const float x_scale = out.params.at(input_point(g, g.node(i).input(0))).scale;

@@ -11,6 +11,8 @@
 #include <onnx/onnx_pb.h>
 
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,13 +40,26 @@ void quantize_dynamic(::onnx::ModelProto& model);
 // A Conv / Gemm / MatMul with constant weights that the int8 recipes quantize.
 bool is_quantizable(const ::onnx::GraphProto& g, const ::onnx::NodeProto& n);
 
-// The activation tensors static quantization needs ranges for: every quantizable node's input
+// The quantizable layers in graph order, each named by its node's name (its first output when the
+// node has none): the names StaticOptions::layers and the per-layer reports use.
+std::vector<std::string> quantizable_layers(const ::onnx::ModelProto& model);
+std::string layer_name(const ::onnx::NodeProto& n);
+
+// The activation tensors static quantization needs ranges for: every quantized node's input
 // (before a Flatten/Reshape, which then runs on the quantized tensor) and output (after its Relu);
-// the graph output only when int8_only.
-std::vector<std::string> activation_points(const ::onnx::ModelProto& model, bool int8_only);
+// the graph output only when int8_only. `layers`: only these layers' points (nullopt: every
+// quantizable layer).
+std::vector<std::string> activation_points(
+    const ::onnx::ModelProto& model, bool int8_only,
+    const std::optional<std::set<std::string>>& layers = std::nullopt);
 
 struct StaticOptions {
   bool int8_only = false;  // uint8 graph input (scale 1, zero point 0) and int8 graph output
+  // Mixed precision: only these layers (quantizable_layers() names) become int8; every other
+  // node is left exactly as it was (same attributes, same float initializers), reading the
+  // dequantized tensor where its input is a quantized layer's result. nullopt: every layer.
+  // Not with int8_only (its uint8 input and int8 output need every layer quantized).
+  std::optional<std::set<std::string>> layers;
 };
 
 struct StaticQuantization {
@@ -55,7 +70,8 @@ struct StaticQuantization {
 };
 
 // int8 / int8-only: QDQ format. Activations uint8 per tensor from `ranges`, weights int8
-// symmetric per output channel, bias int32 at x_scale * w_scale.
+// symmetric per output channel, bias int32 at x_scale * w_scale. InputError when
+// options.layers names a layer the model does not have.
 StaticQuantization quantize_static(::onnx::ModelProto& model,
                                    const std::map<std::string, Range>& ranges,
                                    const StaticOptions& options);

@@ -79,8 +79,9 @@ double quantize_latency(double ms, double quantum_ms) {
   return std::ceil(ms / quantum_ms - 1e-9) * quantum_ms;
 }
 
-std::vector<DriveOutcome> run_drives(const std::vector<DriveJob>& jobs, int parallel,
-                                     bool progress) {
+std::vector<DriveOutcome> run_drives(
+    const std::vector<DriveJob>& jobs, int parallel, bool progress,
+    const std::function<void(size_t, const DriveOutcome&)>& on_done) {
   std::vector<DriveOutcome> outcomes(jobs.size());
   std::atomic<size_t> next{0};
   std::mutex mutex;  // guards the bar, `done` and `failure`
@@ -98,6 +99,7 @@ std::vector<DriveOutcome> run_drives(const std::vector<DriveJob>& jobs, int para
       }
       try {
         outcomes[i] = drive_one(jobs[i]);
+        if (on_done) on_done(i, outcomes[i]);
       } catch (...) {
         std::lock_guard lock(mutex);
         if (!failure) failure = std::current_exception();

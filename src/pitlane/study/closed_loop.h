@@ -10,6 +10,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,8 +56,11 @@ struct DriveOutcome {
 };
 
 // Runs every job, `parallel` at a time. The first failure (a model that cannot load) is
-// rethrown after the running drives finish.
-std::vector<DriveOutcome> run_drives(const std::vector<DriveJob>& jobs, int parallel,
-                                     bool progress);
+// rethrown after the running drives finish. `on_done(i, outcome)`, when given, is called on the
+// worker thread as soon as job i finishes (a shard stores each drive then, so that a killed
+// shard keeps the drives it finished); an exception from it counts as that job's failure.
+std::vector<DriveOutcome> run_drives(
+    const std::vector<DriveJob>& jobs, int parallel, bool progress,
+    const std::function<void(size_t, const DriveOutcome&)>& on_done = {});
 
 }  // namespace pitlane::study

@@ -145,9 +145,14 @@ Json verdicts(const std::vector<DriveRun>& runs) {
 }  // namespace
 
 Json build_results(const StudyConfig& config, const StudyStages& stages, const Json& wall_clock) {
+  return build_results(config.name, to_json(config), stages, wall_clock);
+}
+
+Json build_results(const std::string& study, const Json& config, const StudyStages& stages,
+                   const Json& wall_clock) {
   Json r;
-  r["study"] = config.name;
-  r["config"] = to_json(config);
+  r["study"] = study;
+  r["config"] = config;
 
   // Training: the baseline's own run and each DAgger round, without file lists.
   Json training;

@@ -25,6 +25,11 @@ namespace pitlane::study {
 // `stages`: every stage's result; `wall_clock` is the run's own timing.
 nlohmann::ordered_json build_results(const StudyConfig& config, const StudyStages& stages,
                                      const nlohmann::ordered_json& wall_clock);
+// The same from the study's name and its configuration as to_json(StudyConfig) wrote it (what
+// merging shards has: merge.h).
+nlohmann::ordered_json build_results(const std::string& study, const nlohmann::ordered_json& config,
+                                     const StudyStages& stages,
+                                     const nlohmann::ordered_json& wall_clock);
 
 // The offline table, the verdicts and one closed-loop table per circuit (text or Markdown).
 std::string results_tables(const nlohmann::ordered_json& results, bool markdown);

@@ -33,6 +33,11 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// Seconds since 1970 (wall clock): when a shard started and finished, comparable across hosts.
+double unix_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 // drives/<model>_<circuit>_<dir>_x<slowdown>_r<rep>.csv.gz, every part a safe file name (a
 // circuit may be a CSV path or generated:SEED).
 fs::path trajectory_file(const std::string& model, const std::string& circuit,
@@ -103,6 +108,23 @@ struct StudyModel {
   std::string sha256;  // users' models: of the copy in the run folder (in the stage keys)
 };
 
+// Every stage's key (stage_cache.h); the stages downstream hash them.
+struct StageKeys {
+  std::string record, train, dagger, optimize, evaluate, benchmark, drive;
+};
+
+// A brain the benchmark and drive stages time and drive: the expert (no file) or a model.
+struct Driver {
+  std::string name;
+  fs::path file;
+};
+
+// One unit of a shard's work done (shards.h): its result and the files it made.
+struct UnitOutput {
+  Json result;
+  std::vector<std::string> files;  // relative to the run folder
+};
+
 class StudyRun {
  public:
   StudyRun(const StudyConfig& config, const StudyOptions& options)
@@ -115,80 +137,21 @@ class StudyRun {
 
   StudyResult run() {
     const auto t0 = std::chrono::steady_clock::now();
-    // Before any work: every training split can be made, and the run folder can be written.
-    check_splits();
-    const fs::path probe = dir_ / "config.json";
-    try {
-      check_writable(probe);
-    } catch (const InputError& e) {
-      // check_writable names the probe and suggests another output path; here it is a folder.
-      std::string why = e.what();
-      if (why.starts_with(probe.string() + ": ")) why.erase(0, probe.string().size() + 2);
-      why = why.substr(0, why.find("; choose"));
-      throw InputError("runs_dir: the study's folder " + dir_.string() + " cannot be written: " +
-                       why + "; set runs_dir (or --runs-dir) to a writable folder");
-    }
-    fs::create_directories(dir_);
-    remove_stale_partials(dir_);
-    write_file_atomic(dir_ / "config.json", to_json(cfg_).dump(2) + "\n");
+    prepare_folder();
+    if (opt_.prepare || opt_.shard.sharded()) return run_sharded(t0);
 
     StudyStages s;
-    // The expert's recordings do not depend on the users' ones.
-    Json record_config = to_json(cfg_.record);
-    Json evaluate_config = to_json(cfg_.evaluate);
-    record_config.erase("recordings");
-    evaluate_config.erase("recordings");
-    const std::string record = stage(
-        "record", {{"record", record_config}, {"evaluate", evaluate_config}, {"seed", cfg_.seed}},
-        s.record, [&] { return run_record(); });
-    const std::string train = stage("train",
-                                    {{"train", to_json(cfg_.train)},
-                                     {"seed", cfg_.seed},
-                                     {"threads", cfg_.threads},
-                                     {"recordings", recordings_fingerprint(own_train_)},
-                                     {"record", record}},
-                                    s.train, [&] { return run_train(s.record); });
-    const std::string dagger = stage("dagger",
-                                     {{"dagger", to_json(cfg_.dagger)},
-                                      {"train", to_json(cfg_.train)},
-                                      {"seed", cfg_.seed},
-                                      {"threads", cfg_.threads},
-                                      {"upstream", train}},
-                                     s.dagger, [&] { return run_dagger(s.record, s.train); });
-    const std::string optimize =
-        stage("optimize",
-              {{"optimize", to_json(cfg_.optimize)}, {"seed", cfg_.seed}, {"upstream", dagger}},
-              s.optimize, [&] { return run_optimize(s.record, s.dagger); });
-    std::vector<StudyModel> models = {{"baseline", s.dagger.model, "baseline", ""}};
-    for (const auto& m : s.optimize.models) models.push_back({m.name, m.file, m.recipe, ""});
-    for (const auto& m : import_user_models()) models.push_back(m);
-    Json model_inputs = Json::array();
-    for (const auto& m : models) {
-      model_inputs.push_back(m.sha256.empty() ? Json{m.name, m.file}
-                                              : Json{m.name, m.file, m.sha256});
-    }
-
-    stage("evaluate",
-          {{"models", model_inputs},
-           {"threads", cfg_.threads},
-           {"recordings", recordings_fingerprint(own_test_)},
-           {"upstream", {record, optimize}}},
-          s.evaluate, [&] { return run_evaluate(s.record, models); });
-    stage("benchmark",
-          {{"benchmark", to_json(cfg_.benchmark)},
-           {"expert", cfg_.drive.expert},
-           {"models", model_inputs},
-           {"upstream", optimize}},
-          s.benchmark, [&] { return run_benchmark(models); });
-    Json latencies = Json::array();  // what the drives use, without the wall-clock figures
-    for (const auto& row : s.benchmark.latency) latencies.push_back({row.model, row.latency_ms});
-    stage("drive",
-          {{"drive", to_json(cfg_.drive)},
-           {"seed", cfg_.seed},
-           {"models", model_inputs},
-           {"latency", latencies},
-           {"upstream", optimize}},
-          s.drive, [&] { return run_drive(models, s.benchmark); });
+    StageKeys k = shared_stages(s);
+    k.optimize = stage("optimize", optimize_inputs(k), s.optimize,
+                       [&] { return run_optimize(s.record, s.dagger); });
+    const std::vector<StudyModel> models = study_models(s.dagger, s.optimize.models);
+    const Json model_inputs = inputs_of(models);
+    k.evaluate = stage("evaluate", evaluate_inputs(k, model_inputs), s.evaluate,
+                       [&] { return run_evaluate(s.record, models); });
+    k.benchmark = stage("benchmark", benchmark_inputs(k, model_inputs), s.benchmark,
+                        [&] { return run_benchmark(models); });
+    stage("drive", drive_inputs(k, model_inputs, s.benchmark), s.drive,
+          [&] { return run_drive(models, s.benchmark); });
 
     StudyResult out;
     out.run_dir = dir_;
@@ -204,6 +167,256 @@ class StudyRun {
   }
 
  private:
+  // The prepare job (opt_.prepare) or one shard (opt_.shard); shards.h has the design.
+  StudyResult run_sharded(std::chrono::steady_clock::time_point t0) {
+    const double started = unix_seconds();
+    const UnitStore units(dir_);
+    StudyStages s;
+    StageKeys k;
+    std::vector<StudyModel> models;
+    {
+      // The shared stages, once: whoever takes the lock first computes them; the others wait
+      // and then find them in the stage cache.
+      const FileLock lock = FileLock::acquire(units.lock("shared"), [&](const std::string& who) {
+        log("waiting for the shared stages (record, train, dagger): " + who + " holds " +
+            units.lock("shared").string());
+      });
+      remove_stale_partials(dir_ / "data");  // only the lock's holder writes there
+      k = shared_stages(s);
+      std::vector<OptimizedModel> planned;
+      for (const auto& v : cfg_.optimize.recipes) planned.push_back(planned_model(v));
+      models = study_models(s.dagger, planned);
+    }
+    std::vector<std::string> computed;  // stages this process computed (a part of)
+    for (const char* name : {"record", "train", "dagger"}) {
+      if (std::find(reused_.begin(), reused_.end(), name) == reused_.end())
+        computed.push_back(name);
+    }
+    Json manifest;
+    manifest["format"] = kShardFormat;
+    manifest["study"] = cfg_.name;
+    if (opt_.shard.sharded()) {
+      manifest["shard"] = opt_.shard.index;
+      manifest["shards"] = opt_.shard.count;
+    }
+    manifest["config_sha256"] = config_sha256(cfg_);
+    manifest["code_sha256"] = code_sha256();
+    StudyResult out;
+    out.run_dir = dir_;
+    if (opt_.prepare) {
+      manifest["computed"] = computed;
+      manifest["wall_clock"] = {
+          {"started", started}, {"finished", unix_seconds()}, {"total_s", seconds_since(t0)}};
+      write_file_atomic(prepare_manifest_path(dir_), manifest.dump(2) + "\n");
+      out.results = manifest;
+      out.reused = reused_;
+      out.tables = "prepared " + cfg_.name + ": record, train and dagger are in " +
+                   (dir_ / "stages").string() + "; run the shards next\n";
+      return out;
+    }
+
+    const ShardSpec me = opt_.shard;
+    const Json model_inputs = inputs_of(models);
+    k.optimize = stage_key("optimize", optimize_inputs(k));
+    k.evaluate = stage_key("evaluate", evaluate_inputs(k, model_inputs));
+    k.benchmark = stage_key("benchmark", benchmark_inputs(k, model_inputs));
+    Json plan = Json::object();     // every unit: id, key, owner
+    Json stage_s = Json::object();  // wall clock of each phase of this shard
+    Json counts = Json::object();   // per stage: units computed here, taken from the store
+    auto phase = [&](const std::string& stage, std::chrono::steady_clock::time_point since,
+                     const UnitCounts& c) {
+      stage_s[stage] = seconds_since(since);
+      counts[stage] = {{"computed", c.computed}, {"from_store", c.from_store}};
+      if (c.computed > 0) computed.push_back(stage);
+    };
+
+    // optimize: every variant, this shard's first (the others' are needed by its drives).
+    auto t = std::chrono::steady_clock::now();
+    UnitCounts c;
+    OptimizeContext ctx = optimize_context(s.record, s.dagger);
+    std::vector<double> costs;
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < cfg_.optimize.recipes.size(); ++i) {
+      costs.push_back(recipe_cost(cfg_.optimize.recipes[i], cfg_.optimize));
+      ids.push_back(unit_id(i, cfg_.optimize.recipes[i].name));
+    }
+    (void)shard_units("optimize", ids, plan_owners(costs, me.count), k.optimize, true, plan, c,
+                      [&](size_t i) {
+                        const OptimizedModel m = optimize_variant(cfg_.optimize.recipes[i], ctx);
+                        return UnitOutput{to_json(m), {m.file, m.report}};
+                      });
+    ctx.runner.reset();
+    phase("optimize", t, c);
+
+    // benchmark: every brain (its latency goes into every drive's key).
+    t = std::chrono::steady_clock::now();
+    c = {};
+    const std::vector<Driver> brains = drivers(models);
+    ids.clear();
+    for (size_t i = 0; i < brains.size(); ++i) ids.push_back(unit_id(i, brains[i].name));
+    BenchmarkResult benchmark;
+    for (const Json& row :
+         shard_units("benchmark", ids, plan_owners(std::vector<double>(ids.size(), 1.0), me.count),
+                     k.benchmark, true, plan, c, [&](size_t i) {
+                       LatencyRow row = measure(brains[i]);
+                       const FileLock memo_lock = FileLock::acquire(units.lock("latency"));
+                       Json memo = read_latency_memo();
+                       use_latency_memo(row, brains[i].file, memo);
+                       write_file_atomic(latency_memo_path(), memo.dump(2) + "\n");
+                       return UnitOutput{to_json(row), {}};
+                     })) {
+      benchmark.latency.push_back({});
+      from_json(row, benchmark.latency.back());
+    }
+    phase("benchmark", t, c);
+
+    // evaluate: this shard's models only.
+    t = std::chrono::steady_clock::now();
+    c = {};
+    const std::vector<fs::path> test = test_data(s.record);
+    ids.clear();
+    for (size_t i = 0; i < models.size(); ++i) ids.push_back(unit_id(i, models[i].name));
+    (void)shard_units("evaluate", ids, plan_owners(std::vector<double>(ids.size(), 1.0), me.count),
+                      k.evaluate, false, plan, c, [&](size_t i) {
+                        return UnitOutput{to_json(evaluate_one(models[i], test)), {}};
+                      });
+    phase("evaluate", t, c);
+
+    // drive: this shard's drives, in parallel; each stored as soon as it ends.
+    t = std::chrono::steady_clock::now();
+    c = {};
+    k.drive = stage_key("drive", drive_inputs(k, model_inputs, benchmark));
+    const std::vector<DriveJob> jobs = drive_jobs(models, benchmark);
+    const std::vector<int> owners = plan_owners(std::vector<double>(jobs.size(), 1.0), me.count);
+    Json& drive_plan = plan["drive"] = Json::array();
+    std::vector<DriveJob> todo;
+    std::vector<std::string> todo_ids;
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      const std::string id = unit_id(i, jobs[i].model);
+      const std::string key = unit_key(k.drive, id);
+      drive_plan.push_back({{"id", id}, {"key", key}, {"owner", owners[i]}});
+      if (owners[i] != me.index) continue;
+      if (units.lookup("drive", id, key)) {
+        ++c.from_store;
+      } else {
+        todo.push_back(jobs[i]);
+        todo_ids.push_back(id);
+      }
+    }
+    log("stage drive: " + std::to_string(todo.size()) + " drives of shard " + me.label() + " (" +
+        std::to_string(c.from_store) + " done before)");
+    run_drives(todo, cfg_.drive.jobs, !opt_.quiet, [&](size_t i, const DriveOutcome& o) {
+      const DriveRun run = drive_run(o);
+      std::vector<std::string> files;
+      if (!run.trajectory.empty()) files.push_back(run.trajectory);
+      units.store("drive", todo_ids[i], unit_key(k.drive, todo_ids[i]), to_json(run), files);
+    });
+    c.computed = static_cast<int>(todo.size());
+    phase("drive", t, c);
+
+    manifest["config"] = to_json(cfg_);
+    manifest["stage_keys"] = {{"record", k.record},     {"train", k.train},
+                              {"dagger", k.dagger},     {"optimize", k.optimize},
+                              {"evaluate", k.evaluate}, {"benchmark", k.benchmark},
+                              {"drive", k.drive}};
+    manifest["shared"] = {
+        {"record", to_json(s.record)}, {"train", to_json(s.train)}, {"dagger", to_json(s.dagger)}};
+    manifest["units"] = plan;
+    manifest["computed"] = computed;
+    manifest["wall_clock"] = {{"started", started},
+                              {"finished", unix_seconds()},
+                              {"total_s", seconds_since(t0)},
+                              {"stage_s", stage_s},
+                              {"units", counts}};
+    const fs::path manifest_path = shard_manifest_path(dir_, me);
+    write_file_atomic(manifest_path, manifest.dump(2) + "\n");
+
+    out.results = manifest;
+    out.reused = reused_;
+    out.tables = shard_summary(me, counts, manifest_path);
+    return out;
+  }
+
+  struct UnitCounts {
+    int computed = 0;    // units this shard computed
+    int from_store = 0;  // units found done (by an earlier run of it or by another shard)
+  };
+
+  // "0003-int8": a unit's id, its index in the stage's plan and a readable name.
+  static std::string unit_id(size_t index, const std::string& name) {
+    char number[16];
+    std::snprintf(number, sizeof number, "%04zu", index);
+    return std::string(number) + "-" + safe_file_name(name);
+  }
+
+  // The units of one stage (ids[i], owned by owners[i]) for this shard, each taken from the
+  // store or computed here: this shard's own first, then, with `all`, the other shards' too
+  // (from the last, where their owners are least likely to be yet). A unit that another
+  // process is computing (its lock is held) is waited for after the rest; one that nobody holds
+  // is computed here. Adds the stage's plan to `plan`; returns every ensured unit's result
+  // (null for the other shards' units without `all`).
+  std::vector<Json> shard_units(const std::string& stage, const std::vector<std::string>& ids,
+                                const std::vector<int>& owners, const std::string& stage_key,
+                                bool all, Json& plan, UnitCounts& counts,
+                                const std::function<UnitOutput(size_t)>& compute) {
+    const UnitStore units(dir_);
+    const int me = opt_.shard.index;
+    Json& list = plan[stage] = Json::array();
+    std::vector<size_t> order;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      list.push_back({{"id", ids[i]}, {"key", unit_key(stage_key, ids[i])}, {"owner", owners[i]}});
+      if (owners[i] == me) order.push_back(i);
+    }
+    for (size_t i = ids.size(); all && i-- > 0;) {
+      if (owners[i] != me) order.push_back(i);
+    }
+    std::vector<Json> results(ids.size());
+    auto take = [&](size_t i) {
+      auto hit = units.lookup(stage, ids[i], unit_key(stage_key, ids[i]));
+      if (hit) {
+        results[i] = std::move(*hit);
+        ++counts.from_store;
+      }
+      return hit.has_value();
+    };
+    auto compute_here = [&](size_t i) {  // with the unit's lock held
+      if (take(i)) return;
+      UnitOutput u = compute(i);
+      units.store(stage, ids[i], unit_key(stage_key, ids[i]), u.result, u.files);
+      results[i] = std::move(u.result);
+      ++counts.computed;
+    };
+    std::vector<size_t> busy;
+    for (size_t i : order) {
+      if (take(i)) continue;
+      if (auto lock = FileLock::try_acquire(units.lock(stage + "." + ids[i]))) {
+        compute_here(i);
+      } else {
+        busy.push_back(i);
+      }
+    }
+    for (size_t i : busy) {
+      const FileLock lock =
+          FileLock::acquire(units.lock(stage + "." + ids[i]), [&](const std::string& who) {
+            log("waiting for " + stage + " " + ids[i] + ": " + who + " is computing it");
+          });
+      compute_here(i);
+    }
+    return results;
+  }
+
+  std::string shard_summary(const ShardSpec& me, const Json& counts,
+                            const fs::path& manifest_path) const {
+    std::string text = "shard " + me.label() + " of " + cfg_.name + " done:";
+    for (const auto& [stage, c] : counts.items()) {
+      text += " " + stage + " " + std::to_string(c["computed"].get<int>()) + " computed, " +
+              std::to_string(c["from_store"].get<int>()) + " from the store;";
+    }
+    text.back() = '\n';
+    return text + "manifest: " + manifest_path.string() +
+           "\nwhen every shard is done: pitlane merge " + dir_.string() + "\n";
+  }
+
   // Runs stage `name` (or takes its cached result) into `result`; returns its key, which the
   // stages downstream hash.
   template <typename Result, typename Compute>
@@ -231,6 +444,101 @@ class StudyRun {
 
   void log(const std::string& line) const {
     if (!opt_.quiet) std::fprintf(stderr, "== %s\n", line.c_str());
+  }
+
+  // Before any work: every training split can be made, and the run folder can be written.
+  void prepare_folder() {
+    check_splits();
+    const fs::path probe = dir_ / "config.json";
+    try {
+      check_writable(probe);
+    } catch (const InputError& e) {
+      // check_writable names the probe and suggests another output path; here it is a folder.
+      std::string why = e.what();
+      if (why.starts_with(probe.string() + ": ")) why.erase(0, probe.string().size() + 2);
+      why = why.substr(0, why.find("; choose"));
+      throw InputError("runs_dir: the study's folder " + dir_.string() + " cannot be written: " +
+                       why + "; set runs_dir (or --runs-dir) to a writable folder");
+    }
+    fs::create_directories(dir_);
+    // Other shards may be writing into the folder now: a shard leaves their partial files alone
+    // (it clears data/ under the shared stages' lock).
+    if (!opt_.prepare && !opt_.shard.sharded()) remove_stale_partials(dir_);
+    write_file_atomic(dir_ / "config.json", to_json(cfg_).dump(2) + "\n");
+  }
+
+  // The stages every shard shares: record, train, dagger (their keys in `k`).
+  StageKeys shared_stages(StudyStages& s) {
+    StageKeys k;
+    // The expert's recordings do not depend on the users' ones.
+    Json record_config = to_json(cfg_.record);
+    Json evaluate_config = to_json(cfg_.evaluate);
+    record_config.erase("recordings");
+    evaluate_config.erase("recordings");
+    k.record = stage(
+        "record", {{"record", record_config}, {"evaluate", evaluate_config}, {"seed", cfg_.seed}},
+        s.record, [&] { return run_record(); });
+    k.train = stage("train",
+                    {{"train", to_json(cfg_.train)},
+                     {"seed", cfg_.seed},
+                     {"threads", cfg_.threads},
+                     {"recordings", recordings_fingerprint(own_train_)},
+                     {"record", k.record}},
+                    s.train, [&] { return run_train(s.record); });
+    k.dagger = stage("dagger",
+                     {{"dagger", to_json(cfg_.dagger)},
+                      {"train", to_json(cfg_.train)},
+                      {"seed", cfg_.seed},
+                      {"threads", cfg_.threads},
+                      {"upstream", k.train}},
+                     s.dagger, [&] { return run_dagger(s.record, s.train); });
+    return k;
+  }
+
+  // What the keys of the later stages hash (the same for a shard as for an unsharded run).
+  Json optimize_inputs(const StageKeys& k) const {
+    return {{"optimize", to_json(cfg_.optimize)}, {"seed", cfg_.seed}, {"upstream", k.dagger}};
+  }
+  Json evaluate_inputs(const StageKeys& k, const Json& model_inputs) const {
+    const std::string& record = k.record;
+    const std::string& optimize = k.optimize;
+    return {{"models", model_inputs},
+            {"threads", cfg_.threads},
+            {"recordings", recordings_fingerprint(own_test_)},
+            {"upstream", {record, optimize}}};
+  }
+  Json benchmark_inputs(const StageKeys& k, const Json& model_inputs) const {
+    return {{"benchmark", to_json(cfg_.benchmark)},
+            {"expert", cfg_.drive.expert},
+            {"models", model_inputs},
+            {"upstream", k.optimize}};
+  }
+  Json drive_inputs(const StageKeys& k, const Json& model_inputs,
+                    const BenchmarkResult& benchmark) const {
+    Json latencies = Json::array();  // what the drives use, without the wall-clock figures
+    for (const auto& row : benchmark.latency) latencies.push_back({row.model, row.latency_ms});
+    return {{"drive", to_json(cfg_.drive)},
+            {"seed", cfg_.seed},
+            {"models", model_inputs},
+            {"latency", latencies},
+            {"upstream", k.optimize}};
+  }
+
+  // The study's models: the baseline, the optimized ones, then the users' (copied in here).
+  std::vector<StudyModel> study_models(const DaggerResult& dagger,
+                                       const std::vector<OptimizedModel>& optimized) {
+    std::vector<StudyModel> models = {{"baseline", dagger.model, "baseline", ""}};
+    for (const auto& m : optimized) models.push_back({m.name, m.file, m.recipe, ""});
+    for (const auto& m : import_user_models()) models.push_back(m);
+    return models;
+  }
+  static Json inputs_of(const std::vector<StudyModel>& models) {
+    Json model_inputs = Json::array();
+    for (const auto& m : models) {
+      model_inputs.push_back(m.sha256.empty() ? Json{m.name, m.file}
+                                              : Json{m.name, m.file, m.sha256});
+    }
+    return model_inputs;
   }
 
   std::string rel(const fs::path& p) const { return fs::relative(p, dir_).generic_string(); }
@@ -444,88 +752,119 @@ class StudyRun {
     return result;
   }
 
+  // What every recipe variant starts from: the baseline, the calibration data of the
+  // post-training recipes and the fine-tuning data of the training-time ones (everything the
+  // baseline was trained on), decoded once by the runner when first needed.
+  struct OptimizeContext {
+    fs::path baseline;
+    std::vector<fs::path> calib;
+    std::vector<fs::path> tune_data;
+    std::unique_ptr<train::RecipeRunner> runner;
+  };
+  OptimizeContext optimize_context(const RecordResult& record, const DaggerResult& dagger) const {
+    return {abs(dagger.model), training_data(record, {}), training_data(record, dagger.rounds),
+            nullptr};
+  }
+
+  // The model a variant makes, named before it is made.
+  OptimizedModel planned_model(const RecipeVariant& variant) const {
+    const fs::path out = dir_ / "models" / (variant.name + ".onnx");
+    const fs::path report = dir_ / "models" / (variant.name + ".report.json");
+    return {
+        .name = variant.name, .file = rel(out), .recipe = variant.recipe, .report = rel(report)};
+  }
+
+  // One variant applied to the baseline (its files written); a unit of a shard's work.
+  OptimizedModel optimize_variant(const RecipeVariant& variant, OptimizeContext& ctx) {
+    const std::string& recipe = variant.recipe;
+    log("optimize: " + variant.name + (variant.name == recipe ? "" : " (" + recipe + ")"));
+    OptimizedModel m = planned_model(variant);
+    const fs::path out = abs(m.file);
+    const fs::path report = abs(m.report);
+    if (train::is_training_recipe(recipe)) {
+      const FinetuneSection& f = cfg_.optimize.finetune;
+      const train::TrainingRecipe tr = training_recipe(variant, cfg_.optimize);
+      if (!ctx.runner) {
+        ctx.runner = std::make_unique<train::RecipeRunner>(
+            ctx.baseline,
+            train::FineTuneData{.data = ctx.tune_data,
+                                .validation_fraction = cfg_.train.validation_fraction,
+                                .samples_per_epoch = static_cast<size_t>(f.samples_per_epoch),
+                                .batch_size = f.batch_size,
+                                .learning_rate = f.learning_rate,
+                                .output_weights = cfg_.train.output_weights,
+                                .seed = finetune_seed(),
+                                .threads = cfg_.threads,
+                                .progress = !opt_.quiet});
+      }
+      const train::TrainingRecipeResult r = ctx.runner->run(tr, out);
+      if (!opt_.quiet) std::fprintf(stderr, "%s", train::training_recipe_table(r).c_str());
+      Json deterministic = r.report;
+      deterministic.erase("phase_seconds");
+      write_file_atomic(report, deterministic.dump(2) + "\n");
+      m.fine_tuned = true;
+      m.sparsity = r.report.at("sparsity").get<double>();
+      m.phase_seconds = r.report.at("phase_seconds").get<std::vector<double>>();
+    } else {
+      quant::OptimizeOptions o = post_training_options(variant, cfg_.optimize);
+      o.calib = ctx.calib;
+      o.seed = cfg_.seed;
+      const quant::OptimizeResult r = quant::optimize_model(ctx.baseline, out, o);
+      write_file_atomic(report, r.report.dump(2) + "\n");
+      m.worst_layers =
+          r.report.value("worst_layers", nlohmann::json::array()).get<std::vector<std::string>>();
+    }
+    return m;
+  }
+
   OptimizeResult run_optimize(const RecordResult& record, const DaggerResult& dagger) {
     OptimizeResult result;
-    const fs::path baseline = abs(dagger.model);
-    // Training-time recipes fine-tune on everything the baseline was trained on.
-    const std::vector<fs::path> tune_data = training_data(record, dagger.rounds);
-    std::unique_ptr<train::RecipeRunner> runner;  // decodes the recordings once, when first needed
-    for (const auto& variant : cfg_.optimize.recipes) {
-      const std::string& recipe = variant.recipe;
-      log("optimize: " + variant.name + (variant.name == recipe ? "" : " (" + recipe + ")"));
-      const fs::path out = dir_ / "models" / (variant.name + ".onnx");
-      const fs::path report = dir_ / "models" / (variant.name + ".report.json");
-      OptimizedModel m{
-          .name = variant.name, .file = rel(out), .recipe = recipe, .report = rel(report)};
-      if (train::is_training_recipe(recipe)) {
-        const FinetuneSection& f = cfg_.optimize.finetune;
-        const train::TrainingRecipe tr = training_recipe(variant, cfg_.optimize);
-        if (!runner) {
-          runner = std::make_unique<train::RecipeRunner>(
-              baseline,
-              train::FineTuneData{.data = tune_data,
-                                  .validation_fraction = cfg_.train.validation_fraction,
-                                  .samples_per_epoch = static_cast<size_t>(f.samples_per_epoch),
-                                  .batch_size = f.batch_size,
-                                  .learning_rate = f.learning_rate,
-                                  .output_weights = cfg_.train.output_weights,
-                                  .seed = finetune_seed(),
-                                  .threads = cfg_.threads,
-                                  .progress = !opt_.quiet});
-        }
-        const train::TrainingRecipeResult r = runner->run(tr, out);
-        if (!opt_.quiet) std::fprintf(stderr, "%s", train::training_recipe_table(r).c_str());
-        Json deterministic = r.report;
-        deterministic.erase("phase_seconds");
-        write_file_atomic(report, deterministic.dump(2) + "\n");
-        m.fine_tuned = true;
-        m.sparsity = r.report.at("sparsity").get<double>();
-        m.phase_seconds = r.report.at("phase_seconds").get<std::vector<double>>();
-      } else {
-        quant::OptimizeOptions o = post_training_options(variant, cfg_.optimize);
-        o.calib = training_data(record, {});
-        o.seed = cfg_.seed;
-        const quant::OptimizeResult r = quant::optimize_model(baseline, out, o);
-        write_file_atomic(report, r.report.dump(2) + "\n");
-        m.worst_layers =
-            r.report.value("worst_layers", nlohmann::json::array()).get<std::vector<std::string>>();
-      }
-      result.models.push_back(m);
-    }
+    OptimizeContext ctx = optimize_context(record, dagger);
+    for (const auto& variant : cfg_.optimize.recipes)
+      result.models.push_back(optimize_variant(variant, ctx));
     return result;
+  }
+
+  // The expert's test recordings and the users'.
+  std::vector<fs::path> test_data(const RecordResult& record) const {
+    std::vector<fs::path> test = paths(record.test_recordings);
+    test.insert(test.end(), own_test_.begin(), own_test_.end());
+    return test;
+  }
+
+  // One model offline on the test recordings; a unit of a shard's work.
+  OfflineRow evaluate_one(const StudyModel& m, const std::vector<fs::path>& test) {
+    eval::EvalConfig ec;
+    ec.threads = cfg_.threads;
+    ec.load_threads = cfg_.threads;
+    log("evaluate " + m.name + " on " + std::to_string(test.size()) + " test recordings");
+    const eval::EvalReport r = eval::evaluate_model(dir_ / m.file, test, ec);
+    const eval::EvalMetrics& o = r.overall;
+    OfflineRow row{.model = m.name,
+                   .recipe = m.recipe,
+                   .file = m.file,
+                   .sha256 = sha256_file(dir_ / m.file),
+                   .bytes = r.model_bytes,
+                   .gzip_bytes = r.model_gzip_bytes,
+                   .frames = o.frames,
+                   .mse = o.mse,
+                   .mae = o.mae,
+                   .mse_v = o.mse_v,
+                   .mse_w = o.mse_w,
+                   .mae_v_mps = o.mae_v,
+                   .mae_w_radps = o.mae_w,
+                   .seconds = r.seconds,
+                   .images_per_s = r.images_per_s};
+    for (const auto& p : r.per_recording) {
+      row.per_recording.push_back({.recording = p.recording, .mse = p.mse, .mae_w = p.mae_w});
+    }
+    return row;
   }
 
   EvaluateResult run_evaluate(const RecordResult& record, const std::vector<StudyModel>& models) {
     EvaluateResult result;
-    std::vector<fs::path> test = paths(record.test_recordings);
-    test.insert(test.end(), own_test_.begin(), own_test_.end());
-    eval::EvalConfig ec;
-    ec.threads = cfg_.threads;
-    ec.load_threads = cfg_.threads;
-    for (const auto& m : models) {
-      log("evaluate " + m.name + " on " + std::to_string(test.size()) + " test recordings");
-      const eval::EvalReport r = eval::evaluate_model(dir_ / m.file, test, ec);
-      const eval::EvalMetrics& o = r.overall;
-      OfflineRow row{.model = m.name,
-                     .recipe = m.recipe,
-                     .file = m.file,
-                     .sha256 = sha256_file(dir_ / m.file),
-                     .bytes = r.model_bytes,
-                     .gzip_bytes = r.model_gzip_bytes,
-                     .frames = o.frames,
-                     .mse = o.mse,
-                     .mae = o.mae,
-                     .mse_v = o.mse_v,
-                     .mse_w = o.mse_w,
-                     .mae_v_mps = o.mae_v,
-                     .mae_w_radps = o.mae_w,
-                     .seconds = r.seconds,
-                     .images_per_s = r.images_per_s};
-      for (const auto& p : r.per_recording) {
-        row.per_recording.push_back({.recording = p.recording, .mse = p.mse, .mae_w = p.mae_w});
-      }
-      result.offline.push_back(row);
-    }
+    const std::vector<fs::path> test = test_data(record);
+    for (const auto& m : models) result.offline.push_back(evaluate_one(m, test));
     return result;
   }
 
@@ -549,57 +888,71 @@ class StudyRun {
                       std::to_string(cfg_.benchmark.latency_quantum_ms));
   }
 
-  BenchmarkResult run_benchmark(const std::vector<StudyModel>& models) {
-    const fs::path memo_path = dir_ / "latency.json";
-    Json memo = Json::object();
+  fs::path latency_memo_path() const { return dir_ / "latency.json"; }
+  Json read_latency_memo() const {
     try {
-      if (fs::exists(memo_path)) memo = Json::parse(read_file(memo_path));
+      if (fs::exists(latency_memo_path())) return Json::parse(read_file(latency_memo_path()));
     } catch (const std::exception&) {
-      memo = Json::object();  // damaged: measure again
+      // damaged: measure again
     }
-    BenchmarkResult result;
-    auto benchmark = [&](const std::string& name, const fs::path& file, sim::Brain& brain) {
-      LatencyRow row = latency_row(name, brain);
-      const std::string key = latency_key(name, file);
-      if (memo.contains(key) && memo[key].is_number()) {
-        row.latency_ms = memo[key].get<double>();
-      } else {
-        memo[key] = row.latency_ms;
-      }
-      result.latency.push_back(row);
-    };
-    if (cfg_.drive.expert) {
-      log("benchmark expert");
+    return Json::object();
+  }
+  // The latency the drives use: the one kept for the same model on the same code, else this
+  // measurement's (which is then kept).
+  void use_latency_memo(LatencyRow& row, const fs::path& file, Json& memo) const {
+    const std::string key = latency_key(row.model, file);
+    if (memo.contains(key) && memo[key].is_number()) {
+      row.latency_ms = memo[key].get<double>();
+    } else {
+      memo[key] = row.latency_ms;
+    }
+  }
+
+  // The brains the benchmark times and the drive stage drives: the expert (when it drives),
+  // then every model.
+  std::vector<Driver> drivers(const std::vector<StudyModel>& models) const {
+    std::vector<Driver> out;
+    if (cfg_.drive.expert) out.push_back({"expert", {}});
+    for (const auto& m : models) out.push_back({m.name, dir_ / m.file});
+    return out;
+  }
+
+  // One brain timed, without the memo; a unit of a shard's work.
+  LatencyRow measure(const Driver& d) const {
+    log("benchmark " + d.name);
+    if (d.file.empty()) {
       brain::ExplicitBrain expert;
-      benchmark("expert", {}, expert);
+      return latency_row(d.name, expert);
     }
-    for (const auto& m : models) {
-      log("benchmark " + m.name);
-      brain::NeuralBrainOptions o;
-      o.threads = cfg_.benchmark.threads;
-      brain::NeuralBrain brain(dir_ / m.file, o);
-      benchmark(m.name, dir_ / m.file, brain);
+    brain::NeuralBrainOptions o;
+    o.threads = cfg_.benchmark.threads;
+    brain::NeuralBrain brain(d.file, o);
+    return latency_row(d.name, brain);
+  }
+
+  BenchmarkResult run_benchmark(const std::vector<StudyModel>& models) {
+    Json memo = read_latency_memo();
+    BenchmarkResult result;
+    for (const Driver& d : drivers(models)) {
+      LatencyRow row = measure(d);
+      use_latency_memo(row, d.file, memo);
+      result.latency.push_back(row);
     }
-    write_file_atomic(memo_path, memo.dump(2) + "\n");
+    write_file_atomic(latency_memo_path(), memo.dump(2) + "\n");
     return result;
   }
 
-  DriveResult run_drive(const std::vector<StudyModel>& models, const BenchmarkResult& benchmark) {
-    struct Driver {
-      std::string name;
-      fs::path file;
-    };
-    std::vector<Driver> drivers;
-    if (cfg_.drive.expert) drivers.push_back({"expert", {}});
-    for (const auto& m : models) drivers.push_back({m.name, dir_ / m.file});
-
+  // Every closed-loop run of the drive stage, in its order: model, slowdown, circuit, direction,
+  // repetition.
+  std::vector<DriveJob> drive_jobs(const std::vector<StudyModel>& models,
+                                   const BenchmarkResult& benchmark) const {
     const auto& perturb = cfg_.drive.perturb;
     auto perturbs = [&](const char* kind) {
       return std::find(perturb.begin(), perturb.end(), kind) != perturb.end();
     };
     if (cfg_.drive.trajectories) fs::create_directories(dir_ / "drives");
     std::vector<DriveJob> jobs;
-    for (const auto& d : drivers) {
+    for (const auto& d : drivers(models)) {
       double latency_ms = 0.0;
       for (const auto& row : benchmark.latency) {
         if (row.model == d.name) latency_ms = row.latency_ms;
@@ -643,19 +996,25 @@ class StudyRun {
         }
       }
     }
-    const std::vector<DriveOutcome> outcomes = run_drives(jobs, cfg_.drive.jobs, !opt_.quiet);
+    return jobs;
+  }
+
+  DriveRun drive_run(const DriveOutcome& o) const {
+    return {.model = o.job.model,
+            .slowdown = o.job.slowdown,
+            .circuit = o.job.circuit,
+            .direction = o.job.direction,
+            .repetition = o.job.repetition,
+            .trajectory = o.job.trajectory.empty() ? std::string() : rel(o.job.trajectory),
+            .metrics = sim::to_json(o.metrics),
+            .wall_clock = sim::to_json(o.timing)};
+  }
+
+  DriveResult run_drive(const std::vector<StudyModel>& models, const BenchmarkResult& benchmark) {
+    const std::vector<DriveOutcome> outcomes =
+        run_drives(drive_jobs(models, benchmark), cfg_.drive.jobs, !opt_.quiet);
     DriveResult result;
-    for (const auto& o : outcomes) {
-      result.runs.push_back(
-          {.model = o.job.model,
-           .slowdown = o.job.slowdown,
-           .circuit = o.job.circuit,
-           .direction = o.job.direction,
-           .repetition = o.job.repetition,
-           .trajectory = o.job.trajectory.empty() ? std::string() : rel(o.job.trajectory),
-           .metrics = sim::to_json(o.metrics),
-           .wall_clock = sim::to_json(o.timing)});
-    }
+    for (const auto& o : outcomes) result.runs.push_back(drive_run(o));
     return result;
   }
 
@@ -671,6 +1030,16 @@ class StudyRun {
 }  // namespace
 
 StudyResult run_study(const StudyConfig& config, const StudyOptions& options) {
+  if (options.prepare && options.shard.sharded())
+    throw InputError("--prepare and --shard: give one; --prepare runs the shared stages only");
+  if (!options.from.empty() && (options.prepare || options.shard.sharded())) {
+    throw InputError("--from " + options.from + " with " +
+                     (options.prepare ? std::string("--prepare") : "--shard") +
+                     ": shards share their stages and units, so none may force them; run the "
+                     "study unsharded with --from, or remove " +
+                     (config.runs_dir / config.name / "shards" / "units").string() +
+                     " to redo the sharded stages");
+  }
   StudyRun run(config, options);
   return run.run();
 }

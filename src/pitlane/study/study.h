@@ -22,6 +22,11 @@
 // (InputError otherwise). Deterministic timing makes the
 // closed-loop results reproducible to the byte; wall-clock figures sit under "wall_clock" keys.
 //
+// On a cluster the study runs as shards (shards.h): `prepare` computes the shared stages
+// (record, train, dagger) and returns; `shard` I/N does its share of the rest and writes its
+// manifest (RUN/shards/I-of-N.json) instead of results.json; merge_shards (merge.h) writes the
+// results.
+//
 //   StudyResult r = run_study(load_study_config("configs/quick.yaml"), {});
 //   std::cout << r.tables;
 #pragma once
@@ -32,17 +37,20 @@
 #include <nlohmann/json.hpp>
 
 #include "pitlane/study/config.h"
+#include "pitlane/study/shards.h"
 
 namespace pitlane::study {
 
 struct StudyOptions {
-  std::string from;    // force this stage and the ones after it ("" = reuse what is cached)
-  bool quiet = false;  // no progress bars
+  std::string from;      // force this stage and the ones after it ("" = reuse what is cached)
+  bool quiet = false;    // no progress bars
+  ShardSpec shard;       // count > 0: run this shard's share only (shards.h)
+  bool prepare = false;  // run only the stages the shards share (record, train, dagger)
 };
 
 struct StudyResult {
   std::filesystem::path run_dir;    // RUNS_DIR/NAME
-  nlohmann::ordered_json results;   // what results.json holds
+  nlohmann::ordered_json results;   // what results.json holds (a shard: its manifest)
   std::string tables;               // the terminal tables
   std::vector<std::string> reused;  // stages taken from the cache
 };
