@@ -16,7 +16,7 @@
 # src/pitlane/FOLDER for each library folder, and circuits/ (the built-in circuits compiled into
 # pitlane_track).
 set(PITLANE_CODE_HASH_FOLDERS
-    core track sim data onnx runtime brain record quant train eval study circuits)
+    core track sim data onnx runtime brain record drive quant autotune train eval study circuits)
 
 # VAR = the absolute paths of FOLDER's hashed files: the C++ sources and CMakeLists.txt of
 # src/pitlane/FOLDER (at any depth), or circuits/*.csv (what embed_circuits.cmake embeds).

@@ -101,7 +101,6 @@ TEST_F(OptimizeCli, BadInputIsOneLineExitTwoNothingWritten) {
   }
 }
 
-
 // The auto recipe end to end on a small drive set: a model, its decision log (JSON and Markdown)
 // and the per-layer report are written, the log accounts for every layer and every lap driven,
 // and the model says it was chosen by the search.
@@ -109,9 +108,9 @@ TEST_F(OptimizeCli, AutoRecipeWritesModelDecisionLogAndReport) {
   const std::string drive_set =
       " --circuits simple_circuit --directions cw --repetitions 2 --timeout 2 "
       "--sensitivity-episodes 1 --bench-runs 5 --jobs 2 --calib-images 8";
-  const CommandResult r = run_pitlane_merged("optimize --model " + model + " --recipe auto --out " +
-                                             path("auto.onnx") + " --calib " + rec +
-                                             " --report " + path("auto.report.json") + drive_set);
+  const CommandResult r =
+      run_pitlane_merged("optimize --model " + model + " --recipe auto --out " + path("auto.onnx") +
+                         " --calib " + rec + " --report " + path("auto.report.json") + drive_set);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   ASSERT_TRUE(fs::exists(path("auto.onnx")));
   ASSERT_TRUE(fs::exists(path("auto.auto.md")));
@@ -128,9 +127,9 @@ TEST_F(OptimizeCli, AutoRecipeWritesModelDecisionLogAndReport) {
   EXPECT_NE(bytes.find("\"recipe\":\"auto\""), std::string::npos);
 
   // A budget below what the search needs is refused before any drive, nothing written.
-  const CommandResult small = run_pitlane_merged("optimize --model " + model +
-                                                 " --recipe auto --out " + path("o.onnx") +
-                                                 " --calib " + rec + drive_set + " --budget-laps 3");
+  const CommandResult small =
+      run_pitlane_merged("optimize --model " + model + " --recipe auto --out " + path("o.onnx") +
+                         " --calib " + rec + drive_set + " --budget-laps 3");
   EXPECT_EQ(small.exit_code, 2) << small.out;
   EXPECT_EQ(lines(small.out), 1u) << small.out;
   EXPECT_NE(small.out.find("--budget-laps 3"), std::string::npos) << small.out;

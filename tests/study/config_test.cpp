@@ -194,6 +194,13 @@ TEST(StudyConfig, RecipeVariantsOverrideTheRecipesParameters) {
   const nlohmann::ordered_json j = to_json(c.optimize)["recipes"];
   EXPECT_EQ(j[0], "int8");
   EXPECT_EQ(j[2].dump(), R"({"recipe":"prune","name":"prune-50","sparsity":0.5})");
+  // The auto recipe calibrates as int8 does, and takes nothing a training recipe has.
+  EXPECT_EQ(error_of("optimize:\n  recipes: [auto, {recipe: auto, name: auto-entropy, "
+                     "calib_method: entropy}]\n"),
+            "");
+  EXPECT_NE(error_of("optimize:\n  recipes: [{recipe: auto, sparsity: 0.5}]\n")
+                .find("sparsity does not apply to recipe 'auto'"),
+            std::string::npos);
   // A variant's name is what slowdown_models names.
   EXPECT_EQ(error_of("optimize:\n  recipes: [{recipe: prune, name: p9, sparsity: 0.9}]\n"
                      "drive:\n  slowdown_models: [p9]\n"),

@@ -302,5 +302,33 @@ TEST(StudyCli, UsersOwnModelsRecordingsAndRecipeVariantsJoinTheStudy) {
   EXPECT_EQ(reused_stages(again.err), (std::vector<std::string>{"record"})) << again.err;
 }
 
+TEST(StudyCli, AutoRecipeSearchesOnTheStudysDriveSet) {
+  // The auto recipe as a study recipe: searched on the study's own drives (one circuit, one
+  // direction, one repetition here), its decision log beside the model, the model driven and
+  // evaluated like every other.
+  pitlane::testing::TempDir tmp("study-auto");
+  const std::string err = (tmp.path() / "err.txt").string();
+  const auto yaml = tmp.path() / "auto.yaml";
+  std::string config = tiny_config("", "  recipes: [auto]\n  calib_images: 10\n", "", "") +
+                       "runs_dir: " + (tmp.path() / "runs").string() + "\n";
+  config.replace(config.find("  rounds: 2\n"), 12, "  rounds: 0\n");
+  config.replace(config.find("perturbed_frames: 0"), 19, "perturbed_frames: 60");
+  write_file_atomic(yaml, config);
+  const auto r = run_pitlane("study " + yaml.string() + " --no-report", err);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto run_dir = tmp.path() / "runs" / "tiny";
+  const Json a = read_json(run_dir / "results.json");
+  ASSERT_EQ(a["offline"].size(), 2u);
+  EXPECT_EQ(a["offline"][1]["model"], "auto");
+  EXPECT_EQ(a["offline"][1]["recipe"], "auto");
+  const Json log = read_json(run_dir / "models" / "auto.auto.json");
+  EXPECT_EQ(log["sensitivity"]["layers"].size(), 10u);
+  EXPECT_FALSE(log["steps"].empty());
+  EXPECT_TRUE(std::filesystem::exists(run_dir / "models" / "auto.auto.md"));
+  bool drove = false;
+  for (const auto& run : a["closed_loop"]) drove |= run["model"] == "auto";
+  EXPECT_TRUE(drove);
+}
+
 }  // namespace
 }  // namespace pitlane::study

@@ -250,6 +250,7 @@ void check_recipe(const std::string& r) {
   }
   auto names = quant::recipe_names();
   for (const auto& n : train::training_recipe_names()) names.push_back(n);
+  names.emplace_back("auto");  // autotune.h: int8 and fp32 layers chosen by the driving score
   if (std::find(names.begin(), names.end(), r) == names.end()) {
     std::string list;
     for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
@@ -356,7 +357,7 @@ struct RecipeKnobs {
 RecipeKnobs knobs_of(const std::string& recipe) {
   if (!train::is_training_recipe(recipe)) {
     // Of the post-training recipes, the static int8 ones calibrate on recordings.
-    const bool calibrated = recipe == "int8" || recipe == "int8-only";
+    const bool calibrated = recipe == "int8" || recipe == "int8-only" || recipe == "auto";
     return {.calib_method = calibrated, .calib_images = calibrated};
   }
   const train::TrainingRecipe r = train::default_training_recipe(recipe);

@@ -111,6 +111,8 @@ std::vector<int> plan_owners(const std::vector<double>& costs, int count) {
 }
 
 double recipe_cost(const RecipeVariant& variant, const OptimizeSection& optimize) {
+  // The auto recipe drives its candidates (about a hundred laps): as long as a training recipe.
+  if (variant.recipe == "auto") return 10.0;
   if (!train::is_training_recipe(variant.recipe)) return 0.1;
   const train::TrainingRecipe r = training_recipe(variant, optimize);
   return r.prune_epochs + r.cluster_epochs + r.qat_epochs * r.qat_data_fraction + 0.1;

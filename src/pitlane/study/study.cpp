@@ -6,6 +6,7 @@
 #include <functional>
 #include <sstream>
 
+#include "pitlane/autotune/autotune.h"
 #include "pitlane/brain/explicit_brain.h"
 #include "pitlane/brain/neural_brain.h"
 #include "pitlane/core/error.h"
@@ -497,7 +498,20 @@ class StudyRun {
 
   // What the keys of the later stages hash (the same for a shard as for an unsharded run).
   Json optimize_inputs(const StageKeys& k) const {
-    return {{"optimize", to_json(cfg_.optimize)}, {"seed", cfg_.seed}, {"upstream", k.dagger}};
+    Json inputs = {
+        {"optimize", to_json(cfg_.optimize)}, {"seed", cfg_.seed}, {"upstream", k.dagger}};
+    // The auto recipe drives: its models depend on the drive set and the code that drives too.
+    const auto& recipes = cfg_.optimize.recipes;
+    if (std::any_of(recipes.begin(), recipes.end(),
+                    [](const RecipeVariant& v) { return v.recipe == "auto"; })) {
+      const CodeHashes& code = built_code_hashes();
+      Json driving = {{"drive", to_json(cfg_.drive)},
+                      {"benchmark_threads", cfg_.benchmark.threads}};
+      for (const char* folder : {"track", "sim", "brain", "drive", "autotune", "circuits"})
+        driving[folder] = code.at(folder);
+      inputs["auto"] = driving;
+    }
+    return inputs;
   }
   Json evaluate_inputs(const StageKeys& k, const Json& model_inputs) const {
     const std::string& record = k.record;
@@ -805,6 +819,8 @@ class StudyRun {
       m.fine_tuned = true;
       m.sparsity = r.report.at("sparsity").get<double>();
       m.phase_seconds = r.report.at("phase_seconds").get<std::vector<double>>();
+    } else if (recipe == "auto") {
+      m.worst_layers = autotune_variant(variant, ctx, out, report);
     } else {
       quant::OptimizeOptions o = post_training_options(variant, cfg_.optimize);
       o.calib = ctx.calib;
@@ -815,6 +831,37 @@ class StudyRun {
           r.report.value("worst_layers", nlohmann::json::array()).get<std::vector<std::string>>();
     }
     return m;
+  }
+
+  // The auto recipe (autotune.h) on the study's own drive set: its circuits, directions,
+  // repetitions, laps and timeout, seeded as its drives are; every candidate at one fixed latency
+  // (drive.timing when it is fixed:MS, else autotune's default), so the search is reproducible.
+  // The decision log goes beside the model (NAME.auto.json and .md). Returns the report's worst
+  // layers.
+  std::vector<std::string> autotune_variant(const RecipeVariant& variant,
+                                            const OptimizeContext& ctx, const fs::path& out,
+                                            const fs::path& report) const {
+    autotune::AutotuneOptions o;
+    o.quant = post_training_options(variant, cfg_.optimize);
+    o.quant.calib = ctx.calib;
+    o.quant.seed = cfg_.seed;
+    o.circuits = cfg_.drive.circuits;
+    o.directions = cfg_.drive.directions;
+    o.repetitions = cfg_.drive.repetitions;
+    o.laps = cfg_.drive.laps;
+    o.timeout_s = cfg_.drive.timeout_s;
+    o.threads = cfg_.benchmark.threads;
+    o.jobs = cfg_.drive.jobs;
+    o.progress = !opt_.quiet;
+    if (cfg_.drive.timing.rfind("fixed:", 0) == 0)
+      o.timing = sim::TimingModel::parse(cfg_.drive.timing);
+    const autotune::AutotuneResult r = autotune::autotune_model(ctx.baseline, out, o);
+    write_file_atomic(report, r.report.dump(2) + "\n");
+    const fs::path log = out.parent_path() / (variant.name + ".auto");
+    write_file_atomic(fs::path(log).concat(".json"), r.log.dump(2) + "\n");
+    write_file_atomic(fs::path(log).concat(".md"), autotune::decision_table(r.log, true));
+    if (!opt_.quiet) std::fprintf(stderr, "%s", autotune::decision_table(r.log).c_str());
+    return r.report.value("worst_layers", nlohmann::json::array()).get<std::vector<std::string>>();
   }
 
   OptimizeResult run_optimize(const RecordResult& record, const DaggerResult& dagger) {
