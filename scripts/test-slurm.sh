@@ -22,7 +22,12 @@ fail() { echo "test-slurm: $*" >&2; exit 1; }
 for tool in munged slurmctld slurmd sbatch squeue scontrol node; do
   command -v "$tool" >/dev/null || fail "$tool not found: run scripts/install-deps.sh"
 done
-[ "$(id -u)" -eq 0 ] || fail "slurmd runs jobs as their user and must start as root: run as root"
+# slurmd starts jobs as their user and must run as root: as another user, run the whole test
+# through sudo when it needs no password (as scripts/install-deps.sh does for apt).
+if [ "$(id -u)" -ne 0 ]; then
+  sudo -n true 2>/dev/null || fail "slurmd must start as root: run as root or with passwordless sudo"
+  exec sudo -n "$0" "$build" "$shards"
+fi
 
 work="$(mktemp -d /tmp/pitlane-slurm.XXXXXX)"
 chmod 755 "$work"
