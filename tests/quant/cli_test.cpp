@@ -56,8 +56,6 @@ TEST_F(OptimizeCli, Int8WritesModelReportAndTable) {
 // pitlane eval reads an int8-only model (uint8 pixels in, int8 out de-quantized with its
 // metadata) and scores it like its float parent.
 TEST_F(OptimizeCli, EvalDequantizesInt8OnlyModels) {
-  if (run_pitlane_merged("eval --help").exit_code != 0)
-    GTEST_SKIP() << "pitlane built without eval";
   ASSERT_EQ(run_pitlane_merged("optimize --model " + model + " --recipe int8-only --out " +
                                path("u8.onnx") + " --calib " + rec)
                 .exit_code,

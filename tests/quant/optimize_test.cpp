@@ -45,7 +45,8 @@ struct Fixture {
 class Recipes : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Recipes, WritesACheckedModelThatOrtAndPitlaneAgreeOn) {
-  if (!runtime::testing::have_ort()) GTEST_SKIP() << "node or tools/interop/node_modules missing";
+  if (!runtime::testing::have_ort())
+    FAIL() << "node or tools/interop/node_modules missing: run scripts/install-deps.sh";
   const std::string recipe = GetParam();
   Fixture f;
   const fs::path out = f.dir.path() / (recipe + ".onnx");
@@ -115,7 +116,8 @@ INSTANTIATE_TEST_SUITE_P(AllRecipes, Recipes,
 // Same padding: the input BatchNormalization cannot fold into the padded first convolution, so
 // it stays a float node (int8-only: after the DequantizeLinear of the pixels).
 TEST(Optimize, SamePaddingKeepsTheInputNormalizationInFloat) {
-  if (!runtime::testing::have_ort()) GTEST_SKIP() << "node or tools/interop/node_modules missing";
+  if (!runtime::testing::have_ort())
+    FAIL() << "node or tools/interop/node_modules missing: run scripts/install-deps.sh";
   Fixture f(Padding::same);
   for (const std::string recipe : {"int8", "int8-only"}) {
     const fs::path out = f.dir.path() / (recipe + ".onnx");

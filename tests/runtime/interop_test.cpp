@@ -34,7 +34,8 @@ struct Case {
 class OrtInterop : public ::testing::TestWithParam<Case> {};
 
 TEST_P(OrtInterop, BackendsMatchOnnxRuntime) {
-  if (!have_ort()) GTEST_SKIP() << "node or tools/interop/node_modules missing";
+  if (!have_ort())
+    FAIL() << "node or tools/interop/node_modules missing: run scripts/install-deps.sh";
   const Case c = GetParam();
   const fs::path dir = fs::temp_directory_path() / ("pitlane_interop_" + std::string(c.name) + "_" +
                                                     std::to_string(::getpid()));
@@ -92,7 +93,8 @@ std::string float16_model(const std::string& float_bytes) {
 }
 
 TEST(OrtInteropFloat16, ConverterStyleFloat16ModelMatchesToHalfPrecision) {
-  if (!have_ort()) GTEST_SKIP() << "node or tools/interop/node_modules missing";
+  if (!have_ort())
+    FAIL() << "node or tools/interop/node_modules missing: run scripts/install-deps.sh";
   for (Exporter exporter : {Exporter::pitlane, Exporter::torch}) {
     const fs::path dir = fs::temp_directory_path() /
                          ("pitlane_interop_fp16_" + std::to_string(static_cast<int>(exporter)) +

@@ -54,7 +54,8 @@ struct Input {
 // (absolute). Returns the largest difference seen per backend for further checks.
 void expect_matches_ort(const std::string& name, const std::string& bytes,
                         const std::vector<Input>& inputs, float tolerance) {
-  if (!have_ort()) GTEST_SKIP() << "node or tools/interop/node_modules missing";
+  if (!have_ort())
+    FAIL() << "node or tools/interop/node_modules missing: run scripts/install-deps.sh";
   OrtOracle ort(name);
   std::map<std::string, NpyData> feeds;
   for (const auto& in : inputs) feeds[in.name] = NpyData{in.shape, in.data, in.descr};

@@ -20,7 +20,8 @@ namespace fs = std::filesystem;
 namespace pitlane::train {
 namespace {
 
-void write_npy(const fs::path& path, const std::vector<float>& data, std::vector<int64_t> shape) {
+void write_npy(const fs::path& path, const std::vector<float>& data,
+               const std::vector<int64_t>& shape) {
   std::string dims;
   for (int64_t d : shape) dims += std::to_string(d) + ", ";
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
@@ -85,7 +86,7 @@ TEST_P(OnnxInterop, OnnxRuntimeAndEvalExecutorMatchLibtorch) {
   // ONNX Runtime through tools/interop/ort_run.js.
   const fs::path interop = fs::path(PITLANE_SOURCE_DIR) / "tools" / "interop";
   if (!fs::exists(interop / "node_modules" / "onnxruntime-node")) {
-    GTEST_SKIP() << "onnxruntime-node not installed: run scripts/install-deps.sh";
+    FAIL() << "onnxruntime-node not installed: run scripts/install-deps.sh";
   }
   write_npy(tmp.path() / "x.npy", x, {n, 3, 66, 200});
   const std::string cmd = "node " + (interop / "ort_run.js").string() + " " + model.string() + " " +

@@ -127,7 +127,8 @@ TEST_P(TrainingRecipes, WriteCheckedModelsThatKeepTheirPromises) {
     EXPECT_EQ(checked, 10);
   }
 
-  if (!runtime::testing::have_ort()) GTEST_SKIP() << "node or tools/interop/node_modules missing";
+  if (!runtime::testing::have_ort())
+    FAIL() << "node or tools/interop/node_modules missing: run scripts/install-deps.sh";
   const testing::Outputs y = testing::run_everywhere(out, f.rec, false);
   if (int8) {
     EXPECT_EQ(testing::max_diff(y.reference, y.onednn), 0.0f);  // integer kernels are exact
