@@ -17,8 +17,6 @@
 #include "pitlane/track/circuit.h"
 
 namespace pitlane::drive {
-namespace {
-
 std::unique_ptr<sim::Brain> make_brain(const DriveJob& job) {
   if (job.file.empty()) return std::make_unique<brain::ExplicitBrain>();
   brain::NeuralBrainOptions options;
@@ -27,10 +25,7 @@ std::unique_ptr<sim::Brain> make_brain(const DriveJob& job) {
   return std::make_unique<brain::NeuralBrain>(job.file, options);
 }
 
-DriveOutcome drive_one(const DriveJob& job) {
-  const track::Circuit circuit =
-      track::load_circuit(job.circuit, track::parse_direction(job.direction));
-  const std::unique_ptr<sim::Brain> brain = make_brain(job);
+sim::EpisodeConfig episode_config(const DriveJob& job) {
   sim::EpisodeConfig config;
   config.laps = job.laps;
   config.seed = job.seed;
@@ -40,8 +35,17 @@ DriveOutcome drive_one(const DriveJob& job) {
   config.weather = job.weather;
   config.timeout_s = job.timeout_s;
   config.record_trajectory = !job.trajectory.empty();
+  return config;
+}
+
+namespace {
+
+DriveOutcome drive_one(const DriveJob& job) {
+  const track::Circuit circuit =
+      track::load_circuit(job.circuit, track::parse_direction(job.direction));
+  const std::unique_ptr<sim::Brain> brain = make_brain(job);
   sim::Renderer renderer(circuit);
-  const sim::EpisodeResult r = sim::run_episode(circuit, renderer, *brain, config);
+  const sim::EpisodeResult r = sim::run_episode(circuit, renderer, *brain, episode_config(job));
   if (!job.trajectory.empty()) sim::write_trajectory(job.trajectory, r.trajectory);
   DriveOutcome out{job, r.metrics, r.timing};
   out.metrics.brain = job.model;
@@ -50,8 +54,9 @@ DriveOutcome drive_one(const DriveJob& job) {
 
 }  // namespace
 
-std::vector<DriveOutcome> run_drives(const std::vector<DriveJob>& jobs, int parallel,
-                                     bool progress) {
+std::vector<DriveOutcome> run_drives(
+    const std::vector<DriveJob>& jobs, int parallel, bool progress,
+    const std::function<void(size_t, const DriveOutcome&)>& on_done) {
   std::vector<DriveOutcome> outcomes(jobs.size());
   std::atomic<size_t> next{0};
   std::mutex mutex;  // guards the bar, `done` and `failure`
@@ -69,6 +74,7 @@ std::vector<DriveOutcome> run_drives(const std::vector<DriveJob>& jobs, int para
       }
       try {
         outcomes[i] = drive_one(jobs[i]);
+        if (on_done) on_done(i, outcomes[i]);
       } catch (...) {
         std::lock_guard lock(mutex);
         if (!failure) failure = std::current_exception();

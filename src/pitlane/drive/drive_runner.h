@@ -13,10 +13,15 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "pitlane/runtime/model.h"
+#include "pitlane/sim/brain.h"
+#include "pitlane/sim/episode.h"
 #include "pitlane/sim/metrics.h"
 #include "pitlane/sim/timing.h"
 
@@ -30,6 +35,8 @@ struct DriveJob {
   sim::TimingModel timing;       // what the brain's latency is in simulated time
   std::string circuit;           // built-in name, generated:SEED or CSV path
   std::string direction = "cw";  // "cw" | "ccw"
+  int repetition = 0;            // for the results; the seed below is what varies the episode
+  double slowdown = 1.0;         // for the results: the emulated device's factor (in `timing`)
   uint64_t seed = 0;             // the episode's seed: the same for every model (paired runs)
   bool perturb_start = false;    // a seeded off-centre, mis-headed start anywhere on the circuit
   bool perturb_style = false;    // seeded lighting, colour, camera noise and sometimes fog
@@ -45,10 +52,19 @@ struct DriveOutcome {
   sim::RunTiming timing;    // wall clock
 };
 
+// The brain a job drives with (the expert when it has no file) and the episode it drives, as
+// run_drives sets them up: for whoever runs the same episode again (the report re-drives and
+// films study runs this way, and must meet exactly the episode the study drove).
+std::unique_ptr<sim::Brain> make_brain(const DriveJob& job);
+sim::EpisodeConfig episode_config(const DriveJob& job);
+
 // Runs every job, `parallel` at a time, with a progress bar on stderr when `progress`. The
 // first failure (a model that cannot load: InputError) is rethrown after the running drives
-// finish.
-std::vector<DriveOutcome> run_drives(const std::vector<DriveJob>& jobs, int parallel,
-                                     bool progress);
+// finish. `on_done(i, outcome)`, when given, is called on the worker thread as soon as job i
+// finishes (a study shard stores each drive then, so that a killed shard keeps the drives it
+// finished); an exception from it counts as that job's failure.
+std::vector<DriveOutcome> run_drives(
+    const std::vector<DriveJob>& jobs, int parallel, bool progress,
+    const std::function<void(size_t, const DriveOutcome&)>& on_done = {});
 
 }  // namespace pitlane::drive

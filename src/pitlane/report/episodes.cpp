@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <memory>
 
-#include "pitlane/brain/explicit_brain.h"
-#include "pitlane/brain/neural_brain.h"
 #include "pitlane/core/error.h"
+#include "pitlane/drive/drive_runner.h"
 #include "pitlane/sim/renderer.h"
 #include "pitlane/track/circuit.h"
 
@@ -82,21 +81,21 @@ EpisodeSpec episode_spec(const fs::path& run_dir, const Json& results, const Jso
 Replay replay(const EpisodeSpec& spec, sim::EpisodeObserver* observer) {
   const track::Circuit circuit =
       track::load_circuit(spec.circuit, track::parse_direction(spec.direction));
-  std::unique_ptr<sim::Brain> brain;
-  if (spec.file.empty()) {
-    brain = std::make_unique<brain::ExplicitBrain>();
-  } else {
-    brain = std::make_unique<brain::NeuralBrain>(spec.file, brain::NeuralBrainOptions{});
-  }
-  // As the study's drive_one (study/closed_loop.cpp) configures a drive.
-  sim::EpisodeConfig config;
-  config.laps = spec.laps;
-  config.seed = spec.seed;
-  config.timing = spec.timing;
-  config.random_start = spec.perturb_start;
-  config.randomize_style = spec.perturb_style;
-  config.weather = spec.weather;
-  config.timeout_s = spec.timeout_s;
+  // The study's drive, set up as drive/ set it up when the study drove it.
+  drive::DriveJob job;
+  job.model = spec.model;
+  job.file = spec.file;
+  job.timing = spec.timing;
+  job.circuit = spec.circuit;
+  job.direction = spec.direction;
+  job.seed = spec.seed;
+  job.perturb_start = spec.perturb_start;
+  job.perturb_style = spec.perturb_style;
+  job.weather = spec.weather;
+  job.laps = spec.laps;
+  job.timeout_s = spec.timeout_s;
+  const std::unique_ptr<sim::Brain> brain = drive::make_brain(job);
+  sim::EpisodeConfig config = drive::episode_config(job);
   config.record_trajectory = true;
   sim::Renderer renderer(circuit);
   Replay out;

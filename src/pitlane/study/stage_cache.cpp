@@ -42,7 +42,8 @@ const std::vector<std::string>& stage_code_folders(const std::string& stage) {
       {"evaluate", {"core", "data", "onnx", "runtime", "eval", "study"}},
       {"benchmark",
        {"core", "track", "sim", "data", "onnx", "runtime", "brain", "study", "circuits"}},
-      {"drive", {"core", "track", "sim", "data", "onnx", "runtime", "brain", "study", "circuits"}},
+      {"drive",
+       {"core", "track", "sim", "data", "onnx", "runtime", "brain", "drive", "study", "circuits"}},
   };
   const auto it = folders.find(stage);
   if (it == folders.end()) throw std::invalid_argument("stage '" + stage + "' has no cache key");

@@ -34,7 +34,8 @@
 //   evaluate   core data onnx runtime eval study
 //   benchmark  core track sim data onnx runtime brain study circuits
 //              (the brains timed on frames rendered along simple_circuit)
-//   drive      core track sim data onnx runtime brain study circuits
+//   drive      core track sim data onnx runtime brain drive study circuits
+//              (the episodes run by drive/'s runner)
 //
 // `study` is in every list: the stages' own code is study.cpp. The compiler, its flags and the
 // libraries pitlane links (oneDNN, libtorch, OpenCV) are not hashed; the version string in the
