@@ -39,13 +39,17 @@ void print_result(const report::ReportResult& r) {
   }
 }
 
+// Every page names the binary that wrote it; progress lines unless --quiet.
+report::ReportOptions with_version(report::ReportOptions options, bool quiet) {
+  options.code_version = version_text();
+  options.progress = !quiet;
+  return options;
+}
+
 }  // namespace
 
 void write_run_report(const fs::path& run_dir, bool quiet) {
-  report::ReportOptions options;
-  options.code_version = version_text();
-  options.progress = !quiet;
-  print_result(report::write_report(run_dir, options));
+  print_result(report::write_report(run_dir, with_version({}, quiet)));
 }
 
 void add_report_command(CLI::App& app) {
@@ -67,9 +71,7 @@ void add_report_command(CLI::App& app) {
   add_report_options(cmd, a->options, a->quiet);
   cmd->callback([a] {
     a->options.out = a->out;
-    a->options.code_version = version_text();
-    a->options.progress = !a->quiet;
-    print_result(report::write_report(a->run_dir, a->options));
+    print_result(report::write_report(a->run_dir, with_version(a->options, a->quiet)));
   });
 }
 
@@ -92,9 +94,7 @@ void add_compare_command(CLI::App& app) {
   add_report_options(cmd, a->options, a->quiet);
   cmd->callback([a] {
     a->options.out = a->out;
-    a->options.code_version = version_text();
-    a->options.progress = !a->quiet;
-    print_result(report::write_comparison(a->run_a, a->run_b, a->options));
+    print_result(report::write_comparison(a->run_a, a->run_b, with_version(a->options, a->quiet)));
   });
 }
 

@@ -1,11 +1,12 @@
 // ONNX Runtime as the independent oracle: the same files through tools/interop/ort_run.js
 // (npm onnxruntime-node), compared with the reference and oneDNN backends within 1e-4.
-// Skips when node or tools/interop/node_modules is missing (CI installs both).
+// Fails when node or tools/interop/node_modules is missing (scripts/install-deps.sh installs both).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 
 #include "onnx_builder.h"
 #include "pitlane/onnx/edit.h"
@@ -24,6 +25,35 @@ bool have_ort() {
          fs::exists(fs::path(PITLANE_SOURCE_DIR) / "tools/interop/node_modules/onnxruntime-node");
 }
 
+// `bytes` (a PilotNet) run by ONNX Runtime on `batch` seeded random inputs, in a scratch folder
+// named `name`: the inputs and ONNX Runtime's vw output.
+struct OrtRun {
+  std::vector<float> x;
+  NpyArray vw;
+};
+OrtRun run_in_ort(const std::string& name, const std::string& bytes, const Model& model,
+                  int64_t batch, uint32_t seed) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("pitlane_interop_" + name + "_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  { std::ofstream(dir / "model.onnx", std::ios::binary) << bytes; }
+  std::vector<int64_t> shape = model.inputs()[0].shape;
+  shape[0] = batch;
+  OrtRun run;
+  run.x = random_input(element_count(shape), seed);
+  write_npy(dir / "x.npy", shape, run.x);
+  const std::string cmd =
+      "node " + (fs::path(PITLANE_SOURCE_DIR) / "tools/interop/ort_run.js").string() + " " +
+      (dir / "model.onnx").string() + " " + (dir / "out").string() +
+      " image=" + (dir / "x.npy").string() + " > " + (dir / "log.txt").string() + " 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    throw std::runtime_error(cmd + " failed: " + (dir / "log.txt").string());
+  }
+  run.vw = read_npy(dir / "out" / "vw.npy");
+  fs::remove_all(dir);
+  return run;
+}
+
 struct Case {
   const char* name;
   Padding padding;
@@ -37,29 +67,16 @@ TEST_P(OrtInterop, BackendsMatchOnnxRuntime) {
   if (!have_ort())
     FAIL() << "node or tools/interop/node_modules missing: run scripts/install-deps.sh";
   const Case c = GetParam();
-  const fs::path dir = fs::temp_directory_path() / ("pitlane_interop_" + std::string(c.name) + "_" +
-                                                    std::to_string(::getpid()));
-  fs::create_directories(dir);
   const std::string bytes = pilotnet_onnx(c.padding, c.exporter, c.opset, 21);
-  { std::ofstream(dir / "model.onnx", std::ios::binary) << bytes; }
   const Model model = Model::from_bytes(bytes, c.name);
   const int64_t batch = 2;
-  std::vector<int64_t> shape = model.inputs()[0].shape;
-  shape[0] = batch;
-  const auto x = random_input(element_count(shape), 77);
-  write_npy(dir / "x.npy", shape, x);
-  const std::string cmd =
-      "node " + (fs::path(PITLANE_SOURCE_DIR) / "tools/interop/ort_run.js").string() + " " +
-      (dir / "model.onnx").string() + " " + (dir / "out").string() +
-      " image=" + (dir / "x.npy").string() + " > " + (dir / "log.txt").string() + " 2>&1";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  const NpyArray ort = read_npy(dir / "out" / "vw.npy");
+  const OrtRun run = run_in_ort(c.name, bytes, model, batch, 77);
+  const NpyArray& ort = run.vw;
   EXPECT_EQ(ort.shape, (std::vector<int64_t>{batch, 2}));
-  const auto ref = run_model(model, Backend::reference, batch, x);
-  const auto dnn = run_model(model, Backend::onednn, batch, x);
+  const auto ref = run_model(model, Backend::reference, batch, run.x);
+  const auto dnn = run_model(model, Backend::onednn, batch, run.x);
   EXPECT_LT(max_abs_diff(ort.data, ref), 1e-4f);
   EXPECT_LT(max_abs_diff(ort.data, dnn), 1e-4f);
-  fs::remove_all(dir);
 }
 
 // PilotNet as ONNX Runtime's float16 converter writes it with float32 inputs and outputs kept
@@ -96,25 +113,14 @@ TEST(OrtInteropFloat16, ConverterStyleFloat16ModelMatchesToHalfPrecision) {
   if (!have_ort())
     FAIL() << "node or tools/interop/node_modules missing: run scripts/install-deps.sh";
   for (Exporter exporter : {Exporter::pitlane, Exporter::torch}) {
-    const fs::path dir = fs::temp_directory_path() /
-                         ("pitlane_interop_fp16_" + std::to_string(static_cast<int>(exporter)) +
-                          "_" + std::to_string(::getpid()));
-    fs::create_directories(dir);
     const std::string float_bytes = pilotnet_onnx(Padding::valid, exporter, 13, 21);
     const std::string bytes = float16_model(float_bytes);
-    { std::ofstream(dir / "model.onnx", std::ios::binary) << bytes; }
     const Model model = Model::from_bytes(bytes, "fp16");
     const int64_t batch = 2;
-    std::vector<int64_t> shape = model.inputs()[0].shape;
-    shape[0] = batch;
-    const auto x = random_input(element_count(shape), 78);
-    write_npy(dir / "x.npy", shape, x);
-    const std::string cmd =
-        "node " + (fs::path(PITLANE_SOURCE_DIR) / "tools/interop/ort_run.js").string() + " " +
-        (dir / "model.onnx").string() + " " + (dir / "out").string() +
-        " image=" + (dir / "x.npy").string() + " > " + (dir / "log.txt").string() + " 2>&1";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    const NpyArray ort = read_npy(dir / "out" / "vw.npy");
+    const OrtRun run =
+        run_in_ort("fp16_" + std::to_string(static_cast<int>(exporter)), bytes, model, batch, 78);
+    const NpyArray& ort = run.vw;
+    const std::vector<float>& x = run.x;
     // The float16 weights widen exactly, so pitlane's result is the float model's on rounded
     // weights: the same on both backends, and within float16 precision of ONNX Runtime's.
     const auto ref = run_model(model, Backend::reference, batch, x);
@@ -124,7 +130,6 @@ TEST(OrtInteropFloat16, ConverterStyleFloat16ModelMatchesToHalfPrecision) {
     const auto fp32 =
         run_model(Model::from_bytes(float_bytes, "fp32"), Backend::reference, batch, x);
     EXPECT_LT(max_abs_diff(fp32, ref), 1e-2f);
-    fs::remove_all(dir);
   }
 }
 
